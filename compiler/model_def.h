@@ -1,0 +1,123 @@
+/* The checked model: what the front end (parser + checker) hands to the back end (lowering,
+ * autodiff, fusion, planning). Shapes here are per sample (no batch dimension); the back end
+ * adds the batch. Everything is owned by the md_model and freed by md_model_free().
+ */
+#ifndef GAN_MODEL_DEF_H
+#define GAN_MODEL_DEF_H
+
+#include "../runtime/model.h"
+
+typedef enum {
+    MD_INPUT = 0,   /* a formal input of the network (see md_network.inputs) */
+    MD_DENSE,       /* units; bias; spectral_norm; init */
+    MD_CONV,        /* filters, kh, kw, stride, pad_t/l/b/r; bias; spectral_norm; init */
+    MD_CONV_T,      /* filters, kh, kw, stride, pad_t/l/b/r (output = (H-1)*s + k - pt - pb) */
+    MD_UPSAMPLE,    /* factor */
+    MD_BATCHNORM,   /* momentum (Keras convention), eps, affine */
+    MD_ACT,         /* act, alpha */
+    MD_CONCAT,      /* in[0..n_in-1] along the channel/feature axis, same spatial size */
+    MD_TILE,        /* vector [L] -> [L,H,W] with H,W = shape[1], shape[2] */
+    MD_RESHAPE,     /* reshape / flatten: same numel */
+    MD_GAP,         /* [C,H,W] -> [C] */
+    MD_ADD,         /* in[0] + in[1], same shape */
+    MD_PROJECT,     /* projection discriminator term: in[0] features h [F], in[1] labels y [L]
+                       -> [1] = sum_f (W y)_f h_f, W [F,L], no bias; spectral_norm; init */
+    MD_KIND_COUNT
+} md_kind;
+
+typedef struct {
+    int kind;                 /* md_kind */
+    char name[GAN_NAME_MAX];  /* unique in its network: "conv3", "bn2", or the user's name */
+    int n_in;
+    int in[8];                /* indices of earlier nodes of the same network */
+    int ndim;                 /* 1 ([F]) or 3 ([C,H,W]) */
+    int shape[3];             /* per-sample output shape */
+    /* options (those that apply to the kind) */
+    int units;                /* dense units / conv filters */
+    int kh, kw, stride;
+    int pad_t, pad_l, pad_b, pad_r;
+    int factor;
+    int bias;                 /* 1 = has a bias */
+    int spectral_norm;        /* 1 = weight is spectrally normalised */
+    int init;                 /* gan_init_kind for the weight */
+    float init_arg;
+    float momentum, eps;      /* batch norm */
+    int affine;               /* batch norm has gamma/beta */
+    int act;                  /* gan_act for MD_ACT */
+    float alpha;
+    int line;                 /* source line, for messages from the back end */
+} md_node;
+
+typedef enum { MD_IN_IMAGE = 0, MD_IN_LABELS, MD_IN_LATENT, MD_IN_TENSOR } md_in_kind;
+
+typedef struct {
+    char name[GAN_NAME_MAX];  /* formal name as written: "z", "y", "x" */
+    int kind;                 /* md_in_kind: what may be passed (IMAGE also accepts G's output) */
+    int node;                 /* the MD_INPUT node that stands for it */
+} md_formal;
+
+typedef struct {
+    char name[GAN_NAME_MAX];  /* head name: "adv", "cls", "image", "out" */
+    int node;
+} md_head;
+
+typedef struct {
+    char name[GAN_NAME_MAX];  /* "G", "D", "C" */
+    int role;                 /* gan_net_role */
+    int n_inputs;
+    md_formal inputs[8];
+    int n_nodes;
+    md_node *nodes;           /* topological order; inputs first */
+    int n_heads;
+    md_head heads[8];
+} md_network;
+
+/* An expression in a loss: a model input symbol, or a call of a network's head. */
+typedef enum { MD_EX_IMAGE = 0, MD_EX_LABELS, MD_EX_LATENT, MD_EX_CALL } md_expr_kind;
+
+typedef struct md_expr {
+    int kind;                 /* md_expr_kind */
+    int network;              /* MD_EX_CALL: index into md_model.networks */
+    int head;                 /* MD_EX_CALL: head index in that network (its only head if 1) */
+    int n_args;
+    struct md_expr *args[8];  /* MD_EX_CALL: one per formal input, in order */
+} md_expr;
+
+typedef enum {
+    MD_LOSS_HINGE_REAL = 0,   /* mean(relu(1 - a)) */
+    MD_LOSS_HINGE_FAKE,       /* mean(relu(1 + a)) */
+    MD_LOSS_MEAN,             /* scale * mean(a): "-mean(a)" has scale -1 */
+    MD_LOSS_BCE,              /* BCE with logits against target expr or constant */
+    MD_LOSS_SOFTMAX_CE,       /* softmax cross-entropy against one-hot labels */
+    MD_LOSS_KIND_COUNT
+} md_loss_kind;
+
+typedef struct {
+    int kind;                 /* md_loss_kind */
+    float weight;             /* multiplier in the sum */
+    float scale;              /* MD_LOSS_MEAN */
+    md_expr *arg;             /* a call */
+    md_expr *target;          /* BCE / CE: labels symbol, or NULL with const_target */
+    float const_target;
+} md_loss_term;
+
+typedef struct {
+    int network;              /* minimized over this network's parameters */
+    int n_terms;
+    md_loss_term *terms;
+    float lr, beta1, beta2, eps; /* its Adam */
+    float ema_decay;          /* 0 = no EMA */
+} md_objective;
+
+typedef struct {
+    gan_hyper hyper;          /* data, latent and training settings (label_names owned here) */
+    int n_networks;
+    md_network *networks;
+    int n_objectives;
+    md_objective *objectives;
+} md_model;
+
+void md_model_free(md_model *m);
+void md_expr_free(md_expr *e);
+
+#endif

@@ -1,0 +1,21 @@
+/* The program interpreter: runs one gan_program op by op, calling the kernels. */
+#ifndef GAN_EXEC_H
+#define GAN_EXEC_H
+
+#include <stddef.h>
+#include "model.h"
+
+/* base[r] points at region r (sizes: m->region_floats[r] floats). Program inputs must have
+ * been filled by the caller. threads: elementwise/reduction threads and the OpenBLAS thread
+ * count (results are deterministic for a fixed count). Returns 0, or -1 with a message in err
+ * (a malformed op that validation should have caught; never a crash). */
+int gan_exec_program(const gan_model *m, const gan_program *p, float *const base[GAN_REGION_COUNT],
+                     int threads, char *err, size_t errlen);
+
+/* Pointer to tensor t's storage. */
+static inline float *gan_tensor_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], int t)
+{
+    return base[m->tensors[t].region] + m->tensors[t].offset;
+}
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Stops the build with the Debian package to install when a dependency is missing.
+missing=""
+need() { # tool-or-header package
+    case "$1" in
+        /*) [ -e "$1" ] || missing="$missing $2" ;;
+        *) command -v "$1" >/dev/null 2>&1 || missing="$missing $2" ;;
+    esac
+}
+need flex flex
+need bison bison
+need pkg-config pkg-config
+# Headers are looked up the way the compiler will look them up.
+cflags=$(pkg-config --cflags openblas libpng check 2>/dev/null)
+need_h() { # header package
+    printf '#include <stdio.h>\n#include <%s>\n' "$1" | ${CC:-cc} $cflags -E -x c - >/dev/null 2>&1 ||
+        missing="$missing $2"
+}
+need_h cblas.h libopenblas-dev
+need_h check.h check
+need_h png.h libpng-dev
+need_h jpeglib.h libjpeg-dev
+need_h zlib.h zlib1g-dev
+if [ -n "$missing" ]; then
+    echo "error: missing build dependencies; install them with:" >&2
+    echo "    sudo apt-get install$missing      (or: sudo make deps)" >&2
+    exit 1
+fi
