@@ -1,0 +1,12 @@
+/* ganrt's subcommands. ganrt_main.c dispatches on argv[1]; each returns the process exit
+ * status (0 ok, 1 failure of the work, 2 usage error) and prints its own --help. argv[0] is
+ * the subcommand's name. */
+#ifndef GAN_CLI_H
+#define GAN_CLI_H
+
+int ganrt_train_main(int argc, char **argv);  /* cli_train.c  */
+int ganrt_sample_main(int argc, char **argv); /* cli_sample.c */
+int ganrt_info_main(int argc, char **argv);   /* cli_info.c   */
+int ganrt_data_main(int argc, char **argv);   /* cli_data.c: "data synth ..." */
+
+#endif
