@@ -199,7 +199,7 @@ static int list_dir(gan_loader *l, char *err, size_t errlen) {
             }
             l->files = nf;
         }
-        snprintf(l->files[l->n++], 32, "%s", e->d_name);
+        memcpy(l->files[l->n++], e->d_name, strlen(e->d_name) + 1); /* < 32, checked above */
     }
     closedir(d);
     qsort(l->files, l->n, sizeof *l->files, cmp_name);
