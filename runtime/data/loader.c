@@ -92,7 +92,7 @@ static int decode_one(gan_loader *l, size_t idx, unsigned char *dst, char *msg, 
         if (stat(path, &st) != 0) strcpy(dot, saved); /* report the name the file gives */
     }
     gan_image8 img;
-    int rc = gan_image_read_file(path, l->c, &img, msg, msglen);
+    int rc = gan_image_read_file_min(path, l->c, l->h > l->w ? l->h : l->w, &img, msg, msglen);
     free(path);
     if (rc != 0) return -1;
     gan_image_crop_resize(&img, l->h, l->w, dst);
