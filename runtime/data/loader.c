@@ -208,7 +208,7 @@ static int list_dir(gan_loader *l, char *err, size_t errlen) {
 
 static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_table *t,
                        char *err, size_t errlen) {
-    int nl = o->n_labels;
+    int nl = l->n_labels; /* 0 when the model has no labels */
     int *col = calloc(nl > 0 ? (size_t)nl : 1, sizeof(int));
     const char **cands = malloc((size_t)(t->n_attrs + 1) * sizeof(char *));
     if (!col || !cands) goto oom;
