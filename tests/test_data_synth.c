@@ -1,5 +1,6 @@
 /* The synthetic face renderer and `ganrt data synth`. */
 #include <check.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,28 +240,64 @@ START_TEST(loader_reads_synth) {
 }
 END_TEST
 
-static int run_cli(int argc, const char **argv) { return ganrt_data_main(argc, (char **)argv); }
+/* Runs `ganrt data ...` with stdout and stderr captured into out (NUL-terminated). */
+static int run_cli_out(int argc, const char **argv, char *out, size_t outlen) {
+    char cap[4200];
+    snprintf(cap, sizeof cap, "%s/cli_output.txt", dir);
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    int rc = ganrt_data_main(argc, (char **)argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    close(fd);
+    size_t n = 0;
+    unsigned char *b = data_read_all(cap, &n);
+    if (n >= outlen) n = outlen - 1;
+    if (b) memcpy(out, b, n);
+    out[n] = 0;
+    free(b);
+    unlink(cap);
+    return rc;
+}
+static char cli_out[16384];
+static int run_cli(int argc, const char **argv) {
+    return run_cli_out(argc, argv, cli_out, sizeof cli_out);
+}
 
 START_TEST(cli) {
     char out[4200], attr[4300];
     snprintf(out, sizeof out, "%s/cli", dir);
     const char *help[] = {"data", "synth", "--help"};
     ck_assert_int_eq(run_cli(3, help), 0);
+    ck_assert_msg(strstr(cli_out, "usage: ganrt data synth") && strstr(cli_out, "Pale_Skin"), "%s", cli_out);
     const char *none[] = {"data"};
     ck_assert_int_eq(run_cli(1, none), 2);
     const char *unk[] = {"data", "synht"};
     ck_assert_int_eq(run_cli(2, unk), 2);
+    ck_assert_msg(strstr(cli_out, "did you mean 'synth'?") != NULL, "%s", cli_out);
     const char *noout[] = {"data", "synth", "--n", "3"};
     ck_assert_int_eq(run_cli(4, noout), 2);
     const char *badn[] = {"data", "synth", "--n", "x", "-o", out};
     ck_assert_int_eq(run_cli(6, badn), 2);
     const char *badattr[] = {"data", "synth", "--attrs", "Smilng=0.3", "-o", out};
     ck_assert_int_eq(run_cli(6, badattr), 2);
+    ck_assert_msg(strstr(cli_out, "'Smilng' is not a rendered attribute; did you mean 'Smiling'?") != NULL,
+                  "%s", cli_out);
     const char *excl[] = {"data", "synth", "--attrs", "Blond_Hair=0.7,Black_Hair=0.5", "-o", out};
     ck_assert_int_eq(run_cli(6, excl), 2);
+    ck_assert_msg(strstr(cli_out, "exclusive") != NULL, "%s", cli_out);
     const char *ok[] = {"data", "synth", "--n", "12", "--size", "16", "--seed", "3", "--attrs",
                         "Smiling=1,Male=0", "--quiet", "-o", out};
     ck_assert_int_eq(run_cli(13, ok), 0);
+    ck_assert_str_eq(cli_out, ""); /* --quiet, and stderr is not a terminal anyway */
     snprintf(attr, sizeof attr, "%s/list_attr_celeba.txt", out);
     gan_attr_table t;
     char err[512];
