@@ -46,12 +46,14 @@ int ck_find_net(const ck *c, const char *name)
 
 static void check_data(ck *c, ast_decl *dd)
 {
-    int have_range = 0, have_labels = 0;
+    int have_range = 0, have_labels = 0, image_given = 0;
     static const char *const keys[] = {"image", "range", "labels"};
     for (int i = 0; dd->body && i < dd->body->n; i++) {
         ast_stmt *it = dd->body->v[i];
         if (!strcmp(it->name, "image")) {
-            if (c->have_image) {
+            int again = image_given;
+            image_given = 1;
+            if (again) {
                 fe_error(c->d, it->name_loc, "'image' given twice");
                 continue;
             }
@@ -101,6 +103,11 @@ static void check_data(ck *c, ast_decl *dd)
                 continue;
             }
             int kind = GAN_LABELS_MULTI;
+            /* after an error, keep a label count so the networks still check without cascading */
+            c->n_labels = it->values->n < CK_MAX_LABELS ? it->values->n : CK_MAX_LABELS;
+            for (int k = 0; k < c->n_labels; k++)
+                c->labels[k] = "?";
+            c->label_kind = kind;
             if (it->modifier) {
                 if (strcmp(it->modifier, "one_of")) {
                     static const char *const mods[] = {"one_of"};
@@ -112,7 +119,9 @@ static void check_data(ck *c, ast_decl *dd)
                 }
                 kind = GAN_LABELS_CATEGORICAL;
             }
+            c->label_kind = kind;
             if (it->values->n == 0) {
+                c->n_labels = 0;
                 fe_error(c->d, it->loc, "labels list is empty (leave out 'labels' for an unconditional model)");
                 continue;
             }
@@ -148,14 +157,8 @@ static void check_data(ck *c, ast_decl *dd)
                 if (n < CK_MAX_LABELS)
                     c->labels[n++] = fe_celeba_attrs[found];
             }
-            if (!bad) {
+            if (!bad)
                 c->n_labels = n;
-                c->label_kind = kind;
-            } else {
-                /* keep checking the rest with a label count, without cascading */
-                c->n_labels = n ? n : 1;
-                c->label_kind = kind;
-            }
         } else {
             const char *s = fe_suggest(it->name, keys, 3);
             if (s)
@@ -164,7 +167,7 @@ static void check_data(ck *c, ast_decl *dd)
                 fe_error(c->d, it->name_loc, "unknown data setting '%s' (expected image, range or labels)", it->name);
         }
     }
-    if (!c->have_image)
+    if (!image_given)
         fe_error(c->d, dd->loc.start >= 0 ? (fe_loc){dd->loc.start, dd->loc.start + 4} : dd->loc,
                  "data block has no 'image C x H x W'");
 }
@@ -1664,6 +1667,7 @@ static void check_file(ck *c)
         }
         }
     }
+    int decl_errors = c->d->n_errors;
     if (!c->data)
         fe_error(c->d, decls && decls->n ? ((ast_decl *)decls->v[0])->loc : first,
                  "the model has no data block (write 'data { image 3 x 64 x 64 ... }')");
@@ -1691,7 +1695,7 @@ static void check_file(ck *c)
         int all_ok = 1;
         for (int i = 0; i < c->n_nets; i++)
             all_ok &= c->nets[i].ok;
-        if (all_ok)
+        if (all_ok && !decl_errors)
             ck_train(c);
     }
     for (int i = 0; i < c->n_gdefs; i++)
