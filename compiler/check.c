@@ -288,6 +288,7 @@ typedef struct {
     int n_defs;
     int formal_used[8];
     int too_big;
+    int depth;         /* expression nesting, bounded so no input can exhaust the C stack */
 } env;
 
 static int lookup_loop(env *e, const char *name, int *v)
@@ -362,7 +363,14 @@ static int eval_int(env *e, ast_expr *x, long long *out)
     }
     case AE_BIN: {
         long long a, b;
-        if (eval_int(e, x->a, &a) || eval_int(e, x->b, &b))
+        if (e->depth >= 500) {
+            fe_error(c->d, x->loc, "expression too long or nested too deeply (more than 500 steps)");
+            return -1;
+        }
+        e->depth++;
+        int bad = eval_int(e, x->a, &a) || eval_int(e, x->b, &b);
+        e->depth--;
+        if (bad)
             return -1;
         switch (x->op) {
         case '+': *out = a + b; break;
@@ -723,7 +731,11 @@ static int apply_layer(env *e, int in, ast_expr *lx)
     int sn = eff[O_SN].set ? eff[O_SN].flag : 0;
     int bias = eff[O_BIAS].set ? eff[O_BIAS].flag : 1;
     char b1[64], b2[64];
-    md_node *src = in >= 0 ? node(e, in) : NULL;
+    /* a copy: add_node() may move the node array */
+    md_node src_copy;
+    if (in >= 0)
+        src_copy = *node(e, in);
+    const md_node *src = in >= 0 ? &src_copy : NULL;
     int idx = -1;
     switch (lk) {
     case L_DENSE: {
@@ -1034,7 +1046,8 @@ static int apply_layer(env *e, int in, ast_expr *lx)
         break;
     }
     case L_PROJECT: {
-        md_node *h = node(e, tin[0]), *y = node(e, tin[1]);
+        md_node h_copy = *node(e, tin[0]), y_copy = *node(e, tin[1]);
+        const md_node *h = &h_copy, *y = &y_copy;
         if (h->ndim != 1 || y->ndim != 1) {
             fe_error(c->d, loc, "project needs two vectors (features, labels), got %s and %s",
                      ck_shape_str(h->ndim, h->shape, b1, sizeof b1), ck_shape_str(y->ndim, y->shape, b2, sizeof b2));
@@ -1061,7 +1074,8 @@ static int apply_layer(env *e, int in, ast_expr *lx)
         break;
     }
     case L_ADD: {
-        md_node *a = node(e, tin[0]), *b = node(e, tin[1]);
+        md_node a_copy = *node(e, tin[0]), b_copy = *node(e, tin[1]);
+        const md_node *a = &a_copy, *b = &b_copy;
         if (a->ndim != b->ndim || memcmp(a->shape, b->shape, sizeof a->shape)) {
             fe_error(c->d, loc, "add needs two tensors of the same shape: %s vs %s",
                      ck_shape_str(a->ndim, a->shape, b1, sizeof b1), ck_shape_str(b->ndim, b->shape, b2, sizeof b2));
@@ -1086,7 +1100,22 @@ static int apply_layer(env *e, int in, ast_expr *lx)
     return idx < 0 ? -1 : check_size(e, idx, loc);
 }
 
+static int elab_value_inner(env *e, ast_expr *x);
+
 static int elab_value(env *e, ast_expr *x)
+{
+    if (e->depth >= 500) {
+        fe_error(e->c->d, x->loc, "expression too long or nested too deeply (more than 500 steps)");
+        e->too_big = 1;
+        return -1;
+    }
+    e->depth++;
+    int r = elab_value_inner(e, x);
+    e->depth--;
+    return r;
+}
+
+static int elab_value_inner(env *e, ast_expr *x)
 {
     ck *c = e->c;
     switch (x->kind) {
@@ -1427,7 +1456,7 @@ static void elab_net(ck *c, ck_net *ni)
         return;
     }
     elab_stmts(e, nd->body, 0);
-    if (e->too_big)
+    if (e->too_big && ni->net.n_nodes >= CK_MAX_NODES)
         fe_error(c->d, nd->name_loc, "network '%s' is too large (more than %d layers)", nd->name, CK_MAX_NODES);
     /* heads */
     if (nd->heads->n > 8) {
@@ -1614,6 +1643,7 @@ static void check_file(ck *c)
 {
     ast_list *decls = c->file->decls;
     fe_loc first = {0, 1};
+    int decl_errors = 0; /* a network lost at declaration would make every use of it an error */
     /* pass 1: data, latent, global defaults, network names */
     for (int i = 0; decls && i < decls->n; i++) {
         ast_decl *dd = decls->v[i];
@@ -1649,14 +1679,17 @@ static void check_file(ck *c)
         case AD_NET: {
             if (ck_find_net(c, dd->name) >= 0) {
                 fe_error(c->d, dd->name_loc, "network '%s' defined twice", dd->name);
+                decl_errors = 1;
                 break;
             }
             if (!strcmp(dd->name, "x") || !strcmp(dd->name, "y") || (c->latent_name && !strcmp(dd->name, c->latent_name))) {
                 fe_error(c->d, dd->name_loc, "a network cannot be called '%s' (that name is an input)", dd->name);
+                decl_errors = 1;
                 break;
             }
             if (c->n_nets >= CK_MAX_NETS) {
                 fe_error(c->d, dd->name_loc, "too many networks (at most %d)", CK_MAX_NETS);
+                decl_errors = 1;
                 break;
             }
             ck_net *ni = &c->nets[c->n_nets++];
@@ -1667,7 +1700,6 @@ static void check_file(ck *c)
         }
         }
     }
-    int decl_errors = c->d->n_errors;
     if (!c->data)
         fe_error(c->d, decls && decls->n ? ((ast_decl *)decls->v[0])->loc : first,
                  "the model has no data block (write 'data { image 3 x 64 x 64 ... }')");

@@ -45,6 +45,7 @@ typedef struct ck {
     ast_stmt *obj_loss[CK_MAX_NETS];
     ast_stmt *obj_opt[CK_MAX_NETS];
     ast_stmt *obj_ema[CK_MAX_NETS];
+    int depth;           /* loss-expression nesting (check_train.c) */
 } ck;
 
 int ck_find_net(const ck *c, const char *name);

@@ -178,9 +178,23 @@ static md_expr *lcall(ck *c, ast_expr *x, const char *head, fe_loc head_loc, vty
     return e;
 }
 
+static md_expr *lval_inner(ck *c, ast_expr *x, vty *t);
+
 static md_expr *lval(ck *c, ast_expr *x, vty *t)
 {
     memset(t, 0, sizeof *t);
+    if (c->depth >= 200) {
+        fe_error(c->d, x->loc, "network calls nested too deeply (more than 200 levels)");
+        return NULL;
+    }
+    c->depth++;
+    md_expr *r = lval_inner(c, x, t);
+    c->depth--;
+    return r;
+}
+
+static md_expr *lval_inner(ck *c, ast_expr *x, vty *t)
+{
     switch (x->kind) {
     case AE_IDENT: {
         if (!strcmp(x->name, "x")) {
@@ -249,12 +263,13 @@ typedef struct {
 
 static int const_value(ast_expr *x, double *v)
 {
-    if (x->kind == AE_NUM) {
-        *v = x->num;
-        return 1;
+    int neg = 0;
+    while (x->kind == AE_NEG && neg < 1000000) {
+        x = x->a;
+        neg ^= 1;
     }
-    if (x->kind == AE_NEG && const_value(x->a, v)) {
-        *v = -*v;
+    if (x->kind == AE_NUM) {
+        *v = neg ? -x->num : x->num;
         return 1;
     }
     return 0;
@@ -380,7 +395,21 @@ fail:
 }
 
 /* Walks a loss expression as a linear combination of loss-function calls. */
+static void lin_inner(lin_ctx *lc, ast_expr *x, double coef);
+
 static void lin(lin_ctx *lc, ast_expr *x, double coef)
+{
+    if (lc->c->depth >= 500) {
+        fe_error(lc->c->d, x->loc, "loss expression nested too deeply (more than 500 levels)");
+        lc->err = 1;
+        return;
+    }
+    lc->c->depth++;
+    lin_inner(lc, x, coef);
+    lc->c->depth--;
+}
+
+static void lin_inner(lin_ctx *lc, ast_expr *x, double coef)
 {
     ck *c = lc->c;
     double v;

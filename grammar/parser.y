@@ -39,6 +39,8 @@ int fe_yylex(FE_YYSTYPE *lval, FE_YYLTYPE *lloc, void *scanner);
 static void fe_yyerror(FE_YYLTYPE *loc, void *scanner, fe_parse_ctx *ctx, const char *msg)
 {
     (void)scanner;
+    if (!strcmp(msg, "memory exhausted"))
+        msg = "input nested too deeply (parser stack exhausted)";
     fe_error(ctx->diag, *loc, "%s", msg);
 }
 

@@ -531,6 +531,49 @@ START_TEST(unused_dead_nodes_pruned)
 }
 END_TEST
 
+/* Pathological sizes: long pipelines, deep parentheses, long sums, nested calls. Each is
+ * rejected (or accepted) with located errors and without exhausting the C stack. */
+START_TEST(deep_nesting)
+{
+    size_t cap = 1 << 20;
+    char *src = malloc(cap);
+    for (int kind = 0; kind < 4; kind++) {
+        size_t o = 0;
+        o += (size_t)snprintf(src + o, cap - o, "data { image 1 x 8 x 8 }\nlatent z : 4\n");
+        if (kind == 0) {
+            o += (size_t)snprintf(src + o, cap - o, "generator G(z) -> image { out = z | dense(64) | reshape(1, 8, 8)");
+            for (int i = 0; i < 20000; i++)
+                o += (size_t)snprintf(src + o, cap - o, " | tanh");
+            o += (size_t)snprintf(src + o, cap - o, " }\n");
+        } else if (kind == 1) {
+            o += (size_t)snprintf(src + o, cap - o, "generator G(z) -> image { out = ");
+            for (int i = 0; i < 30000; i++)
+                src[o++] = '(';
+            src[o++] = 'z';
+            for (int i = 0; i < 30000; i++)
+                src[o++] = ')';
+            o += (size_t)snprintf(src + o, cap - o, " }\n");
+        } else if (kind == 2) {
+            o += (size_t)snprintf(src + o, cap - o, "train { steps 1\n loss D = mean(D(x))");
+            for (int i = 0; i < 20000; i++)
+                o += (size_t)snprintf(src + o, cap - o, " + mean(D(x))");
+            o += (size_t)snprintf(src + o, cap - o, " }\n");
+        } else {
+            o += (size_t)snprintf(src + o, cap - o, "generator G(z) -> image { out = z | dense(");
+            for (int i = 0; i < 20000; i++)
+                o += (size_t)snprintf(src + o, cap - o, "1*");
+            o += (size_t)snprintf(src + o, cap - o, "64) | reshape(1, 8, 8) }\n");
+        }
+        fe_result r;
+        int rc = fe_compile("deep.gan", src, o, &r);
+        ck_assert_int_eq(rc, 1);
+        ck_assert_int_gt(fe_t_every_error_located(r.messages, "deep.gan"), 0);
+        fe_result_free(&r);
+    }
+    free(src);
+}
+END_TEST
+
 static int run_ganc(const char *args)
 {
     const char *g = getenv("GANC");
@@ -576,6 +619,7 @@ int main(void)
     tcase_add_test(tc, suggestions);
     tcase_add_test(tc, unused_dead_nodes_pruned);
     tcase_add_test(tc, ganc_exit_codes);
+    tcase_add_test(tc, deep_nesting);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
