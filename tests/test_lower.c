@@ -176,6 +176,8 @@ START_TEST(step_separation)
         snprintf(img, sizeof img, "g_step.G.%s.grad",
                  md->networks[0].nodes[md->networks[0].heads[0].node].name);
         ck_assert_msg(tensor(m, img) >= 0, "no %s", img);
+        img[0] = 'd'; /* "d_step.G.<out>.grad": no gradient flows into G in d_step */
+        ck_assert_msg(tensor(m, img) == -1, "%s exists", img);
         /* spectral norm: once per weight; backward only for the trained network */
         ck_assert_int_eq(lower_count_ops(d, GAN_OP_SPECTRAL_NORM), 10);
         ck_assert_int_eq(lower_count_ops(d, GAN_OP_SPECTRAL_NORM_BWD), 5);
