@@ -12,9 +12,6 @@ float lower_rt_uniform(lower_rt *r)
 
 int lower_rt_init(lower_rt *r, gan_model *m, unsigned long long seed)
 {
-    memset(r, 0, sizeof *r);
-    r->m = m;
-    r->rng = seed * 2654435761ULL + 12345;
     uint64_t off = 0;
     for (int t = 0; t < m->n_tensors; t++)
         if (m->tensors[t].region == GAN_REGION_ARENA) {
@@ -22,6 +19,14 @@ int lower_rt_init(lower_rt *r, gan_model *m, unsigned long long seed)
             off += m->tensors[t].numel;
         }
     m->region_floats[GAN_REGION_ARENA] = off;
+    return lower_rt_init_planned(r, m, seed);
+}
+
+int lower_rt_init_planned(lower_rt *r, gan_model *m, unsigned long long seed)
+{
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->rng = seed * 2654435761ULL + 12345;
     for (int g = 0; g < GAN_REGION_COUNT; g++) {
         r->base[g] = calloc(m->region_floats[g] + 1, sizeof(float));
         if (!r->base[g]) {

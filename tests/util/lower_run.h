@@ -14,6 +14,8 @@ typedef struct {
 /* Gives every arena tensor its own offset; sets region_floats[ARENA]; allocates all regions
  * (zeroed). 0 or -1. */
 int lower_rt_init(lower_rt *r, gan_model *m, unsigned long long seed);
+/* Allocates the regions of an already planned model (offsets untouched). 0 or -1. */
+int lower_rt_init_planned(lower_rt *r, gan_model *m, unsigned long long seed);
 void lower_rt_free(lower_rt *r);
 /* Deterministic parameters and state: weights ~ U(-a,a) with a = 1/sqrt(fan_in), biases and
  * beta small, gamma near 1, running var 1, spectral-norm u random unit vectors. */
