@@ -49,7 +49,6 @@ typedef struct {
     int train;           /* 1: BN_TRAIN, spectral norm power iteration */
     call_rec calls[MAX_CALLS];
     int n_calls;
-    int *net_calls;      /* per network: calls made so far (for names) */
     int **wsn;           /* per network, per node: normalised weight in this program, or -1 */
     int x, y, z;         /* program inputs, -1 until used */
 } prog_ctx;
@@ -857,7 +856,6 @@ static void prog_free(prog_ctx *P)
         for (int n = 0; n < P->L->md->n_networks; n++)
             free(P->wsn[n]);
     free(P->wsn);
-    free(P->net_calls);
     gb_oplist_free(&P->ops);
 }
 
