@@ -356,8 +356,10 @@ static int check_slots(vctx *v, const char *spec, int n, const int32_t *idx, con
     int len = (int)strlen(spec);
     int variadic = v->op->type == GAN_OP_CONCAT || v->op->type == GAN_OP_LOSS_SUM ||
                    v->op->type == GAN_OP_CONCAT_BWD;
-    if (n > len)
-        return fail(v, "%d %s slots in use, at most %d", n, dir, len);
+    /* n may count trailing -1 slots (model.h), even past the op's last slot */
+    for (int j = len; j < n && j < GAN_OP_MAX_IO; j++)
+        if (idx[j] != -1)
+            return fail(v, "%s%d = %d: the op has only %d %s slots", dir, j, idx[j], len, dir);
     if (variadic && !strcmp(dir, "in") && n < 1)
         return fail(v, "needs at least one input");
     for (int j = 0; j < GAN_OP_MAX_IO; j++) {
@@ -369,6 +371,8 @@ static int check_slots(vctx *v, const char *spec, int n, const int32_t *idx, con
                 return fail(v, "%s%d is required but only %d %s slots are in use", dir, j, n, dir);
             continue;
         }
+        if (j >= len)
+            continue;
         if (t < -1 || t >= v->m->n_tensors)
             return fail(v, "%s%d = %d is not a tensor index (model has %d)", dir, j, t,
                         v->m->n_tensors);

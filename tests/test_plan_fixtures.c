@@ -1,0 +1,107 @@
+/* The planner, its checker, the validator and the model.bin format on what gan_build really
+ * produces: every md fixture (tests/util/md_fixtures), fused and unfused, at its own batch
+ * and at batch 100 for the seed. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compiler/backend.h"
+#include "runtime/model.h"
+#include "util/md_fixtures.h"
+#include "util/plan_gen.h"
+
+typedef md_model *(*fixture_fn)(int tiny);
+
+static const struct {
+    const char *name;
+    fixture_fn fn;
+} fixtures[] = {
+    {"making_faces", mdfx_making_faces}, {"dcgan", mdfx_dcgan},
+    {"hinge_sn", mdfx_hinge_sn},         {"class_cond", mdfx_class_cond},
+    {"classifier", mdfx_classifier},     {"projection", mdfx_projection},
+};
+#define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
+
+static gan_model *build_planned(int f, int tiny, int fuse, int batch)
+{
+    char err[2048];
+    md_model *md = fixtures[f].fn(tiny);
+    ck_assert_msg(md != NULL, "%s: fixture", fixtures[f].name);
+    gan_build_opts o = {fuse, batch};
+    gan_model *m = gan_build(md, &o, err, sizeof err);
+    mdfx_free(md);
+    ck_assert_msg(m != NULL, "%s: gan_build: %s", fixtures[f].name, err);
+    ck_assert_msg(gan_plan(m, err, sizeof err) == 0, "%s (fuse %d): plan: %s",
+                  fixtures[f].name, fuse, err);
+    return m;
+}
+
+START_TEST(every_fixture_plans_and_proves)
+{
+    char err[2048], msg[256];
+    for (int f = 0; f < N_FIXTURES; f++)
+        for (int tiny = 0; tiny <= 1; tiny++)
+            for (int fuse = 0; fuse <= 1; fuse++) {
+                gan_model *m = build_planned(f, tiny, fuse, 0);
+                ck_assert_msg(gan_model_validate(m, err, sizeof err) == 0, "%s: validate: %s",
+                              fixtures[f].name, err);
+                ck_assert_msg(gan_plan_check(m, err, sizeof err) == 0, "%s: check: %s",
+                              fixtures[f].name, err);
+                for (int p = 0; p < m->n_programs; p++) {
+                    const gan_program *g = &m->programs[p];
+                    ck_assert_uint_le(g->arena_floats, g->naive_floats + 16 * 64);
+                    ck_assert(g->flops > 0);
+                }
+                /* format round trip of a real model */
+                void *buf;
+                size_t len;
+                ck_assert_int_eq(gan_model_write_mem(m, &buf, &len), 0);
+                gan_model *l = gan_model_load_mem(buf, len, fixtures[f].name, err, sizeof err);
+                ck_assert_msg(l != NULL, "%s", err);
+                ck_assert_msg(plan_model_equal(m, l, msg, sizeof msg) == 0, "%s: %s",
+                              fixtures[f].name, msg);
+                gan_model_free(l);
+                free(buf);
+                gan_model_free(m);
+            }
+}
+END_TEST
+
+START_TEST(seed_fixture_arena_vs_naive)
+{
+    for (int fuse = 0; fuse <= 1; fuse++) {
+        gan_model *m = build_planned(0, 0, fuse, 100);
+        uint64_t naive = 0;
+        for (int p = 0; p < m->n_programs; p++) {
+            const gan_program *g = &m->programs[p];
+            naive += g->naive_floats;
+            fprintf(stderr, "making_faces (%s) %-10s %4d ops arena %7.1f MiB naive %7.1f MiB "
+                            "(%.1f%%) %.1f GFLOP\n",
+                    fuse ? "fused" : "unfused", g->name, g->n_ops,
+                    g->arena_floats * 4.0 / 1048576, g->naive_floats * 4.0 / 1048576,
+                    100.0 * g->arena_floats / g->naive_floats, g->flops / 1e9);
+        }
+        uint64_t arena = m->region_floats[GAN_REGION_ARENA];
+        fprintf(stderr, "making_faces (%s) arena region %.1f MiB vs naive sum %.1f MiB (%.1f%%)\n",
+                fuse ? "fused" : "unfused", arena * 4.0 / 1048576, naive * 4.0 / 1048576,
+                100.0 * arena / naive);
+        ck_assert_uint_le(2 * arena, naive);
+        gan_model_free(m);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plan_fixtures");
+    TCase *tc = tcase_create("plan_fixtures");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, every_fixture_plans_and_proves);
+    tcase_add_test(tc, seed_fixture_arena_vs_naive);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failures = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failures ? 1 : 0;
+}
