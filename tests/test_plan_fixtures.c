@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "compiler/backend.h"
+#include "runtime/cli.h"
 #include "runtime/model.h"
 #include "util/md_fixtures.h"
 #include "util/plan_gen.h"
@@ -86,8 +89,56 @@ START_TEST(seed_fixture_arena_vs_naive)
                 fuse ? "fused" : "unfused", arena * 4.0 / 1048576, naive * 4.0 / 1048576,
                 100.0 * arena / naive);
         ck_assert_uint_le(2 * arena, naive);
+        /* the report shows the same numbers */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        ck_assert(f != NULL);
+        gan_report_programs(m, f);
+        fclose(f);
+        ck_assert_msg(strstr(text, "g_step") && strstr(text, "naive sum") &&
+                          strstr(text, "FLOPs per training step (2 x d_step + g_step)"),
+                      "%s", text);
+        if (fuse)
+            fputs(text, stderr);
+        free(text);
         gan_model_free(m);
     }
+}
+END_TEST
+
+/* ganrt info on a model gan_build made (in process: the ganrt binary's dispatch is not ours) */
+START_TEST(info_on_fixtures)
+{
+    char err[2048], path[256];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/ganinfo.XXXXXX", base && *base ? base : "/tmp");
+    ck_assert(mkdtemp(path) != NULL);
+    size_t dl = strlen(path);
+    for (int f = 0; f < N_FIXTURES; f++) {
+        gan_model *m = build_planned(f, 0, 1, 0);
+        snprintf(path + dl, sizeof path - dl, "/%s.bin", fixtures[f].name);
+        ck_assert_msg(gan_model_write(m, path, err, sizeof err) == 0, "%s", err);
+        gan_model_free(m);
+        fflush(NULL);
+        pid_t pid = fork();
+        ck_assert(pid >= 0);
+        if (pid == 0) {
+            if (!freopen("/dev/null", "w", stdout))
+                _exit(99);
+            char *argv[] = {"info", path, NULL};
+            int rc = ganrt_info_main(2, argv);
+            fflush(NULL);
+            _exit(rc);
+        }
+        int st;
+        ck_assert(waitpid(pid, &st, 0) == pid);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: ganrt info failed",
+                      fixtures[f].name);
+        unlink(path);
+    }
+    path[dl] = 0;
+    rmdir(path);
 }
 END_TEST
 
@@ -98,6 +149,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_fixture_plans_and_proves);
     tcase_add_test(tc, seed_fixture_arena_vs_naive);
+    tcase_add_test(tc, info_on_fixtures);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
