@@ -1,0 +1,22 @@
+/* Helpers shared by the training-runtime tests (tests/util/train_*.c). */
+#ifndef TRAIN_UTIL_H
+#define TRAIN_UTIL_H
+#include <stdio.h>
+#include "runtime/model.h"
+
+/* A small hand-built model with params (an aggregate over them), Adam state, BN stats, an SN u
+ * and an EMA copy. variant 0: base; 1: G.conv.w has another shape; 2: the EMA is renamed. */
+gan_model *train_test_model(int variant);
+void train_test_model_free(gan_model *m);
+void train_alloc_base(const gan_model *m, float *base[GAN_REGION_COUNT]);
+void train_free_base(float *base[GAN_REGION_COUNT]);
+int train_find(const gan_model *m, const char *name);
+float *train_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], const char *name);
+
+/* Runs argv (NULL-terminated) with stdout+stderr captured into out (NUL-terminated).
+ * Returns the exit status, or -1 if it did not exit normally. */
+int train_spawn(char *const argv[], char *out, size_t outlen);
+/* Makes a fresh temporary directory; returns a malloc'd path. */
+char *train_tmpdir(void);
+void train_rmrf(const char *path);
+#endif
