@@ -1,6 +1,7 @@
 /* Checkpoint format: round trip, validation of truncated / corrupted files, atomic writes,
  * run-directory bookkeeping (latest, keep K), --init by name. */
 #include <check.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,27 @@ START_TEST(atomic_write_failure_keeps_previous)
 }
 END_TEST
 
+START_TEST(nonfinite_tensor_named)
+{
+    gan_model *m;
+    float *a[GAN_REGION_COUNT];
+    setup_model(&m, a, 7);
+    int ip = train_find(m, "G.params");
+    uint64_t off = m->tensors[ip].offset, n = m->tensors[ip].numel;
+    ck_assert_int_eq(gan_find_nonfinite_tensor(m, a, GAN_REGION_PARAM, off, n), -1);
+    train_ptr(m, a, "G.conv.w")[5] = NAN;
+    train_ptr(m, a, "G.bn.gamma")[0] = INFINITY;
+    /* the first part holding one, not the aggregate that spans it */
+    ck_assert_int_eq(gan_find_nonfinite_tensor(m, a, GAN_REGION_PARAM, off, n),
+                     train_find(m, "G.conv.w"));
+    train_ptr(m, a, "G.conv.w")[5] = 0;
+    ck_assert_int_eq(gan_find_nonfinite_tensor(m, a, GAN_REGION_PARAM, off, n),
+                     train_find(m, "G.bn.gamma"));
+    train_free_base(a);
+    train_test_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ckpt");
@@ -294,6 +316,7 @@ int main(void)
     tcase_add_test(tc, other_model_rejected);
     tcase_add_test(tc, run_dir_keep_latest_init);
     tcase_add_test(tc, atomic_write_failure_keeps_previous);
+    tcase_add_test(tc, nonfinite_tensor_named);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -19,4 +19,12 @@ int train_spawn(char *const argv[], char *out, size_t outlen);
 /* Makes a fresh temporary directory; returns a malloc'd path. */
 char *train_tmpdir(void);
 void train_rmrf(const char *path);
+
+/* train_fixture.c: model.bin of a tiny model built in-process (md fixture -> gan_build ->
+ * gan_plan -> gan_model_write) and a synthetic CelebA-layout data set. */
+enum { TRAIN_FX_GAN = 0,        /* conditional GAN at 8x8, labels Smiling/Eyeglasses/Male,
+                                   batch 8, d_steps 2, EMA on G */
+       TRAIN_FX_CLASSIFIER = 1 /* attribute classifier at 16x16, batch 8 */ };
+int train_fx_model(const char *path, int kind, float lr, char *err, size_t errlen); /* lr > 0: every network's learning rate */
+int train_fx_data(const char *dir, int n, char *err, size_t errlen);
 #endif
