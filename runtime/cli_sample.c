@@ -8,7 +8,7 @@
 #include "runtime/model.h"
 #include "runtime/train.h"
 #include "runtime/train/args.h"
-#include "runtime/train/zz_data_api.h"
+#include "runtime/data.h"
 
 static const char sample_help[] =
     "Usage: ganrt sample MODEL.bin --ckpt RUN|FILE (-o OUT.png | --out-dir DIR) [options]\n"
@@ -187,7 +187,7 @@ static int write_out_dir(const char *dir, const gan_hyper *h, const float *img, 
     for (int c = 0; c < GAN_CELEBA_N_ATTRS; c++) {
         col_of[c] = -1;
         for (int i = 0; i < L; i++)
-            if (!strcmp(h->label_names[i], gan_celeba_attrs[c]))
+            if (!strcmp(h->label_names[i], gan_celeba_attr_names[c]))
                 col_of[c] = i;
     }
     size_t per = (size_t)h->image_c * h->image_h * h->image_w;
@@ -199,7 +199,7 @@ static int write_out_dir(const char *dir, const gan_hyper *h, const float *img, 
     }
     fprintf(f, "%d\n", n);
     for (int c = 0; c < GAN_CELEBA_N_ATTRS; c++)
-        fprintf(f, "%s%s", c ? " " : "", gan_celeba_attrs[c]);
+        fprintf(f, "%s%s", c ? " " : "", gan_celeba_attr_names[c]);
     fputc('\n', f);
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%06d.png", dir, i + 1);

@@ -10,7 +10,7 @@
 #include "runtime/model.h"
 #include "runtime/train.h"
 #include "runtime/train/args.h"
-#include "runtime/train/zz_data_api.h"
+#include "runtime/data.h"
 
 /* The one piece of process-wide state: a signal can only reach the loop through a global.
  * SIGINT/SIGTERM make the loop stop after the current step and write a checkpoint. */

@@ -26,6 +26,4 @@ int gan_args_str(gan_args *a, const char **out);
 /* Prints "CMD: msg" and "Try 'CMD --help'." to stderr, sets failed; returns 2. */
 int gan_usage_error(gan_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define GAN_CELEBA_N_ATTRS 40
-extern const char *const gan_celeba_attrs[GAN_CELEBA_N_ATTRS];
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "runtime/exec.h"
 #include "runtime/train.h"
-#include "runtime/train/zz_data_api.h"
+#include "runtime/data.h"
 
 #define MAX_TRAIN_PROGS 2
 #define LOSS_NAME_MAX 160
