@@ -2,6 +2,7 @@
 #ifndef TRAIN_UTIL_H
 #define TRAIN_UTIL_H
 #include <stdio.h>
+#include "compiler/model_def.h"
 #include "runtime/model.h"
 
 /* A small hand-built model with params (an aggregate over them), Adam state, BN stats, an SN u
@@ -25,6 +26,14 @@ void train_rmrf(const char *path);
 enum { TRAIN_FX_GAN = 0,        /* conditional GAN at 8x8, labels Smiling/Eyeglasses/Male,
                                    batch 8, d_steps 2, EMA on G */
        TRAIN_FX_CLASSIFIER = 1 /* attribute classifier at 16x16, batch 8 */ };
-int train_fx_model(const char *path, int kind, float lr, char *err, size_t errlen); /* lr > 0: every network's learning rate */
+/* the md_model (lr > 0: every network's learning rate); free with mdfx_free */
+md_model *train_fx_md(int kind, float lr);
+/* built in-process with a naive arena (every arena tensor its own place); free with
+ * train_fx_free */
+gan_model *train_fx_build(int kind, float lr, char *err, size_t errlen);
+void train_fx_free(gan_model *m);
+/* model.bin of the same (planned by gan_plan, written by gan_model_write) */
+int train_fx_model(const char *path, int kind, float lr, char *err, size_t errlen);
+/* n 16x16 PNGs in CelebA layout whose pixels show Smiling / Eyeglasses / Male */
 int train_fx_data(const char *dir, int n, char *err, size_t errlen);
 #endif
