@@ -277,6 +277,7 @@ int ganrt_sample_main(int argc, char **argv)
                 rc = 2;
                 goto out;
             }
+            set[vary_idx[n_vary]] = 1; /* given, by the rows */
             n_vary++;
         }
         if (!n_vary) {
