@@ -1,0 +1,555 @@
+/* Model-level benchmark: whole training programs of ganrt beside PyTorch and the machine's
+ * sgemm roofline, measured in the same run (docs/benchmarks.md).
+ *
+ * For each model (default: models/demo.gan, models/making_faces.gan, each at its own batch)
+ * and thread count (default 1 and 2), a child process compiles the model in-process (front
+ * end, back end, memory plan: what ganc writes), initialises the parameters as ganrt does,
+ * fills the program inputs with random values (no data loading: this measures the compute),
+ * runs WARMUP untimed training steps, then ITERS timed ones. A training step is the seed's
+ * schedule: d_steps x d_step, then g_step; every program run is timed on its own, so one
+ * step gives the d_step, the g_step and the whole-step time. GFLOP/s uses the FLOP count
+ * the compiler stores per program (2 x multiply-adds). Memory: the planned regions
+ * (parameters, state, gradients, the shared activation arena) and the child's peak RSS.
+ * Each configuration runs in its own child so its peak RSS is its own and each thread count
+ * gets a fresh OpenMP / OpenBLAS pool (the parent touches neither before forking).
+ *
+ * Then OpenBLAS sgemm on 2048 x 2048 matrices (the roofline the convolutions, which are
+ * im2col + sgemm, can approach), and the same models in PyTorch (bench/torch_model.py, run
+ * with Debian's /usr/bin/python3 when it can import torch) at the same batch and thread
+ * counts, timed the same way.
+ *
+ * OpenMP wait policy: unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set (or
+ * BENCH_KEEP_OMP_ENV=1), the benchmark re-executes itself with OMP_WAIT_POLICY=passive. On a
+ * machine with more runnable threads than cores (this one, shared by several agents), libgomp's
+ * default spin-waiting at the end of every parallel region made a 2-thread training step
+ * 20-50x slower than a 1-thread one (measured: demo.gan 26-28 s against 0.5 s per step); with
+ * passive waiting the run stays within minutes. Both ganrt and PyTorch inherit the setting.
+ *
+ * Usage: bench_model [--threads 1,2] [--iters N] [--warmup N] [--no-torch] [MODEL.gan ...]
+ * Environment: BENCH_ITERS, BENCH_WARMUP override the defaults (1 and 1); BENCH_TIMEOUT
+ * (seconds, default 150) caps each configuration. Exit status 0, or 1 when a model does not
+ * compile or a run fails or times out (with a message).
+ */
+#include <cblas.h>
+#include <errno.h>
+#include <signal.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "compiler/backend.h"
+#include "compiler/frontend.h"
+#include "runtime/exec.h"
+#include "runtime/model.h"
+#include "runtime/train.h"
+
+#define MAX_MODELS 8
+#define MAX_THREADS 4
+#define PY "/usr/bin/python3"
+
+typedef struct {
+    int ok;
+    char err[512];
+    int batch, d_steps;
+    double d_flops, g_flops;              /* per program run */
+    double t_d, t_g, t_step;              /* seconds: mean d_step run, g_step run, whole step */
+    double planned_mib;                   /* params + state + grads + arena */
+    double arena_mib;
+    long maxrss_kib;                      /* filled by the parent from wait4 */
+} model_result;
+
+typedef struct {
+    int ok;
+    double t_d, t_g, t_step;
+    double rss_base_mib, rss_peak_mib;
+    char note[256];
+} torch_result;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* ---------------------------------------------------------------- ganrt, in a child */
+
+static void fill_input(const gan_model *m, float *p, size_t n, int role, gan_rng *rng)
+{
+    if (role == GAN_ROLE_IMAGE) {
+        gan_rng_fill_uniform(rng, p, n, m->hyper.range_lo, m->hyper.range_hi);
+    } else if (role == GAN_ROLE_LABELS) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = gan_rng_uniform(rng) < 0.5 ? 0.0f : 1.0f;
+    } else {
+        gan_rng_fill_normal(rng, p, n, 0.0f, 1.0f);
+    }
+}
+
+/* inputs, then the program; returns its wall time or -1 */
+static double run_program(const gan_model *m, const gan_program *p, float *const base[], int th,
+                          gan_rng *rng, char *err, size_t errlen)
+{
+    for (int k = 0; k < p->n_inputs; k++) {
+        const gan_tensor *t = &m->tensors[p->inputs[k]];
+        fill_input(m, gan_tensor_ptr(m, base, p->inputs[k]), (size_t)t->numel, p->input_roles[k],
+                   rng);
+    }
+    double t0 = now();
+    if (gan_exec_program(m, p, base, th, err, errlen))
+        return -1;
+    return now() - t0;
+}
+
+static void bench_ganrt(const char *path, int threads, int warmup, int iters, model_result *r)
+{
+    memset(r, 0, sizeof *r);
+    fe_result fr;
+    int rc = fe_compile_file(path, &fr);
+    if (rc) {
+        snprintf(r->err, sizeof r->err, "%s does not compile: %s", path, fr.messages);
+        fe_result_free(&fr);
+        return;
+    }
+    gan_build_opts o = {1, 0};
+    gan_model *m = gan_build(fr.model, &o, r->err, sizeof r->err);
+    fe_result_free(&fr);
+    if (!m)
+        return;
+    if (gan_plan(m, r->err, sizeof r->err)) {
+        gan_model_free(m);
+        return;
+    }
+    int pd = gan_model_find_program(m, "d_step"), pg = gan_model_find_program(m, "g_step");
+    if (pd < 0 || pg < 0) {
+        snprintf(r->err, sizeof r->err, "%s: not a GAN (no d_step / g_step program)", path);
+        gan_model_free(m);
+        return;
+    }
+    r->batch = m->hyper.batch;
+    r->d_steps = m->hyper.d_steps > 0 ? m->hyper.d_steps : 1;
+    r->d_flops = m->programs[pd].flops;
+    r->g_flops = m->programs[pg].flops;
+    uint64_t total = 0;
+    for (int q = 0; q < GAN_REGION_COUNT; q++)
+        total += m->region_floats[q];
+    r->planned_mib = (double)total * 4 / (1 << 20);
+    r->arena_mib = (double)m->region_floats[GAN_REGION_ARENA] * 4 / (1 << 20);
+
+    float *base[GAN_REGION_COUNT] = {0};
+    for (int q = 0; q < GAN_REGION_COUNT; q++) {
+        base[q] = calloc(m->region_floats[q] + 1, sizeof(float));
+        if (!base[q]) {
+            snprintf(r->err, sizeof r->err, "out of memory (%llu floats)",
+                     (unsigned long long)m->region_floats[q]);
+            goto out;
+        }
+    }
+    gan_rng rng;
+    gan_rng_seed(&rng, 1);
+    if (gan_init_all(m, base, &rng, r->err, sizeof r->err))
+        goto out;
+    double sum_d = 0, sum_g = 0;
+    for (int it = 0; it < warmup + iters; it++) {
+        double td = 0, tg;
+        for (int k = 0; k < r->d_steps; k++) {
+            double t = run_program(m, &m->programs[pd], base, threads, &rng, r->err,
+                                   sizeof r->err);
+            if (t < 0)
+                goto out;
+            td += t;
+        }
+        tg = run_program(m, &m->programs[pg], base, threads, &rng, r->err, sizeof r->err);
+        if (tg < 0)
+            goto out;
+        if (it >= warmup) {
+            sum_d += td / r->d_steps;
+            sum_g += tg;
+        }
+    }
+    r->t_d = sum_d / iters;
+    r->t_g = sum_g / iters;
+    r->t_step = r->d_steps * r->t_d + r->t_g;
+    r->ok = 1;
+out:
+    for (int q = 0; q < GAN_REGION_COUNT; q++)
+        free(base[q]);
+    gan_model_free(m);
+}
+
+/* ---------------------------------------------------------------- sgemm, in a child */
+
+static double bench_sgemm(int threads, int n)
+{
+    openblas_set_num_threads(threads);
+    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n),
+          *c = malloc(sizeof(float) * n * n);
+    if (!a || !b || !c)
+        return -1;
+    for (long i = 0; i < (long)n * n; i++) {
+        a[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+        b[i] = (float)((i * 5) % 11) / 11.0f - 0.5f;
+    }
+    double best = 1e30;
+    for (int r = 0; r < 4; r++) { /* the first is the warm-up */
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
+                    c, n);
+        double dt = now() - t0;
+        if (r > 0 && dt < best)
+            best = dt;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * n * n * (double)n / best / 1e9;
+}
+
+/* Runs fn in a child; the child writes len bytes of result into the pipe. 0 ok. */
+typedef void (*child_fn)(void *arg, void *res);
+static int in_child(child_fn fn, void *arg, void *res, size_t len, long *maxrss_kib,
+                    int timeout_s, int *timed_out)
+{
+    *timed_out = 0;
+    int fd[2];
+    if (pipe(fd))
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        alarm((unsigned)timeout_s);
+        fn(arg, res);
+        const char *p = res;
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fd[1], p + off, len - off);
+            if (w <= 0)
+                _exit(2);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t got = read(fd[0], (char *)res + off, len - off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        off += (size_t)got;
+    }
+    close(fd[0]);
+    int st;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+        ;
+    if (maxrss_kib)
+        *maxrss_kib = ru.ru_maxrss;
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+        *timed_out = 1;
+    return off == len && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+typedef struct { const char *path; int threads, warmup, iters; } ganrt_arg;
+static void child_ganrt(void *arg, void *res)
+{
+    ganrt_arg *a = arg;
+    bench_ganrt(a->path, a->threads, a->warmup, a->iters, res);
+}
+
+typedef struct { int threads; } gemm_arg;
+static void child_gemm(void *arg, void *res)
+{
+    *(double *)res = bench_sgemm(((gemm_arg *)arg)->threads, 2048);
+}
+
+/* ---------------------------------------------------------------- PyTorch */
+
+static int torch_available(char *why, size_t len)
+{
+    if (access(PY, X_OK)) {
+        snprintf(why, len, "%s not found", PY);
+        return 0;
+    }
+    int rc = system(PY " -c 'import torch' >/dev/null 2>&1");
+    if (rc != 0) {
+        snprintf(why, len, "python3-torch not installed");
+        return 0;
+    }
+    return 1;
+}
+
+static void bench_torch(const char *script, const char *model, int threads, int warmup,
+                        int iters, int timeout, torch_result *r)
+{
+    memset(r, 0, sizeof *r);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "timeout %d " PY " %s --model %s --threads %d --warmup %d --iters %d 2>&1", timeout,
+             script, model, threads, warmup, iters);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        snprintf(r->note, sizeof r->note, "cannot run %s", PY);
+        return;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, p)) {
+        if (sscanf(line, "RESULT d_step %lf g_step %lf step %lf rss_base_mib %lf rss_peak_mib %lf",
+                   &r->t_d, &r->t_g, &r->t_step, &r->rss_base_mib, &r->rss_peak_mib) == 5)
+            r->ok = 1;
+        else if (!r->ok && line[0] != '\n') { /* keep the last line: a traceback's error */
+            line[strcspn(line, "\n")] = 0;
+            snprintf(r->note, sizeof r->note, "%.200s", line);
+        }
+    }
+    int st = pclose(p);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 124)
+        snprintf(r->note, sizeof r->note, "timed out after %d s (BENCH_TIMEOUT)", timeout);
+    if (r->ok && st != 0)
+        r->ok = 0;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int parse_threads(const char *s, int *th)
+{
+    int n = 0;
+    while (*s && n < MAX_THREADS) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 256)
+            return -1;
+        th[n++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return n;
+}
+
+static int env_int(const char *name, int def)
+{
+    const char *s = getenv(name);
+    return s && atoi(s) > 0 ? atoi(s) : def;
+}
+
+/* the repository root: the current directory when it has models/, else two levels above
+ * $GANC (build/<variant>/ganc) */
+static void find_root(char *root, size_t len)
+{
+    if (!access("models/making_faces.gan", R_OK)) {
+        snprintf(root, len, ".");
+        return;
+    }
+    const char *g = getenv("GANC");
+    if (g) {
+        snprintf(root, len, "%s", g);
+        char *s = strrchr(root, '/');
+        if (s) {
+            *s = 0;
+            strncat(root, "/../..", len - strlen(root) - 1);
+            return;
+        }
+    }
+    snprintf(root, len, ".");
+}
+
+int main(int argc, char **argv)
+{
+    int threads[MAX_THREADS] = {1, 2}, n_threads = 2;
+    int iters = env_int("BENCH_ITERS", 1), warmup = env_int("BENCH_WARMUP", 1);
+    int use_torch = 1, timeout = env_int("BENCH_TIMEOUT", 150);
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && !getenv("BENCH_KEEP_OMP_ENV")) {
+        /* see the top of the file; libgomp reads the variable when it is loaded, hence exec */
+        setenv("OMP_WAIT_POLICY", "passive", 1);
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "bench_model: cannot re-execute with OMP_WAIT_POLICY=passive (%s); "
+                        "measuring with the default spin-waiting\n", strerror(errno));
+    }
+    const char *models[MAX_MODELS];
+    int n_models = 0;
+    char root[1024], paths[2][1100];
+    find_root(root, sizeof root);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            n_threads = parse_threads(argv[++i], threads);
+            if (n_threads <= 0) {
+                fprintf(stderr, "bench_model: --threads wants a list like 1,2 (got '%s')\n",
+                        argv[i]);
+                return 1;
+            }
+        } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
+            iters = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
+            warmup = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--no-torch")) {
+            use_torch = 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "usage: bench_model [--threads 1,2] [--iters N] [--warmup N] "
+                            "[--no-torch] [MODEL.gan ...]\n");
+            return 1;
+        } else if (n_models < MAX_MODELS) {
+            models[n_models++] = argv[i];
+        }
+    }
+    if (iters < 1 || warmup < 0) {
+        fprintf(stderr, "bench_model: --iters must be >= 1 and --warmup >= 0\n");
+        return 1;
+    }
+    if (n_models == 0) {
+        snprintf(paths[0], sizeof paths[0], "%s/models/demo.gan", root);
+        snprintf(paths[1], sizeof paths[1], "%s/models/making_faces.gan", root);
+        models[n_models++] = paths[0];
+        models[n_models++] = paths[1];
+    }
+    char script[1200];
+    snprintf(script, sizeof script, "%s/bench/torch_model.py", root);
+
+    double load0[3] = {0};
+    getloadavg(load0, 3);
+    time_t t0 = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&t0));
+    printf("bench_model: %s, %ld online CPUs, load average %.2f %.2f %.2f at the start\n", when,
+           sysconf(_SC_NPROCESSORS_ONLN), load0[0], load0[1], load0[2]);
+    printf("  %d warm-up + %d timed training step(s) per configuration; a step is d_steps x "
+           "d_step + g_step\n", warmup, iters);
+    const char *envs[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS",
+                          "OPENBLAS_NUM_THREADS"};
+    printf("  environment:");
+    for (size_t e = 0; e < sizeof envs / sizeof envs[0]; e++)
+        printf(" %s=%s", envs[e], getenv(envs[e]) ? getenv(envs[e]) : "(unset)");
+    printf("\n");
+    fflush(stdout);
+    double wall0 = now();
+
+    model_result gr[MAX_MODELS][MAX_THREADS];
+    torch_result tr[MAX_MODELS][MAX_THREADS];
+    double gemm[MAX_THREADS];
+    int failed = 0;
+    memset(tr, 0, sizeof tr);
+
+    for (int i = 0; i < n_models; i++)
+        for (int k = 0; k < n_threads; k++) {
+            ganrt_arg a = {models[i], threads[k], warmup, iters};
+            model_result *r = &gr[i][k];
+            memset(r, 0, sizeof *r);
+            long rss = 0;
+            int to = 0;
+            if (in_child(child_ganrt, &a, r, sizeof *r, &rss, timeout, &to) || !r->ok) {
+                if (to)
+                    snprintf(r->err, sizeof r->err, "timed out after %d s (BENCH_TIMEOUT)",
+                             timeout);
+                fprintf(stderr, "bench_model: ganrt %s, %d thread(s): %s\n", models[i],
+                        threads[k], r->err[0] ? r->err : "the child failed");
+                r->ok = 0;
+                failed = 1;
+                continue;
+            }
+            r->maxrss_kib = rss;
+            printf("  ganrt   %-18s %d thread(s): step %.2f s\n", base_name(models[i]),
+                   threads[k], r->t_step);
+            fflush(stdout);
+        }
+    for (int k = 0; k < n_threads; k++) {
+        gemm_arg a = {threads[k]};
+        gemm[k] = -1;
+        int to = 0;
+        if (in_child(child_gemm, &a, &gemm[k], sizeof gemm[k], NULL, timeout, &to))
+            gemm[k] = -1;
+    }
+    char why[256] = "";
+    int have_torch = use_torch && torch_available(why, sizeof why);
+    if (!use_torch)
+        snprintf(why, sizeof why, "--no-torch");
+    if (have_torch) {
+        for (int i = 0; i < n_models; i++)
+            for (int k = 0; k < n_threads; k++) {
+                if (!gr[i][k].ok)
+                    continue;
+                char name[128];
+                snprintf(name, sizeof name, "%s", base_name(models[i]));
+                char *dot = strrchr(name, '.');
+                if (dot)
+                    *dot = 0;
+                bench_torch(script, name, threads[k], warmup, iters, timeout, &tr[i][k]);
+                if (tr[i][k].ok)
+                    printf("  pytorch %-18s %d thread(s): step %.2f s\n", base_name(models[i]),
+                           threads[k], tr[i][k].t_step);
+                else
+                    printf("  pytorch %-18s %d thread(s): %s\n", base_name(models[i]),
+                           threads[k], tr[i][k].note[0] ? tr[i][k].note : "failed");
+                fflush(stdout);
+            }
+    }
+
+    double load1[3] = {0};
+    getloadavg(load1, 3);
+    printf("\nTraining step time (s) and GFLOP/s (compiler FLOP counts, 2 x multiply-adds)\n");
+    printf("%-18s %5s %3s  %-8s %9s %9s %9s %8s %9s %9s\n", "model", "batch", "thr", "impl",
+           "d_step", "g_step", "step", "GFLOP/s", "peak RSS", "planned");
+    printf("%-18s %5s %3s  %-8s %9s %9s %9s %8s %9s %9s\n", "", "", "", "", "s", "s", "s", "",
+           "MiB", "MiB");
+    for (int i = 0; i < n_models; i++)
+        for (int k = 0; k < n_threads; k++) {
+            model_result *r = &gr[i][k];
+            if (!r->ok)
+                continue;
+            double fl = r->d_steps * r->d_flops + r->g_flops;
+            printf("%-18s %5d %3d  %-8s %9.3f %9.3f %9.3f %8.1f %9.0f %9.0f\n",
+                   base_name(models[i]), r->batch, threads[k], "ganrt", r->t_d, r->t_g,
+                   r->t_step, fl / r->t_step / 1e9, r->maxrss_kib / 1024.0, r->planned_mib);
+            torch_result *t = &tr[i][k];
+            if (t->ok)
+                printf("%-18s %5d %3d  %-8s %9.3f %9.3f %9.3f %8.1f %9.0f %9s\n", "", r->batch,
+                       threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl / t->t_step / 1e9,
+                       t->rss_peak_mib, "-");
+            if (t->ok)
+                printf("%-18s %5s %3s  %-8s %9.2f %9.2f %9.2f\n", "", "", "", "ratio",
+                       r->t_d / t->t_d, r->t_g / t->t_g, r->t_step / t->t_step);
+        }
+    for (int k = 0; k < n_threads; k++)
+        if (gemm[k] > 0)
+            printf("%-18s %5s %3d  %-8s %9s %9s %9s %8.1f\n", "sgemm 2048^2", "", threads[k],
+                   "openblas", "", "", "", gemm[k]);
+    printf("\nratio = ganrt time / PyTorch time (below 1: ganrt is faster).\n");
+    printf("planned = ganrt's parameters + Adam/BN/SN state + gradients + the planned "
+           "activation arena;\npeak RSS = the whole process (ganrt: its own child; PyTorch: "
+           "the Python process, interpreter\nand libraries included");
+    if (have_torch) {
+        double base = 0;
+        for (int i = 0; i < n_models; i++)
+            for (int k = 0; k < n_threads; k++)
+                if (tr[i][k].ok)
+                    base = tr[i][k].rss_base_mib;
+        printf(": ~%.0f MiB after `import torch` alone).\n", base);
+    } else {
+        printf(").\n");
+    }
+    if (!have_torch)
+        printf("PyTorch reference: skipped (%s)\n", why);
+    printf("load average %.2f %.2f %.2f at the end; %.0f s in all.\n", load1[0], load1[1],
+           load1[2], now() - wall0);
+    return failed;
+}
