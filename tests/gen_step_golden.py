@@ -21,8 +21,8 @@ written by hand; this script mirrors it layer by layer):
                  so the C side can tell which run and which tensor first disagrees.
 One training step of the seed model is d_steps = 2 runs of d_step, then one g_step.
 
-Semantics replicated from runtime/ops.h and from the programs ganc emits (see
-`ganrt info` / the op dump in docs/benchmarks.md's neighbour, tests/test_step_golden.c):
+Semantics replicated from runtime/ops.h and from the op lists ganc emits for this model
+(`ganc tests/golden/step/tiny_seed.gan -o t.bin --dot t.dot`, `ganrt info t.bin`):
   - d_step: D's three spectral norms run ONCE (one power iteration each, u updated) and the
     normalized weights are shared by D(x) and D(G(z)); G runs in training mode inside d_step
     (its SN u vectors take a power iteration and its BN running stats are updated, exactly as
