@@ -32,6 +32,8 @@ typedef struct ck {
     int label_kind;      /* gan_label_kind */
     int n_labels;
     const char *labels[CK_MAX_LABELS];
+    int labels_used;
+    fe_loc labels_loc;
     int latent_size, latent_dist;
     const char *latent_name;
     ast_stmt *gdefs[32]; /* top-level defaults, in order */

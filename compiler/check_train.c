@@ -211,6 +211,7 @@ static md_expr *lval_inner(ck *c, ast_expr *x, vty *t)
             }
             t->ndim = 1;
             t->shape[0] = c->n_labels;
+            c->labels_used = 1;
             return new_expr(MD_EX_LABELS);
         }
         if (c->latent_name && !strcmp(x->name, c->latent_name)) {
