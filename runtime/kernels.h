@@ -1,0 +1,139 @@
+/* Runtime kernels: plain C functions on raw float pointers, one per op of ops.h (forward and
+ * backward). The interpreter (exec.c) reads shapes from the gan_model and calls these; tests and
+ * the benchmark call them directly.
+ *
+ * Conventions (as ops.h):
+ *  - layout NCHW float32;
+ *  - backward kernels ADD into their gradient outputs; any gradient pointer may be NULL
+ *    (not wanted); a fused backward (act != NONE) multiplies dy in place by the activation's
+ *    derivative (taken from the forward output y), so dy is clobbered;
+ *  - `threads` is the OpenMP thread count for elementwise work and reductions (< 1 = 1).
+ *    Every reduction sums in a fixed order that does not depend on the thread count or timing,
+ *    so results are bitwise reproducible; OpenBLAS's own thread count is set by the caller
+ *    (gan_exec_program does it).
+ *  - functions returning int give 0, or -1 when a temporary allocation failed.
+ */
+#ifndef GAN_KERNELS_H
+#define GAN_KERNELS_H
+
+#include <stddef.h>
+
+/* ---- activations ---- */
+float kern_act1(float x, int act, float alpha);            /* act(x), one value */
+void kern_act_fwd(const float *x, float *y, size_t n, int act, float alpha, int threads);
+/* dx += dy * act'(y), the derivative expressed through the forward output y. */
+void kern_act_bwd(const float *y, const float *dy, float *dx, size_t n, int act, float alpha,
+                  int threads);
+/* dy *= act'(y) in place (the first step of every fused backward). No-op for GAN_ACT_NONE. */
+void kern_act_grad_inplace(const float *y, float *dy, size_t n, int act, float alpha, int threads);
+
+/* ---- dense: x [n,k], w [m,k], b [m] | NULL, y [n,m] = act(x w^T + b) ---- */
+void kern_dense_fwd(const float *x, const float *w, const float *b, float *y, int n, int k, int m,
+                    int act, float alpha, int threads);
+/* y may be NULL when act is NONE; dy is clobbered when act is not NONE. */
+void kern_dense_bwd(const float *x, const float *w, const float *y, float *dy, float *dx,
+                    float *dw, float *db, int n, int k, int m, int act, float alpha, int threads);
+
+/* ---- convolutions ---- */
+typedef struct {
+    int n, c, h, w;     /* input x [n, c, h, w] */
+    int oc, kh, kw;     /* conv2d: w [oc, c, kh, kw]; conv2d_t: w [c, oc, kh, kw] */
+    int oh, ow;         /* output y [n, oc, oh, ow] */
+    int stride, pad_t, pad_l;
+} kern_conv_shape;
+
+/* Floats of workspace each kernel wants (one image's columns), as ops.h specifies. */
+size_t kern_conv2d_ws_floats(const kern_conv_shape *s);   /* c*kh*kw*oh*ow */
+size_t kern_conv2d_t_ws_floats(const kern_conv_shape *s); /* oc*kh*kw*h*w */
+
+/* ws may be NULL: the kernel then allocates (and frees) its own. */
+int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
+                    float *y, float *ws, int act, float alpha, int threads);
+int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, const float *y,
+                    float *dy, float *dx, float *dw, float *db, float *ws, int act, float alpha,
+                    int threads);
+int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
+                      float *y, float *ws, int act, float alpha, int threads);
+int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, const float *y,
+                      float *dy, float *dx, float *dw, float *db, float *ws, int act,
+                      float alpha, int threads);
+
+/* im2col for one image: image [c, h, w] -> cols [c*kh*kw, oh*ow] (zero outside), and its
+ * adjoint col2im (ADDS into the image). Exposed for tests and the benchmark. */
+void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,
+                 int ow, int stride, int pad_t, int pad_l, int threads);
+void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int kw, int oh,
+                 int ow, int stride, int pad_t, int pad_l, int threads);
+
+/* ---- batch norm: x [n, c, hw] (hw = 1 for rank-2 input); gamma/beta may be NULL (1/0) ---- */
+/* saved_mean / saved_invstd may be NULL (forward only); running stats updated in place
+ * (Keras momentum; running_var takes the unbiased batch variance). */
+void kern_bn_train_fwd(const float *x, const float *gamma, const float *beta, float *run_mean,
+                       float *run_var, float *y, float *saved_mean, float *saved_invstd, int n,
+                       int c, size_t hw, float momentum, float eps, int act, float alpha,
+                       int threads);
+void kern_bn_infer_fwd(const float *x, const float *gamma, const float *beta,
+                       const float *run_mean, const float *run_var, float *y, int n, int c,
+                       size_t hw, float eps, int act, float alpha, int threads);
+void kern_bn_train_bwd(const float *x, const float *gamma, const float *y, float *dy,
+                       const float *saved_mean, const float *saved_invstd, float *dx,
+                       float *dgamma, float *dbeta, int n, int c, size_t hw, int act,
+                       float alpha, int threads);
+
+/* ---- shape ops ---- */
+void kern_zero(float *y, size_t n, int threads);
+void kern_copy(const float *x, float *y, size_t n, int threads);       /* y = x (may alias) */
+void kern_accum(const float *dy, float *dx, size_t n, int threads);    /* dx += dy */
+/* concat along the feature axis: per-sample sizes sz[i]; xs[i] may be NULL in the backward */
+void kern_concat_fwd(const float *const *xs, const size_t *sz, int k, int n, float *y, int threads);
+void kern_concat_bwd(const float *dy, float *const *dxs, const size_t *sz, int k, int n,
+                     int threads);
+void kern_tile_fwd(const float *x, float *y, int n, int l, size_t hw, int threads);
+void kern_tile_bwd(const float *dy, float *dx, int n, int l, size_t hw, int threads);
+void kern_gap_fwd(const float *x, float *y, int n, int c, size_t hw, int threads);
+void kern_gap_bwd(const float *dy, float *dx, int n, int c, size_t hw, int threads);
+/* nearest upsample x [nc, h, w] -> y [nc, h*f, w*f] (nc = n*c) */
+void kern_upsample_fwd(const float *x, float *y, size_t nc, int h, int w, int f, int threads);
+void kern_upsample_bwd(const float *dy, float *dx, size_t nc, int h, int w, int f, int threads);
+void kern_add_fwd(const float *a, const float *b, float *y, size_t n, int threads);
+void kern_add_bwd(const float *dy, float *da, float *db, size_t n, int threads);
+void kern_mul_fwd(const float *a, const float *b, float *y, size_t n, int threads);
+void kern_mul_bwd(const float *a, const float *b, const float *dy, float *da, float *db, size_t n,
+                  int threads);
+void kern_rowdot_fwd(const float *a, const float *b, float *y, int n, size_t f, int threads);
+void kern_rowdot_bwd(const float *a, const float *b, const float *dy, float *da, float *db, int n,
+                     size_t f, int threads);
+
+/* ---- spectral norm: w viewed [o, k]; u [o] updated in place when training ---- */
+void kern_spectral_norm_fwd(const float *w, float *u, float *w_sn, float *v, float *sigma, int o,
+                            size_t k, int training, float eps, int threads);
+void kern_spectral_norm_bwd(const float *w, const float *u, const float *v, float sigma,
+                            const float *dw_sn, float *dw, int o, size_t k, int threads);
+
+/* ---- losses: the forward returns the unweighted term; the backward adds weight * dL/dx.
+ * t may be NULL: the constant target tc is used instead. ---- */
+float kern_loss_hinge_real_fwd(const float *a, size_t n, int threads);
+void kern_loss_hinge_real_bwd(const float *a, float *da, size_t n, float weight, int threads);
+float kern_loss_hinge_fake_fwd(const float *a, size_t n, int threads);
+void kern_loss_hinge_fake_bwd(const float *a, float *da, size_t n, float weight, int threads);
+float kern_loss_mean_fwd(const float *a, size_t n, float scale, int threads);
+void kern_loss_mean_bwd(float *da, size_t n, float weight, float scale, int threads);
+float kern_loss_bce_logits_fwd(const float *l, const float *t, float tc, size_t n, int threads);
+void kern_loss_bce_logits_bwd(const float *l, const float *t, float tc, float *dl, size_t n,
+                              float weight, int threads);
+float kern_loss_bce_fwd(const float *p, const float *t, float tc, size_t n, int threads);
+void kern_loss_bce_bwd(const float *p, const float *t, float tc, float *dp, size_t n,
+                       float weight, int threads);
+float kern_loss_softmax_ce_fwd(const float *l, const float *t, int n, int k, int threads);
+void kern_loss_softmax_ce_bwd(const float *l, const float *t, float *dl, int n, int k,
+                              float weight, int threads);
+
+/* ---- optimizer ---- */
+/* One Adam step at step count t (already incremented, t >= 1), PyTorch's form:
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps) */
+void kern_adam(float *p, const float *g, float *m, float *v, size_t n, float t, float lr,
+               float beta1, float beta2, float eps, int threads);
+/* ema = decay * ema + (1 - decay) * p */
+void kern_ema(const float *p, float *ema, size_t n, float decay, int threads);
+
+#endif

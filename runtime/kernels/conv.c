@@ -1,0 +1,374 @@
+/* conv2d: im2col + sgemm lowered per image (the workspace holds one image's columns, so it stays
+ * small and mostly in cache), bias + activation as an epilogue right after each image's GEMM.
+ * Backward: dW += dy_n cols_n^T; dx_n += col2im(W^T dy_n). */
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include "../kernels.h"
+#include "kern_internal.h"
+
+size_t kern_conv2d_ws_floats(const kern_conv_shape *s)
+{
+    return (size_t)s->c * s->kh * s->kw * s->oh * s->ow;
+}
+
+void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,
+                 int ow, int stride, int pad_t, int pad_l, int threads)
+{
+    int rows = c * kh * kw;
+    size_t plane = (size_t)oh * ow;
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)rows * plane >= KERN_PAR_MIN)
+    for (int r = 0; r < rows; r++) {
+        int ci = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
+        const float *src = img + (size_t)ci * h * w;
+        float *dst = cols + (size_t)r * plane;
+        for (int y = 0; y < oh; y++) {
+            int iy = y * stride - pad_t + ki;
+            float *d = dst + (size_t)y * ow;
+            if (iy < 0 || iy >= h) {
+                memset(d, 0, (size_t)ow * sizeof *d);
+                continue;
+            }
+            const float *srow = src + (size_t)iy * w;
+            if (stride == 1) {
+                /* valid ow range: 0 <= ox - pad_l + kj < w */
+                int lo = pad_l - kj, hi = w + pad_l - kj; /* ox in [lo, hi) */
+                if (lo < 0) lo = 0;
+                if (hi > ow) hi = ow;
+                if (hi < lo) hi = lo;
+                for (int x = 0; x < lo && x < ow; x++) d[x] = 0.0f;
+                if (hi > lo)
+                    memcpy(d + lo, srow + lo - pad_l + kj, (size_t)(hi - lo) * sizeof *d);
+                for (int x = hi > lo ? hi : lo; x < ow; x++) d[x] = 0.0f;
+            } else {
+                for (int x = 0; x < ow; x++) {
+                    int ix = x * stride - pad_l + kj;
+                    d[x] = (ix >= 0 && ix < w) ? srow[ix] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int kw, int oh,
+                 int ow, int stride, int pad_t, int pad_l, int threads)
+{
+    size_t plane = (size_t)oh * ow;
+    /* one channel per iteration: its rows write only into that channel (no races), and the
+     * order of additions inside a channel is fixed */
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)c * kh * kw * plane >= KERN_PAR_MIN)
+    for (int ci = 0; ci < c; ci++) {
+        float *dst = img + (size_t)ci * h * w;
+        for (int ki = 0; ki < kh; ki++)
+            for (int kj = 0; kj < kw; kj++) {
+                const float *src = cols + ((size_t)(ci * kh + ki) * kw + kj) * plane;
+                for (int y = 0; y < oh; y++) {
+                    int iy = y * stride - pad_t + ki;
+                    if (iy < 0 || iy >= h)
+                        continue;
+                    float *drow = dst + (size_t)iy * w;
+                    const float *s = src + (size_t)y * ow;
+                    for (int x = 0; x < ow; x++) {
+                        int ix = x * stride - pad_l + kj;
+                        if (ix >= 0 && ix < w)
+                            drow[ix] += s[x];
+                    }
+                }
+            }
+    }
+}
+
+/* y_n [oc, plane] = act(y_n + b) */
+static void bias_act(float *y, const float *b, int oc, size_t plane, int act, float alpha,
+                     int threads)
+{
+    if (!b && act == GAN_ACT_NONE)
+        return;
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)oc * plane >= KERN_PAR_MIN)
+    for (int o = 0; o < oc; o++) {
+        kern_bias_act_row(y + (size_t)o * plane, plane, b ? b[o] : 0.0f, act, alpha);
+    }
+}
+
+/* db[o] += sum over images and pixels of dy (fixed order) */
+static void bias_grad(const float *dy, float *db, int n, int oc, size_t plane, int threads)
+{
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)n * oc * plane >= KERN_PAR_MIN)
+    for (int o = 0; o < oc; o++) {
+        double s = 0.0;
+        for (int i = 0; i < n; i++) {
+            const float *r = dy + ((size_t)i * oc + o) * plane;
+            float ps = 0.0f;
+#pragma omp simd reduction(+ : ps)
+            for (size_t p = 0; p < plane; p++)
+                ps += r[p];
+            s += ps;
+        }
+        db[o] += (float)s;
+    }
+}
+
+static int is_pointwise(const kern_conv_shape *s)
+{
+    return s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pad_t == 0 && s->pad_l == 0 &&
+           s->oh == s->h && s->ow == s->w;
+}
+
+/* Direct convolution for very few output channels (the generator's 50->3 output conv): as a
+ * GEMM it would have M <= 4 and stream a huge column matrix through memory. Here each output
+ * row of up to KERN_DIRECT_MAX_OC channels is accumulated in a small local buffer from the input
+ * rows it needs; parallel over images. */
+#define KERN_DIRECT_MAX_OC 4
+#define KERN_DIRECT_MAX_OW 1024
+
+/* valid output range [lo, hi) for kernel column kj at stride 1 */
+static inline void s1_range(const kern_conv_shape *s, int kj, int *lo, int *hi)
+{
+    int l = s->pad_l - kj, h = s->w + s->pad_l - kj;
+    *lo = l < 0 ? 0 : l;
+    *hi = h > s->ow ? s->ow : h;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+static void conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *w,
+                            const float *b, float *y, int act, float alpha, int threads)
+{
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
+    int kk = s->kh * s->kw;
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
+    for (int n = 0; n < s->n; n++) {
+        float acc[KERN_DIRECT_MAX_OC][KERN_DIRECT_MAX_OW];
+        const float *xn = x + (size_t)n * s->c * ipl;
+        float *yn = y + (size_t)n * s->oc * plane;
+        for (int oy = 0; oy < s->oh; oy++) {
+            for (int o = 0; o < s->oc; o++)
+                memset(acc[o], 0, (size_t)s->ow * sizeof(float));
+            for (int c = 0; c < s->c; c++) {
+                const float *xc = xn + (size_t)c * ipl;
+                for (int ki = 0; ki < s->kh; ki++) {
+                    int iy = oy * s->stride - s->pad_t + ki;
+                    if (iy < 0 || iy >= s->h)
+                        continue;
+                    const float *xr = xc + (size_t)iy * s->w;
+                    for (int kj = 0; kj < s->kw; kj++) {
+                        if (s->stride == 1) {
+                            int lo, hi, off = kj - s->pad_l;
+                            s1_range(s, kj, &lo, &hi);
+                            for (int o = 0; o < s->oc; o++) {
+                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
+                                float *a = acc[o];
+#pragma omp simd
+                                for (int ox = lo; ox < hi; ox++)
+                                    a[ox] += wv * xr[ox + off];
+                            }
+                        } else {
+                            for (int o = 0; o < s->oc; o++) {
+                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
+                                for (int ox = 0; ox < s->ow; ox++) {
+                                    int ix = ox * s->stride - s->pad_l + kj;
+                                    if (ix >= 0 && ix < s->w)
+                                        acc[o][ox] += wv * xr[ix];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (int o = 0; o < s->oc; o++)
+                kern_affine_act_row(acc[o], yn + (size_t)o * plane + (size_t)oy * s->ow,
+                                    (size_t)s->ow, 1.0f, b ? b[o] : 0.0f, act, alpha);
+        }
+    }
+}
+
+/* Backward of the direct path. dx: per image (parallel over images), each dy row scattered back
+ * through the kernel. dw: one input channel per iteration (parallel over channels), all images
+ * in order, so dw's sums do not depend on the thread count. */
+static void conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
+                            const float *dy, float *dx, float *dw, int threads)
+{
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
+    int kk = s->kh * s->kw;
+    if (dx) {
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
+        for (int n = 0; n < s->n; n++) {
+            const float *dyn = dy + (size_t)n * s->oc * plane;
+            float *dxn = dx + (size_t)n * s->c * ipl;
+            for (int oy = 0; oy < s->oh; oy++)
+                for (int c = 0; c < s->c; c++)
+                    for (int ki = 0; ki < s->kh; ki++) {
+                        int iy = oy * s->stride - s->pad_t + ki;
+                        if (iy < 0 || iy >= s->h)
+                            continue;
+                        float *dr = dxn + (size_t)c * ipl + (size_t)iy * s->w;
+                        for (int kj = 0; kj < s->kw; kj++)
+                            for (int o = 0; o < s->oc; o++) {
+                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
+                                const float *g = dyn + (size_t)o * plane + (size_t)oy * s->ow;
+                                if (s->stride == 1) {
+                                    int lo, hi, off = kj - s->pad_l;
+                                    s1_range(s, kj, &lo, &hi);
+#pragma omp simd
+                                    for (int ox = lo; ox < hi; ox++)
+                                        dr[ox + off] += wv * g[ox];
+                                } else {
+                                    for (int ox = 0; ox < s->ow; ox++) {
+                                        int ix = ox * s->stride - s->pad_l + kj;
+                                        if (ix >= 0 && ix < s->w)
+                                            dr[ix] += wv * g[ox];
+                                    }
+                                }
+                            }
+                    }
+        }
+    }
+    if (dw) {
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
+        for (int c = 0; c < s->c; c++) {
+            double tot[KERN_DIRECT_MAX_OC * 64]; /* direct_ok: oc * kh * kw fits */
+            int nk = s->oc * kk;
+            for (int q = 0; q < nk; q++)
+                tot[q] = 0.0;
+            for (int n = 0; n < s->n; n++) {
+                const float *xc = x + ((size_t)n * s->c + c) * ipl;
+                const float *dyn = dy + (size_t)n * s->oc * plane;
+                float part[KERN_DIRECT_MAX_OC * 64] = {0};
+                for (int oy = 0; oy < s->oh; oy++)
+                    for (int ki = 0; ki < s->kh; ki++) {
+                        int iy = oy * s->stride - s->pad_t + ki;
+                        if (iy < 0 || iy >= s->h)
+                            continue;
+                        const float *xr = xc + (size_t)iy * s->w;
+                        for (int o = 0; o < s->oc; o++) {
+                            const float *g = dyn + (size_t)o * plane + (size_t)oy * s->ow;
+                            for (int kj = 0; kj < s->kw; kj++) {
+                                float a = 0.0f;
+                                if (s->stride == 1) {
+                                    int lo, hi, off = kj - s->pad_l;
+                                    s1_range(s, kj, &lo, &hi);
+#pragma omp simd reduction(+ : a)
+                                    for (int ox = lo; ox < hi; ox++)
+                                        a += g[ox] * xr[ox + off];
+                                } else {
+                                    for (int ox = 0; ox < s->ow; ox++) {
+                                        int ix = ox * s->stride - s->pad_l + kj;
+                                        if (ix >= 0 && ix < s->w)
+                                            a += g[ox] * xr[ix];
+                                    }
+                                }
+                                part[o * kk + ki * s->kw + kj] += a;
+                            }
+                        }
+                    }
+                for (int q = 0; q < nk; q++)
+                    tot[q] += part[q];
+            }
+            for (int o = 0; o < s->oc; o++)
+                for (int q = 0; q < kk; q++)
+                    dw[((size_t)o * s->c + c) * kk + q] += (float)tot[o * kk + q];
+        }
+    }
+}
+
+/* The direct path: few output channels, rows that fit the local buffer, kernels of <= 64 taps */
+static int direct_ok(const kern_conv_shape *s)
+{
+    return s->oc <= KERN_DIRECT_MAX_OC && s->ow <= KERN_DIRECT_MAX_OW && s->kh * s->kw <= 64;
+}
+
+
+int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
+                    float *y, float *ws, int act, float alpha, int threads)
+{
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
+    int ckk = s->c * s->kh * s->kw;
+    if (s->n <= 0 || s->oc <= 0 || plane == 0)
+        return 0;
+    if (direct_ok(s)) {
+        conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
+        return 0;
+    }
+    int pw = is_pointwise(s);
+    float *own = NULL;
+    if (!ws && !pw) {
+        own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
+        if (!own)
+            return -1;
+        ws = own;
+    }
+    for (int n = 0; n < s->n; n++) {
+        const float *xn = x + (size_t)n * s->c * ipl;
+        float *yn = y + (size_t)n * s->oc * plane;
+        const float *cols = xn;
+        if (!pw) {
+            kern_im2col(xn, ws, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride, s->pad_t,
+                        s->pad_l, threads);
+            cols = ws;
+        }
+        if (ckk > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
+                        ckk, cols, (int)plane, 0.0f, yn, (int)plane);
+        else
+            memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
+        bias_act(yn, b, s->oc, plane, act, alpha, threads);
+    }
+    free(own);
+    return 0;
+}
+
+int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, const float *y,
+                    float *dy, float *dx, float *dw, float *db, float *ws, int act, float alpha,
+                    int threads)
+{
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
+    int ckk = s->c * s->kh * s->kw;
+    if (s->n <= 0 || s->oc <= 0 || plane == 0)
+        return 0;
+    if (act != GAN_ACT_NONE && y)
+        kern_act_grad_inplace(y, dy, (size_t)s->n * s->oc * plane, act, alpha, threads);
+    if (db)
+        bias_grad(dy, db, s->n, s->oc, plane, threads);
+    if ((!dx && !dw) || ckk == 0)
+        return 0;
+    if (direct_ok(s)) {
+        conv_direct_bwd(s, x, w, dy, dx, dw, threads);
+        return 0;
+    }
+    int pw = is_pointwise(s);
+    float *own = NULL;
+    if (!ws && !pw) {
+        own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
+        if (!own)
+            return -1;
+        ws = own;
+    }
+    for (int n = 0; n < s->n; n++) {
+        const float *xn = x + (size_t)n * s->c * ipl;
+        const float *dyn = dy + (size_t)n * s->oc * plane;
+        if (dw) {
+            const float *cols = xn;
+            if (!pw) {
+                kern_im2col(xn, ws, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride,
+                            s->pad_t, s->pad_l, threads);
+                cols = ws;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f, dyn,
+                        (int)plane, cols, (int)plane, 1.0f, dw, ckk);
+        }
+        if (dx) {
+            float *dxn = dx + (size_t)n * s->c * ipl;
+            if (pw) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
+                            w, ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
+                            w, ckk, dyn, (int)plane, 0.0f, ws, (int)plane);
+                kern_col2im(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride,
+                            s->pad_t, s->pad_l, threads);
+            }
+        }
+    }
+    free(own);
+    return 0;
+}

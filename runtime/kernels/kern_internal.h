@@ -1,0 +1,41 @@
+/* Shared helpers of the kernel files (not part of the public kernels.h). */
+#ifndef GAN_KERN_INTERNAL_H
+#define GAN_KERN_INTERNAL_H
+
+#include <stddef.h>
+#include "../ops.h"
+
+/* Below this many elements an OpenMP region costs more than it saves. */
+#define KERN_PAR_MIN 16384
+/* Reductions sum fixed blocks of this many elements (each block sequentially, then the block
+ * sums in order), so the result does not depend on the thread count. */
+#define KERN_RED_BLOCK 4096
+
+static inline int kern_nt(int threads) { return threads < 1 ? 1 : threads; }
+
+/* act'(.) expressed through the forward output y. */
+static inline float kern_dact(float y, int act, float alpha)
+{
+    switch (act) {
+    case GAN_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+    case GAN_ACT_LEAKY_RELU: return y > 0.0f ? 1.0f : alpha;
+    case GAN_ACT_TANH: return 1.0f - y * y;
+    case GAN_ACT_SIGMOID: return y * (1.0f - y);
+    default: return 1.0f;
+    }
+}
+
+/* Row helpers for fused epilogues (branch-free, vectorisable; relu and leaky relu are written
+ * as max/min patterns so random signs cost no mispredicted branches):
+ *   kern_bias_act_row:   r[i] = act(r[i] + bias)
+ *   kern_affine_act_row: y[i] = act(x[i] * scale + shift) */
+void kern_bias_act_row(float *r, size_t n, float bias, int act, float alpha);
+void kern_affine_act_row(const float *x, float *y, size_t n, float scale, float shift, int act,
+                         float alpha);
+
+/* Sum of f(i) for i in [0, n) in fixed blocks (deterministic whatever the thread count).
+ * Implemented as a macro-free helper taking a block function. */
+typedef double (*kern_block_fn)(const void *ctx, size_t lo, size_t hi);
+double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads);
+
+#endif

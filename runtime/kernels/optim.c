@@ -1,0 +1,32 @@
+/* Adam (PyTorch's form, bias-corrected; beta1 may be 0) and the EMA of weights. */
+#include <math.h>
+#include "../kernels.h"
+#include "kern_internal.h"
+
+void kern_adam(float *p, const float *g, float *m, float *v, size_t n, float t, float lr,
+               float beta1, float beta2, float eps, int threads)
+{
+    double bc1 = 1.0 - pow((double)beta1, (double)t), bc2 = 1.0 - pow((double)beta2, (double)t);
+    float step = (float)(lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2));
+    float b1 = beta1, b2 = beta2, c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+    long long nn = (long long)n;
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (n >= KERN_PAR_MIN)
+    for (long long i = 0; i < nn; i++) {
+        float gi = g[i];
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        /* lr * (m/bc1) / (sqrt(v)/sqrt(bc2) + eps) */
+        p[i] -= step * mi / (sqrtf(vi) * rbc2 + eps);
+    }
+}
+
+void kern_ema(const float *p, float *ema, size_t n, float decay, int threads)
+{
+    float c = 1.0f - decay;
+    long long nn = (long long)n;
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (n >= KERN_PAR_MIN)
+    for (long long i = 0; i < nn; i++)
+        ema[i] = decay * ema[i] + c * p[i];
+}
