@@ -1499,6 +1499,11 @@ static void elab_net(ck *c, ck_net *ni)
             continue; /* its definition already failed */
         md_node *hn = node(e, v->node);
         char b1[64], b2[64];
+        if (hn->kind == MD_INPUT) {
+            fe_error(c->d, v->def ? v->def->name_loc : h->loc, "%s '%s' of '%s' is the input '%s' itself: a network needs at least one layer",
+                     nd->single_head ? "output" : "head", h->name, nd->name, hn->name);
+            continue;
+        }
         if (typed && (hn->ndim != ndim || memcmp(hn->shape, shape, sizeof shape))) {
             fe_error(c->d, v->def ? v->def->name_loc : h->loc, "%s '%s' of '%s' is %s, but it is declared %s",
                      nd->single_head ? "output" : "head", h->name, nd->name,

@@ -19,6 +19,7 @@ typedef struct ck_net {
     int head_ndim[8];
     int head_shape[8][3];
     int used;            /* called in some loss */
+    int head_used[8];
 } ck_net;
 
 typedef struct ck {
