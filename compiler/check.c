@@ -1774,7 +1774,7 @@ int fe_compile(const char *name, const char *src, size_t len, fe_result *out)
         out->n_errors = 1;
         return 1;
     }
-    fe_parse_ctx pc = {arena, &d, NULL};
+    fe_parse_ctx pc = {arena, &d, NULL, NULL};
     pc.file = fe_arena_alloc(arena, sizeof(ast_file));
     pc.file->decls = ast_list_new(arena);
     fe_parse(&pc, src, len);
