@@ -39,6 +39,8 @@ extern const char *const fe_celeba_attrs[40];
  * non-trainable: batch-norm running mean/var, spectral-norm u vectors. */
 void fe_node_params(const md_network *net, int node, long long *trainable, long long *non_trainable);
 void fe_network_params(const md_network *net, long long *trainable, long long *non_trainable);
+/* Forward FLOPs (2 x multiply-adds) of one node for one sample. */
+double fe_node_flops(const md_network *net, int node);
 /* The per-network layer table (Keras-summary-like) and totals. */
 void fe_report(const md_model *m, FILE *f);
 /* "[3, 64, 64]" / "[128]" into buf. */
