@@ -19,7 +19,9 @@
 #define FE_VERSION "0.1.0"
 
 typedef struct fe_result {
-    md_model *model;     /* owned; NULL unless the model was accepted */
+    md_model *model;     /* owned; NULL unless the model was accepted. To keep it past
+                            fe_result_free, take it (r.model = NULL) and later call
+                            md_model_free(model), which frees the struct itself too */
     int n_errors;
     int n_warnings;
     char *messages;      /* owned, NUL-terminated; "" when there is nothing to say */
