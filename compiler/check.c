@@ -1703,6 +1703,15 @@ static void check_file(ck *c)
                 decl_errors = 1;
                 break;
             }
+            static const char *const reserved[] = {"hinge_real", "hinge_fake", "mean", "bce", "softmax_ce", "adam"};
+            int clash = 0;
+            for (int r = 0; r < 6; r++)
+                clash |= !strcmp(dd->name, reserved[r]);
+            if (clash) {
+                fe_error(c->d, dd->name_loc, "a network cannot be called '%s' (a loss function or optimizer has that name)", dd->name);
+                decl_errors = 1;
+                break;
+            }
             if (c->n_nets >= CK_MAX_NETS) {
                 fe_error(c->d, dd->name_loc, "too many networks (at most %d)", CK_MAX_NETS);
                 decl_errors = 1;
