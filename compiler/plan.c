@@ -160,8 +160,8 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
             lv[rb].group = ra;
     }
     /* one allocation per group (indexed by the group's root tensor) */
-    plan_alloc *al = calloc((size_t)nt, sizeof *al);
-    int *idx = malloc((size_t)nt * sizeof *idx * 3);
+    plan_alloc *al = calloc((size_t)nt + 1, sizeof *al);
+    int *idx = malloc(((size_t)nt + 1) * sizeof *idx * 3);
     if (!al || !idx) {
         free(al);
         free(idx);
