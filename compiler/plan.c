@@ -155,6 +155,11 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
             continue;
         if (placed_global[a] || placed_global[b])
             continue;
+        int b_is_input = 0; /* the runtime fills inputs before the run: never alias one */
+        for (int j = 0; j < g->n_inputs; j++)
+            b_is_input |= g->inputs[j] == b;
+        if (b_is_input)
+            continue;
         int ra = uf_find(lv, a), rb = uf_find(lv, b);
         if (ra != rb)
             lv[rb].group = ra;
