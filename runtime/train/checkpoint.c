@@ -612,7 +612,9 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int missing = 0, mismatched = 0;
+    int missing = 0, mismatched = 0, listed = 0, unlisted = 0;
+    char found[1024] = "";
+    size_t fk = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         if (!inc[i])
             continue;
@@ -635,10 +637,25 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
         get_floats(base[t->region] + t->offset, v.b + v.data_off + get64(e + E_OFFSET),
                    (size_t)t->numel);
         (*n_loaded)++;
+        /* name the parameters found (the first few; a count for the rest) */
+        if (t->region == GAN_REGION_PARAM) {
+            size_t need = strlen(t->name) + 2;
+            if (fk + need + 1 < sizeof found && listed < 24) {
+                fk += (size_t)snprintf(found + fk, sizeof found - fk, "%s%s", listed ? ", " : "",
+                                       t->name);
+                listed++;
+            } else {
+                unlisted++;
+            }
+        }
     }
-    if (report)
+    if (report) {
         fprintf(report, "init: loaded %d tensors from %s (%d not found, %d shape mismatches, %u "
                 "in the file)\n", *n_loaded, path, missing, mismatched, v.n);
+        if (listed)
+            fprintf(report, "init: parameters found: %s%s\n", found,
+                    unlisted ? " and more" : "");
+    }
     free(inc);
     free(b);
     return 0;
