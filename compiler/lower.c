@@ -49,7 +49,6 @@ typedef struct {
     int train;           /* 1: BN_TRAIN, spectral norm power iteration */
     call_rec calls[MAX_CALLS];
     int n_calls;
-    int *net_calls;      /* per network: calls made so far (for names) */
     int **wsn;           /* per network, per node: normalised weight in this program, or -1 */
     int x, y, z;         /* program inputs, -1 until used */
 } prog_ctx;
@@ -91,6 +90,85 @@ static int add_param(lower_ctx *L, int n, int t)
     return 0;
 }
 
+static int same_shape(const md_node *a, const md_node *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] != b->shape[d])
+            return 0;
+    return 1;
+}
+
+/* The per-sample output shape the front end computed must be what the op will produce: the
+ * back end trusts these shapes for every tensor it creates. */
+static int check_node_shape(lower_ctx *L, const md_network *net, int k)
+{
+    const md_node *nd = &net->nodes[k];
+    const md_node *x = nd->n_in > 0 ? &net->nodes[nd->in[0]] : NULL;
+    int ok = 1;
+    long eh = 0, ew = 0;
+    switch (nd->kind) {
+    case MD_CONV:
+        eh = ((long)x->shape[1] + nd->pad_t + nd->pad_b - nd->kh) / nd->stride + 1;
+        ew = ((long)x->shape[2] + nd->pad_l + nd->pad_r - nd->kw) / nd->stride + 1;
+        ok = nd->pad_t >= 0 && nd->pad_l >= 0 && nd->pad_b >= 0 && nd->pad_r >= 0 &&
+             (long)x->shape[1] + nd->pad_t + nd->pad_b >= nd->kh &&
+             (long)x->shape[2] + nd->pad_l + nd->pad_r >= nd->kw && nd->shape[1] == eh &&
+             nd->shape[2] == ew && nd->shape[0] == nd->units;
+        break;
+    case MD_CONV_T:
+        eh = ((long)x->shape[1] - 1) * nd->stride + nd->kh - nd->pad_t - nd->pad_b;
+        ew = ((long)x->shape[2] - 1) * nd->stride + nd->kw - nd->pad_l - nd->pad_r;
+        ok = nd->pad_t >= 0 && nd->pad_l >= 0 && nd->pad_b >= 0 && nd->pad_r >= 0 &&
+             nd->shape[1] == eh && nd->shape[2] == ew && nd->shape[0] == nd->units;
+        break;
+    case MD_UPSAMPLE:
+        ok = x->ndim == 3 && nd->shape[0] == x->shape[0] &&
+             nd->shape[1] == (long)x->shape[1] * nd->factor &&
+             nd->shape[2] == (long)x->shape[2] * nd->factor;
+        break;
+    case MD_BATCHNORM:
+    case MD_ACT:
+        ok = same_shape(nd, x);
+        break;
+    case MD_ADD:
+        ok = same_shape(nd, x) && same_shape(nd, &net->nodes[nd->in[1]]);
+        break;
+    case MD_CONCAT: {
+        long c = 0;
+        for (int i = 0; i < nd->n_in; i++) {
+            const md_node *a = &net->nodes[nd->in[i]];
+            c += a->shape[0];
+            if (a->ndim != nd->ndim ||
+                (nd->ndim == 3 && (a->shape[1] != nd->shape[1] || a->shape[2] != nd->shape[2])))
+                ok = 0;
+        }
+        ok = ok && c == nd->shape[0];
+        break;
+    }
+    case MD_TILE:
+        ok = x->ndim == 1 && nd->ndim == 3 && nd->shape[0] == x->shape[0];
+        break;
+    case MD_RESHAPE:
+        ok = node_numel(nd) == node_numel(x);
+        break;
+    case MD_GAP:
+        ok = x->ndim == 3 && nd->ndim == 1 && nd->shape[0] == x->shape[0];
+        break;
+    case MD_PROJECT:
+        ok = nd->ndim == 1 && nd->shape[0] == 1 && x->ndim == 1 &&
+             net->nodes[nd->in[1]].ndim == 1;
+        break;
+    default:
+        break;
+    }
+    if (!ok)
+        return gb_fail(&L->g, "%s.%s (line %d): output shape does not follow from the input "
+                       "shape and the layer's options", net->name, nd->name, nd->line);
+    return 0;
+}
+
 /* Checks the md_model enough that lowering cannot index out of bounds. */
 static int check_md(lower_ctx *L)
 {
@@ -120,6 +198,17 @@ static int check_md(lower_ctx *L)
                 if (nd->shape[d] <= 0)
                     return gb_fail(g, "%s.%s (line %d): dimension %d is %d", net->name,
                                    nd->name, nd->line, d, nd->shape[d]);
+            /* caps keep every size product below in 64-bit (and tensor dims in int32) */
+            if (node_numel(nd) > 0x7fffffffULL)
+                return gb_fail(g, "%s.%s (line %d): %llu values per sample is too large",
+                               net->name, nd->name, nd->line,
+                               (unsigned long long)node_numel(nd));
+            const int opts[] = {nd->kh, nd->kw, nd->stride, nd->pad_t, nd->pad_l, nd->pad_b,
+                                nd->pad_r, nd->factor};
+            for (int q = 0; q < 8; q++)
+                if (opts[q] > 1024 || opts[q] < -1024)
+                    return gb_fail(g, "%s.%s (line %d): kernel/stride/padding/factor %d out of "
+                                   "range", net->name, nd->name, nd->line, opts[q]);
             int need = 0;
             switch (nd->kind) {
             case MD_INPUT: need = 0; break;
@@ -146,6 +235,8 @@ static int check_md(lower_ctx *L)
                                          nd->shape[0] != nd->units))
                 return gb_fail(g, "%s.%s (line %d): dense output shape differs from units",
                                net->name, nd->name, nd->line);
+            if (check_node_shape(L, net, k) < 0)
+                return -1;
         }
         for (int i = 0; i < net->n_inputs; i++) {
             int k = net->inputs[i].node;
@@ -176,6 +267,12 @@ static int check_md(lower_ctx *L)
 }
 
 /* ------------------------------------------------------------------ persistent tensors */
+
+static int fan(int c, int kh, int kw)
+{
+    long f = (long)c * kh * kw;
+    return f > 0x7fffffffL ? 0x7fffffff : (int)f;
+}
 
 static int init_or_default(const md_node *nd)
 {
@@ -220,7 +317,7 @@ static int make_params(lower_ctx *L)
                 }
                 gb_name(nm, "%s.%s.w", net->name, nd->name);
                 w = persistent(L, nm, GAN_REGION_PARAM, 4, sh, &off, init_or_default(nd),
-                               nd->init_arg, C * nd->kh * nd->kw, OC * nd->kh * nd->kw);
+                               nd->init_arg, fan(C, nd->kh, nd->kw), fan(OC, nd->kh, nd->kw));
                 if (nd->bias) {
                     gb_name(nm, "%s.%s.b", net->name, nd->name);
                     b = persistent(L, nm, GAN_REGION_PARAM, 1, (int[]){OC}, &off,
@@ -260,6 +357,9 @@ static int make_params(lower_ctx *L)
         }
         if (off == start)
             return gb_fail(g, "network %s has no parameters", net->name);
+        if (off - start > 0x7fffffffULL)
+            return gb_fail(g, "network %s has too many parameters (%llu)", net->name,
+                           (unsigned long long)(off - start));
         gb_name(nm, "%s.params", net->name);
         ni->agg_params = gb_tensor(g, nm, GAN_REGION_PARAM, 1, (int[]){(int)(off - start)});
         if (ni->agg_params < 0)
@@ -562,9 +662,13 @@ static int lower_node(prog_ctx *P, int c, int k)
         break;
     }
     case MD_ACT:
-        if (nd->act <= GAN_ACT_NONE || nd->act >= GAN_ACT_COUNT)
+        if (nd->act < GAN_ACT_NONE || nd->act >= GAN_ACT_COUNT)
             return gb_fail(g, "%s.%s (line %d): unknown activation %d", net->name, nd->name,
                            nd->line, nd->act);
+        if (nd->act == GAN_ACT_NONE) { /* "linear": an identity, kept as a copy */
+            o = op(P, GAN_OP_COPY, 1, in, 1, (int[]){y});
+            break;
+        }
         o = op(P, GAN_OP_ACT, 1, in, 1, (int[]){y});
         if (o >= 0) {
             P->ops.ops[o].i[0] = nd->act;
@@ -635,7 +739,12 @@ static int find_call(prog_ctx *P, int n, int n_args, const int *args)
         cr->val[k] = -1;
     for (int i = 0; i < n_args; i++) {
         const md_node *in = &net->nodes[net->inputs[i].node];
-        if (gb_per_sample(L->g.m, args[i]) != node_numel(in)) {
+        const gan_tensor *at = &L->g.m->tensors[args[i]];
+        int shape_ok = gb_per_sample(L->g.m, args[i]) == node_numel(in);
+        if (in->ndim == 3) /* an image-like input must match channel by channel */
+            shape_ok = shape_ok && at->ndim == 4 && at->shape[1] == in->shape[0] &&
+                       at->shape[2] == in->shape[1] && at->shape[3] == in->shape[2];
+        if (!shape_ok) {
             free(cr->val);
             return gb_fail(&L->g, "%s: argument %s of %s has %llu values per sample, expected %llu",
                            P->pname, net->inputs[i].name, net->name,
@@ -747,7 +856,6 @@ static void prog_free(prog_ctx *P)
         for (int n = 0; n < P->L->md->n_networks; n++)
             free(P->wsn[n]);
     free(P->wsn);
-    free(P->net_calls);
     gb_oplist_free(&P->ops);
 }
 
@@ -1069,7 +1177,7 @@ gan_model *gan_build(const md_model *md, const gan_build_opts *opts, char *err, 
     if (opts && opts->batch > 0)
         m->hyper.batch = opts->batch;
     L.batch = m->hyper.batch;
-    if (L.batch <= 0) {
+    if (L.batch <= 0 || L.batch > (1 << 20)) {
         gb_fail(&L.g, "batch size not set (got %d)", L.batch);
         goto fail;
     }

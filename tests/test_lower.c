@@ -176,6 +176,8 @@ START_TEST(step_separation)
         snprintf(img, sizeof img, "g_step.G.%s.grad",
                  md->networks[0].nodes[md->networks[0].heads[0].node].name);
         ck_assert_msg(tensor(m, img) >= 0, "no %s", img);
+        img[0] = 'd'; /* "d_step.G.<out>.grad": no gradient flows into G in d_step */
+        ck_assert_msg(tensor(m, img) == -1, "%s exists", img);
         /* spectral norm: once per weight; backward only for the trained network */
         ck_assert_int_eq(lower_count_ops(d, GAN_OP_SPECTRAL_NORM), 10);
         ck_assert_int_eq(lower_count_ops(d, GAN_OP_SPECTRAL_NORM_BWD), 5);
@@ -379,6 +381,79 @@ START_TEST(bad_models_rejected)
 }
 END_TEST
 
+/* Never crash: randomly corrupted md models either build into a structurally sound model or
+ * fail with a message (run under ASan + UBSan by make check). */
+static unsigned long long fz_rng = 88172645463325252ULL;
+static int fz(int lo, int hi)
+{
+    fz_rng ^= fz_rng << 13;
+    fz_rng ^= fz_rng >> 7;
+    fz_rng ^= fz_rng << 17;
+    return lo + (int)(fz_rng % (unsigned long long)(hi - lo + 1));
+}
+
+static int fz_value(void)
+{
+    static const int special[] = {-1, 0, 1, 2, 3, 1 << 30, 0x7fffffff, -0x7fffffff};
+    return fz(0, 1) ? fz(-2, 9) : special[fz(0, 7)];
+}
+
+START_TEST(corrupted_models_rejected)
+{
+    static fixture_fn fns[] = {mdfx_making_faces, mdfx_dcgan, mdfx_hinge_sn, mdfx_class_cond,
+                               mdfx_classifier, mdfx_projection};
+    int built = 0, rejected = 0;
+    for (int it = 0; it < 400; it++) {
+        md_model *md = fns[it % 6](1);
+        int *slot[3];
+        int old[3];
+        int n_mut = fz(1, 3);
+        /* counts before any mutation: later picks must stay inside the real arrays */
+        int n_nodes[4], n_terms[4];
+        for (int n = 0; n < md->n_networks; n++)
+            n_nodes[n] = md->networks[n].n_nodes;
+        for (int q = 0; q < md->n_objectives; q++)
+            n_terms[q] = md->objectives[q].n_terms;
+        for (int k = 0; k < n_mut; k++) {
+            int ni = fz(0, md->n_networks - 1), oi = fz(0, md->n_objectives - 1);
+            md_network *net = &md->networks[ni];
+            md_node *nd = &net->nodes[fz(0, n_nodes[ni] - 1)];
+            md_objective *ob = &md->objectives[oi];
+            md_expr *ex = ob->terms[fz(0, n_terms[oi] - 1)].arg;
+            int *fields[] = {&nd->kind, &nd->n_in, &nd->in[0], &nd->in[1], &nd->ndim,
+                             &nd->shape[0], &nd->shape[1], &nd->shape[2], &nd->units, &nd->kh,
+                             &nd->kw, &nd->stride, &nd->pad_t, &nd->pad_b, &nd->factor,
+                             &nd->act, &nd->init, &nd->affine, &nd->spectral_norm,
+                             &net->heads[0].node, &net->inputs[0].node, &net->n_heads,
+                             &net->n_inputs, &ob->network, &ob->n_terms, &ex->network,
+                             &ex->head, &ex->kind, &md->hyper.batch, &md->hyper.latent_size,
+                             &md->hyper.image_c, &md->hyper.image_h};
+            int f = fz(0, (int)(sizeof fields / sizeof fields[0]) - 1);
+            slot[k] = fields[f];
+            old[k] = *fields[f];
+            *fields[f] = fz_value();
+        }
+        char err[512] = "";
+        gan_build_opts o = {fz(0, 1), 0};
+        gan_model *m = gan_build(md, &o, err, sizeof err);
+        if (m) {
+            char e2[512] = "";
+            ck_assert_msg(lower_check_model(m, e2, sizeof e2) == 0, "iteration %d: %s", it, e2);
+            gb_model_destroy(m);
+            built++;
+        } else {
+            ck_assert_msg(err[0] != 0, "iteration %d: NULL without a message", it);
+            rejected++;
+        }
+        for (int k = n_mut - 1; k >= 0; k--)
+            *slot[k] = old[k];
+        mdfx_free(md);
+    }
+    ck_assert_int_gt(rejected, 100);
+    ck_assert_int_gt(built, 10);
+}
+END_TEST
+
 START_TEST(dot_output)
 {
     md_model *md = mdfx_making_faces(1);
@@ -413,6 +488,7 @@ int main(void)
     tcase_add_test(tc, ema_classifier_projection);
     tcase_add_test(tc, bad_models_rejected);
     tcase_add_test(tc, dot_output);
+    tcase_add_test(tc, corrupted_models_rejected);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "runtime/data.h"
+
 /* splitmix64: tiny, well-mixed, and all state is the caller's one word. */
 static inline uint64_t gan_sm64(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
@@ -36,6 +38,13 @@ static inline void gan_seterr(char *err, size_t errlen, const char *fmt, ...) {
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+/* Decoders with a size hint: a JPEG may be decoded at 1/2, 1/4 or 1/8 scale (in the IDCT)
+   as long as its shorter side stays >= min_side; 0 = full size. PNGs are always full size. */
+int gan_image_decode_mem_min(const void *buf, size_t len, int c, int min_side, const char *what,
+                             gan_image8 *out, char *err, size_t errlen);
+int gan_image_read_file_min(const char *path, int c, int min_side, gan_image8 *out, char *err,
+                            size_t errlen);
 
 /* Bitmap font (font.c): 5x7 glyphs in a 6x9 cell; rows top to bottom, bit 4 = leftmost. */
 #define GAN_FONT_W 5

@@ -37,8 +37,8 @@ static void jpeg_emit(j_common_ptr cinfo, int msg_level) {
 }
 static void jpeg_output(j_common_ptr cinfo) { (void)cinfo; }
 
-static int decode_jpeg(const unsigned char *buf, size_t len, int c, const char *what,
-                       gan_image8 *out, char *err, size_t errlen) {
+static int decode_jpeg(const unsigned char *buf, size_t len, int c, int min_side,
+                       const char *what, gan_image8 *out, char *err, size_t errlen) {
     struct jpeg_decompress_struct cinfo;
     struct jerr_ctx je;
     /* volatile: modified between setjmp and a possible longjmp */
@@ -60,6 +60,16 @@ static int decode_jpeg(const unsigned char *buf, size_t len, int c, const char *
     jpeg_mem_src(&cinfo, buf, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
     cinfo.out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    if (min_side > 0) {
+        /* Let the IDCT downscale (1/2, 1/4, 1/8) while the shorter side stays >= min_side:
+           much cheaper than decoding full size, and a proper low-pass, not a subsample. */
+        unsigned short_side = cinfo.image_width < cinfo.image_height ? cinfo.image_width
+                                                                     : cinfo.image_height;
+        unsigned d = 1;
+        while (d < 8 && (short_side + 2 * d - 1) / (2 * d) >= (unsigned)min_side) d *= 2;
+        cinfo.scale_num = 1;
+        cinfo.scale_denom = d;
+    }
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
     if (w <= 0 || h <= 0 || w > GAN_MAX_IMAGE_SIDE || h > GAN_MAX_IMAGE_SIDE ||
@@ -121,8 +131,8 @@ static int decode_png(const unsigned char *buf, size_t len, int c, const char *w
     return 0;
 }
 
-int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, gan_image8 *out,
-                         char *err, size_t errlen) {
+int gan_image_decode_mem_min(const void *buf, size_t len, int c, int min_side, const char *what,
+                             gan_image8 *out, char *err, size_t errlen) {
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     if (c != 1 && c != 3) {
@@ -130,14 +140,20 @@ int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, g
         return -1;
     }
     if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
-        return decode_jpeg(b, len, c, what, out, err, errlen);
+        return decode_jpeg(b, len, c, min_side, what, out, err, errlen);
     if (len >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
         return decode_png(b, len, c, what, out, err, errlen);
     gan_seterr(err, errlen, "%s: not a JPEG or PNG image%s", what, len == 0 ? " (empty file)" : "");
     return -1;
 }
 
-int gan_image_read_file(const char *path, int c, gan_image8 *out, char *err, size_t errlen) {
+int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, gan_image8 *out,
+                         char *err, size_t errlen) {
+    return gan_image_decode_mem_min(buf, len, c, 0, what, out, err, errlen);
+}
+
+int gan_image_read_file_min(const char *path, int c, int min_side, gan_image8 *out, char *err,
+                            size_t errlen) {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -170,9 +186,13 @@ int gan_image_read_file(const char *path, int c, gan_image8 *out, char *err, siz
         got += (size_t)r;
     }
     close(fd);
-    int rc = gan_image_decode_mem(buf, got, c, path, out, err, errlen);
+    int rc = gan_image_decode_mem_min(buf, got, c, min_side, path, out, err, errlen);
     free(buf);
     return rc;
+}
+
+int gan_image_read_file(const char *path, int c, gan_image8 *out, char *err, size_t errlen) {
+    return gan_image_read_file_min(path, c, 0, out, err, errlen);
 }
 
 int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, float *out,

@@ -92,7 +92,7 @@ static int decode_one(gan_loader *l, size_t idx, unsigned char *dst, char *msg, 
         if (stat(path, &st) != 0) strcpy(dot, saved); /* report the name the file gives */
     }
     gan_image8 img;
-    int rc = gan_image_read_file(path, l->c, &img, msg, msglen);
+    int rc = gan_image_read_file_min(path, l->c, l->h > l->w ? l->h : l->w, &img, msg, msglen);
     free(path);
     if (rc != 0) return -1;
     gan_image_crop_resize(&img, l->h, l->w, dst);
@@ -208,7 +208,7 @@ static int list_dir(gan_loader *l, char *err, size_t errlen) {
 
 static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_table *t,
                        char *err, size_t errlen) {
-    int nl = o->n_labels;
+    int nl = l->n_labels; /* 0 when the model has no labels */
     int *col = calloc(nl > 0 ? (size_t)nl : 1, sizeof(int));
     const char **cands = malloc((size_t)(t->n_attrs + 1) * sizeof(char *));
     if (!col || !cands) goto oom;

@@ -1,5 +1,9 @@
 /* Activations: forward, backward (through the forward output), and the in-place derivative
  * used by fused backward ops. */
+/* The derivative loops select on comparisons (y > 0); GCC only if-converts (and so
+ * vectorises) them when comparisons may not trap. Nothing here relies on FP exceptions, and the
+ * flag allows no reassociation: results are unchanged. */
+#pragma GCC optimize("no-trapping-math")
 #include <math.h>
 #include <stdlib.h>
 #include "../kernels.h"
@@ -23,54 +27,147 @@ float kern_act1(float x, int act, float alpha)
     }
 }
 
-void kern_act_fwd(const float *x, float *y, size_t n, int act, float alpha, int threads)
+/* The loops below are written once per activation so the compiler sees a simple body it can
+ * vectorise (omp simd); relu / leaky relu use max/min patterns, not branches. */
+#define RELU(v) ((v) > 0.0f ? (v) : 0.0f)
+#define NEG(v) ((v) < 0.0f ? (v) : 0.0f)
+
+void kern_affine_act_row(const float *x, float *y, size_t n, float scale, float shift, int act,
+                         float alpha)
 {
-    int nt = kern_nt(threads);
-    long long nn = (long long)n;
     switch (act) {
+    case GAN_ACT_NONE:
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            y[i] = x[i] * scale + shift;
+        break;
     case GAN_ACT_RELU:
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= KERN_PAR_MIN)
-        for (long long i = 0; i < nn; i++)
-            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i] * scale + shift;
+            y[i] = RELU(v);
+        }
         break;
     case GAN_ACT_LEAKY_RELU:
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= KERN_PAR_MIN)
-        for (long long i = 0; i < nn; i++)
-            y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
-        break;
-    case GAN_ACT_NONE:
-        if (x != y)
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= KERN_PAR_MIN)
-            for (long long i = 0; i < nn; i++)
-                y[i] = x[i];
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i] * scale + shift;
+            y[i] = RELU(v) + alpha * NEG(v);
+        }
         break;
     default:
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= KERN_PAR_MIN / 8)
-        for (long long i = 0; i < nn; i++)
-            y[i] = kern_act1(x[i], act, alpha);
+        for (size_t i = 0; i < n; i++)
+            y[i] = kern_act1(x[i] * scale + shift, act, alpha);
         break;
+    }
+}
+
+void kern_bias_act_row(float *r, size_t n, float bias, int act, float alpha)
+{
+    kern_affine_act_row(r, r, n, 1.0f, bias, act, alpha);
+}
+
+void kern_act_fwd(const float *x, float *y, size_t n, int act, float alpha, int threads)
+{
+    if (act == GAN_ACT_NONE && x == y)
+        return;
+    /* fixed chunks, one row helper call each */
+    const size_t chunk = 8192;
+    long long nc = (long long)((n + chunk - 1) / chunk);
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (n >= KERN_PAR_MIN)
+    for (long long c = 0; c < nc; c++) {
+        size_t lo = (size_t)c * chunk, len = n - lo < chunk ? n - lo : chunk;
+        kern_affine_act_row(x + lo, y + lo, len, 1.0f, 0.0f, act, alpha);
+    }
+}
+
+/* d[i] = g[i] * act'(y[i]), d may alias g */
+static void dact_row(const float *y, const float *g, float *d, size_t n, int act, float alpha,
+                     int add)
+{
+    switch (act) {
+    case GAN_ACT_RELU:
+        /* masks as arithmetic on (float)(y > 0), so the loops need no control flow */
+        if (add) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] += g[i] * (float)(y[i] > 0.0f);
+        } else {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] = g[i] * (float)(y[i] > 0.0f);
+        }
+        break;
+    case GAN_ACT_LEAKY_RELU:
+        if (add) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] += g[i] * (alpha + (1.0f - alpha) * (float)(y[i] > 0.0f));
+        } else {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] = g[i] * (alpha + (1.0f - alpha) * (float)(y[i] > 0.0f));
+        }
+        break;
+    case GAN_ACT_TANH:
+        if (add) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] += g[i] * (1.0f - y[i] * y[i]);
+        } else {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] = g[i] * (1.0f - y[i] * y[i]);
+        }
+        break;
+    case GAN_ACT_SIGMOID:
+        if (add) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] += g[i] * (y[i] * (1.0f - y[i]));
+        } else {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] = g[i] * (y[i] * (1.0f - y[i]));
+        }
+        break;
+    default:
+        if (add) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] += g[i];
+        } else if (d != g) {
+#pragma omp simd
+            for (size_t i = 0; i < n; i++)
+                d[i] = g[i];
+        }
+        break;
+    }
+}
+
+static void dact(const float *y, const float *g, float *d, size_t n, int act, float alpha, int add,
+                 int threads)
+{
+    const size_t chunk = 8192;
+    long long nc = (long long)((n + chunk - 1) / chunk);
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (n >= KERN_PAR_MIN)
+    for (long long c = 0; c < nc; c++) {
+        size_t lo = (size_t)c * chunk, len = n - lo < chunk ? n - lo : chunk;
+        dact_row(y + lo, g + lo, d + lo, len, act, alpha, add);
     }
 }
 
 void kern_act_bwd(const float *y, const float *dy, float *dx, size_t n, int act, float alpha,
                   int threads)
 {
-    int nt = kern_nt(threads);
-    long long nn = (long long)n;
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= KERN_PAR_MIN)
-    for (long long i = 0; i < nn; i++)
-        dx[i] += dy[i] * kern_dact(y[i], act, alpha);
+    dact(y, dy, dx, n, act, alpha, 1, threads);
 }
 
 void kern_act_grad_inplace(const float *y, float *dy, size_t n, int act, float alpha, int threads)
 {
     if (act == GAN_ACT_NONE)
         return;
-    int nt = kern_nt(threads);
-    long long nn = (long long)n;
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= KERN_PAR_MIN)
-    for (long long i = 0; i < nn; i++)
-        dy[i] *= kern_dact(y[i], act, alpha);
+    dact(y, dy, dy, n, act, alpha, 0, threads);
 }
 
 double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads)

@@ -15,20 +15,28 @@ void kern_bn_train_fwd(const float *x, const float *gamma, const float *beta, fl
         return;
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (cnt * c >= KERN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
+        /* per row a float sum (vectorised, fixed order), rows summed in double */
         double s = 0.0;
         for (int i = 0; i < n; i++) {
             const float *r = x + ((size_t)i * c + ch) * hw;
+            float rs = 0.0f;
+#pragma omp simd reduction(+ : rs)
             for (size_t p = 0; p < hw; p++)
-                s += r[p];
+                rs += r[p];
+            s += rs;
         }
         double mean = s / (double)cnt;
+        float mf = (float)mean;
         double ss = 0.0;
         for (int i = 0; i < n; i++) {
             const float *r = x + ((size_t)i * c + ch) * hw;
+            float rs = 0.0f;
+#pragma omp simd reduction(+ : rs)
             for (size_t p = 0; p < hw; p++) {
-                double d = r[p] - mean;
-                ss += d * d;
+                float d = r[p] - mf;
+                rs += d * d;
             }
+            ss += rs;
         }
         double var = ss / (double)cnt;
         double invstd = 1.0 / sqrt(var + (double)eps);
@@ -46,8 +54,7 @@ void kern_bn_train_fwd(const float *x, const float *gamma, const float *beta, fl
         for (int i = 0; i < n; i++) {
             const float *r = x + ((size_t)i * c + ch) * hw;
             float *o = y + ((size_t)i * c + ch) * hw;
-            for (size_t p = 0; p < hw; p++)
-                o[p] = kern_act1(r[p] * scale + shift, act, alpha);
+            kern_affine_act_row(r, o, hw, scale, shift, act, alpha);
         }
     }
 }
@@ -65,8 +72,7 @@ void kern_bn_infer_fwd(const float *x, const float *gamma, const float *beta,
         float scale = g / sqrtf(run_var[ch] + eps), shift = bt - run_mean[ch] * scale;
         const float *xr = x + (size_t)r * hw;
         float *yr = y + (size_t)r * hw;
-        for (size_t p = 0; p < hw; p++)
-            yr[p] = kern_act1(xr[p] * scale + shift, act, alpha);
+        kern_affine_act_row(xr, yr, hw, scale, shift, act, alpha);
     }
 }
 
@@ -82,15 +88,20 @@ void kern_bn_train_bwd(const float *x, const float *gamma, const float *y, float
         kern_act_grad_inplace(y, dy, cnt * c, act, alpha, threads);
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (cnt * c >= KERN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
-        double mean = saved_mean[ch], invstd = saved_invstd[ch];
+        double invstd = saved_invstd[ch];
+        float mf = saved_mean[ch], isf = saved_invstd[ch];
         double sdy = 0.0, sdyx = 0.0;
         for (int i = 0; i < n; i++) {
             const float *xr = x + ((size_t)i * c + ch) * hw;
             const float *dr = dy + ((size_t)i * c + ch) * hw;
+            float a = 0.0f, b = 0.0f;
+#pragma omp simd reduction(+ : a, b)
             for (size_t p = 0; p < hw; p++) {
-                sdy += dr[p];
-                sdyx += dr[p] * ((xr[p] - mean) * invstd);
+                a += dr[p];
+                b += dr[p] * ((xr[p] - mf) * isf);
             }
+            sdy += a;
+            sdyx += b;
         }
         if (dbeta)
             dbeta[ch] += (float)sdy;
@@ -105,8 +116,9 @@ void kern_bn_train_bwd(const float *x, const float *gamma, const float *y, float
                 const float *xr = x + ((size_t)i * c + ch) * hw;
                 const float *dr = dy + ((size_t)i * c + ch) * hw;
                 float *o = dx + ((size_t)i * c + ch) * hw;
+#pragma omp simd
                 for (size_t p = 0; p < hw; p++) {
-                    float xh = (xr[p] - (float)mean) * (float)invstd;
+                    float xh = (xr[p] - mf) * isf;
                     o[p] += k * (dr[p] - mdy - xh * mdyx);
                 }
             }

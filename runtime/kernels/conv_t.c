@@ -39,10 +39,7 @@ int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, 
         if (b || act != GAN_ACT_NONE) {
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)s->oc * plane >= KERN_PAR_MIN)
             for (int o = 0; o < s->oc; o++) {
-                float bo = b ? b[o] : 0.0f;
-                float *r = yn + (size_t)o * plane;
-                for (size_t i = 0; i < plane; i++)
-                    r[i] = kern_act1(r[i] + bo, act, alpha);
+                kern_bias_act_row(yn + (size_t)o * plane, plane, b ? b[o] : 0.0f, act, alpha);
             }
         }
     }
@@ -67,6 +64,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
             for (int i = 0; i < s->n; i++) {
                 const float *r = dy + ((size_t)i * s->oc + o) * plane;
                 float ps = 0.0f;
+#pragma omp simd reduction(+ : ps)
                 for (size_t p = 0; p < plane; p++)
                     ps += r[p];
                 acc += ps;

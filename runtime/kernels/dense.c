@@ -17,8 +17,12 @@ void kern_dense_fwd(const float *x, const float *w, const float *b, float *y, in
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)n * m >= KERN_PAR_MIN)
     for (int i = 0; i < n; i++) {
         float *yr = y + (size_t)i * m;
-        for (int j = 0; j < m; j++)
-            yr[j] = kern_act1(yr[j] + (b ? b[j] : 0.0f), act, alpha);
+        if (b) {
+#pragma omp simd
+            for (int j = 0; j < m; j++)
+                yr[j] += b[j];
+        }
+        kern_bias_act_row(yr, (size_t)m, 0.0f, act, alpha);
     }
 }
 

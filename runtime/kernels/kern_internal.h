@@ -25,6 +25,14 @@ static inline float kern_dact(float y, int act, float alpha)
     }
 }
 
+/* Row helpers for fused epilogues (branch-free, vectorisable; relu and leaky relu are written
+ * as max/min patterns so random signs cost no mispredicted branches):
+ *   kern_bias_act_row:   r[i] = act(r[i] + bias)
+ *   kern_affine_act_row: y[i] = act(x[i] * scale + shift) */
+void kern_bias_act_row(float *r, size_t n, float bias, int act, float alpha);
+void kern_affine_act_row(const float *x, float *y, size_t n, float scale, float shift, int act,
+                         float alpha);
+
 /* Sum of f(i) for i in [0, n) in fixed blocks (deterministic whatever the thread count).
  * Implemented as a macro-free helper taking a block function. */
 typedef double (*kern_block_fn)(const void *ctx, size_t lo, size_t hi);

@@ -157,12 +157,15 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
 {
     int nt = m->n_tensors;
     char *written = malloc((size_t)nt + 1), *zg = malloc((size_t)nt + 1);
+    int *last_read = malloc(((size_t)nt + 1) * sizeof(int));
     char msg[256];
     int rc = 0;
     for (int p = 0; p < m->n_programs && rc == 0; p++) {
         const gan_program *pr = &m->programs[p];
         memset(written, 0, (size_t)nt);
         memset(zg, 0, (size_t)nt);
+        for (int t = 0; t < nt; t++)
+            last_read[t] = -1;
         for (int i = 0; i < pr->n_inputs; i++) {
             if (pr->inputs[i] < 0 || pr->inputs[i] >= nt) {
                 rc = fail(err, errlen, "%s: input %d out of range", pr->name, i);
@@ -207,6 +210,15 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
                 int t = o->out[k];
                 if (t < 0)
                     continue;
+                /* a gradient (or activation) must be complete before anyone reads it: all
+                 * accumulations precede the consumer (e.g. SPECTRAL_NORM_BWD after every use
+                 * of w_sn, GAP_BWD after both heads) */
+                if (T(t)->region != GAN_REGION_STATE && T(t)->region != GAN_REGION_PARAM &&
+                    last_read[t] >= 0 && last_read[t] != j) {
+                    rc = fail(err, errlen, "%s op %d (%s): writes %s after op %d read it",
+                              pr->name, j, on, T(t)->name, last_read[t]);
+                    break;
+                }
                 if (is_bwd(o->type) && !is_workspace_slot(o->type, k)) {
                     int ok = T(t)->region == GAN_REGION_ARENA ? written[t]
                              : T(t)->region == GAN_REGION_GRAD ? grad_zeroed(m, zg, t)
@@ -224,6 +236,9 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
             }
             if (rc)
                 break;
+            for (int k = 0; k < o->n_in; k++)
+                if (o->in[k] >= 0)
+                    last_read[o->in[k]] = j;
             if (check_shapes(m, o, msg, sizeof msg) < 0)
                 rc = fail(err, errlen, "%s op %d (%s): %s", pr->name, j, on, msg);
         }
@@ -233,6 +248,7 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
     }
     free(written);
     free(zg);
+    free(last_read);
     return rc;
 }
 

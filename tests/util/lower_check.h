@@ -7,7 +7,7 @@
 
 /* Every op: indices in range, required slots present, shapes consistent with ops.h;
  * arena tensors (and parameter gradients) are written before being read or accumulated
- * into, in op order. 0 = fine, else -1 and a message naming program, op and tensor. */
+ * into, in op order; nothing (arena or gradient) is written after an op has read it. 0 = fine, else -1 and a message naming program, op and tensor. */
 int lower_check_model(const gan_model *m, char *err, size_t errlen);
 
 /* Counting helpers. */
