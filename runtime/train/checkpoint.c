@@ -78,7 +78,11 @@ enum {
     H_TABLE_OFF = 96, H_DATA_OFF = 104, H_DATA_BYTES = 112, H_DATA_CRC = 120, H_HEAD_CRC = 124
 };
 /* Table entry field offsets. */
-enum { E_NAME = 0, E_REGION = 64, E_NDIM = 68, E_SHAPE = 72, E_NUMEL = 88, E_OFFSET = 96 };
+enum { E_NAME = 0, E_REGION = 64, E_NDIM = 68, E_SHAPE = 72, E_NUMEL = 88, E_OFFSET = 96,
+       E_LAYOUT = 104 };
+/* E_LAYOUT: 1 = float32 little-endian, row-major in the tensor's shape (NCHW activations,
+ * [out, in, kh, kw] conv weights); the only layout so far. */
+#define LAYOUT_F32_LE_ROWMAJOR 1u
 
 /* Which tensors go into a checkpoint: every non-aggregate PARAM/STATE tensor, plus an
  * aggregate only where its parts do not cover all of it (so every persistent float that a
@@ -215,6 +219,7 @@ int gan_ckpt_write_mem(const gan_model *m, float *const base[GAN_REGION_COUNT],
             put32(e + E_SHAPE + 4 * d, d < t->ndim ? (uint32_t)t->shape[d] : 0);
         put64(e + E_NUMEL, t->numel);
         put64(e + E_OFFSET, off);
+        put32(e + E_LAYOUT, LAYOUT_F32_LE_ROWMAJOR);
         put_floats(b + data_off + off, base[t->region] + t->offset, (size_t)t->numel);
         off += t->numel * 4;
         e += GAN_CKPT_ENTRY_BYTES;
@@ -420,6 +425,11 @@ static int parse(const void *buf, size_t len, const char *what, ckpt_view *v, ch
                 prod *= s;
             if (prod > ((uint64_t)1 << 40))
                 bad = 1;
+        }
+        if (get32(e + E_LAYOUT) != LAYOUT_F32_LE_ROWMAJOR) {
+            snprintf(err, errlen, "%s: tensor %s has unknown data layout %u", what,
+                     (const char *)(e + E_NAME), get32(e + E_LAYOUT));
+            return -1;
         }
         if (bad || prod != numel || off % 4 || off > data_bytes || numel * 4 > data_bytes - off) {
             snprintf(err, errlen, "%s: tensor table entry %llu (%s) is inconsistent", what,
