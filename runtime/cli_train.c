@@ -125,13 +125,19 @@ static int grid_make(const gan_model *m, uint64_t seed, sample_grid *g)
     const gan_hyper *h = &m->hyper;
     int L = h->n_labels;
     memset(g, 0, sizeof *g);
-    g->cols = 8;
     if (h->label_kind == GAN_LABELS_MULTI && L > 0)
         g->rows = 2 * L < 16 ? 2 * L : 16;
     else if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0)
         g->rows = L < 16 ? L : 16;
     else
         g->rows = 4;
+    /* 4..8 columns, as many as fit in one run of the sample program (it runs at the model's
+     * batch: a 16 x 8 grid at batch 100 would cost two runs, the second mostly padding) */
+    g->cols = h->batch / g->rows;
+    if (g->cols > 8)
+        g->cols = 8;
+    if (g->cols < 4)
+        g->cols = 4;
     g->n = g->rows * g->cols;
     g->z = calloc((size_t)g->n * (h->latent_size > 0 ? h->latent_size : 1), sizeof(float));
     g->labels = calloc((size_t)g->n * (L > 0 ? L : 1), sizeof(float));
