@@ -350,7 +350,7 @@ int ganrt_train_main(int argc, char **argv)
 
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), first, total);
-    double t_start = gan_now(), t_prev = t_start;
+    double t_start = gan_now(), t_prev = t_start, time_base = gan_metrics_last_time(mt);
     long long step = first;
     int interrupted = 0;
     const int *scol = gan_session_summary_cols(s);
@@ -377,7 +377,7 @@ int ganrt_train_main(int argc, char **argv)
         t_prev = now;
         double rate = dt > 0 ? ips / dt : 0;
         double avg_rate = now > t_start ? (double)(step - first) * ips / (now - t_start) : 0;
-        gan_metrics_row(mt, step, now - t_start, losses, rate);
+        gan_metrics_row(mt, step, time_base + (now - t_start), losses, rate);
         for (int i = 0; i < ns; i++)
             summary[i] = losses[scol[i]];
         int last = step == total || g_stop_signal;
