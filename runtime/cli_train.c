@@ -207,10 +207,21 @@ int ganrt_train_main(int argc, char **argv)
         fputs(train_help, stdout);
         return 0;
     }
+    /* installed before anything slow: a signal that arrives while the model or data load
+     * stops the run after its first step, with a checkpoint, instead of killing it */
+    g_stop_signal = 0;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     char err[1024];
     gan_model *m = gan_model_load(o.model, err, sizeof err);
     if (!m) {
         fprintf(stderr, "ganrt train: %s\n", err);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         return 1;
     }
     gan_session *s = NULL;
@@ -341,12 +352,6 @@ int ganrt_train_main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    g_stop_signal = 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
 
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), first, total);
@@ -368,8 +373,6 @@ int ganrt_train_main(int argc, char **argv)
                     fprintf(stderr, "ganrt train: no checkpoint was written in this run\n");
                 err[0] = 0;
             }
-            sigaction(SIGINT, &old_int, NULL);
-            sigaction(SIGTERM, &old_term, NULL);
             goto fail;
         }
         step = cur;
@@ -398,8 +401,6 @@ int ganrt_train_main(int argc, char **argv)
             if (gan_ckpt_save_run(o.out, (int)o.keep, m, gan_session_base(s), &info, last_ckpt,
                                   sizeof last_ckpt, err, sizeof err)) {
                 gan_progress_end(&pg);
-                sigaction(SIGINT, &old_int, NULL);
-                sigaction(SIGTERM, &old_term, NULL);
                 goto fail;
             }
             last_ckpt_step = step;
@@ -409,8 +410,6 @@ int ganrt_train_main(int argc, char **argv)
             break;
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     gan_progress_end(&pg);
     size_t bad = gan_loader_bad_count(l);
     if (bad)
@@ -431,6 +430,8 @@ fail:
         fprintf(stderr, "ganrt train: %s\n", err);
     rc = 1;
 out:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     gan_metrics_close(mt);
     grid_free(&grid);
     free(grid_img);
