@@ -340,6 +340,39 @@ START_TEST(inference_runs)
 }
 END_TEST
 
+/* end to end: Adam steps on a fixed batch drive the classifier's loss down */
+START_TEST(training_reduces_loss)
+{
+    md_model *md = mdfx_classifier(1);
+    for (int fuse = 0; fuse < 2; fuse++) {
+        gan_model *m = build(md, fuse);
+        lower_rt r;
+        ck_assert_int_eq(lower_rt_init(&r, m, 11), 0);
+        lower_rt_init_params(&r);
+        gan_program *p = prog(m, "train_step");
+        for (int j = 0; j < p->n_ops; j++)
+            if (p->ops[j].type == GAN_OP_ADAM)
+                p->ops[j].f[0] = 1e-2f;
+        lower_rt_fill_inputs(&r, p);
+        snap in;
+        snap_take(&r, p, &in);
+        float first = 0, last = 0;
+        for (int k = 0; k < 60; k++) {
+            restore_inputs(&r, p, &in);
+            run(&r, p);
+            last = out0(&r, p, 0);
+            if (k == 0)
+                first = last;
+        }
+        ck_assert_msg(last < 0.5f * first, "fuse=%d: loss %g -> %g", fuse, first, last);
+        snap_free(&in);
+        lower_rt_free(&r);
+        gb_model_destroy(m);
+    }
+    mdfx_free(md);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lower_grad");
@@ -348,6 +381,7 @@ int main(void)
     tcase_add_loop_test(tc, finite_differences, 0, N_FIXTURES * 4);
     tcase_add_loop_test(tc, fused_matches_unfused, 0, N_FIXTURES);
     tcase_add_loop_test(tc, inference_runs, 0, N_FIXTURES);
+    tcase_add_test(tc, training_reduces_loss);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

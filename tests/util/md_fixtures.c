@@ -60,9 +60,13 @@ static int add_node(md_model *m, int net, int kind, const char *prefix, int n_in
     md_node *nd = &n->nodes[k];
     memset(nd, 0, sizeof *nd);
     nd->kind = kind;
+    /* "conv3", "relu2": numbered per kind, activations per activation name (as the front
+     * end names them) */
     int same = 0;
+    size_t pl = strlen(prefix);
     for (int j = 0; j < k; j++)
-        same += n->nodes[j].kind == kind;
+        same += n->nodes[j].kind == kind && strncmp(n->nodes[j].name, prefix, pl) == 0 &&
+                n->nodes[j].name[pl] >= '0' && n->nodes[j].name[pl] <= '9';
     snprintf(nd->name, sizeof nd->name, "%s%d", prefix, same + 1);
     nd->n_in = n_in;
     nd->in[0] = a;
