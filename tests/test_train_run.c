@@ -341,6 +341,36 @@ START_TEST(sample_modes)
         vals += (*c == '1');
     ck_assert_int_eq(vals, 40);
     free(t);
+    /* --rest-from: unset attributes drawn with their frequency (0.5 in the fixture data) */
+    rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("od2"), "-n", "40",
+             "--attr", "Smiling=1", "--rest-from", path("data/list_attr_celeba.txt"), NULL);
+    ck_assert_msg(rc == 0 && strstr(g_out, "2 attributes not given are drawn with their frequency"),
+                  "exit %d: %s", rc, g_out);
+    t = (char *)slurp(path("od2/list_attr_celeba.txt"), &n);
+    ck_assert_ptr_nonnull(t);
+    /* columns (0-based): Eyeglasses 15, Male 20, Smiling 31 */
+    int ones[3] = {0, 0, 0}, cols[3] = {15, 20, 31}, rows = 0;
+    char *save = NULL;
+    strtok_r(t, "\n", &save);
+    strtok_r(NULL, "\n", &save);
+    for (char *line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int v[40], k = 0;
+        char *c = strchr(line, ' ');
+        while (c && k < 40) {
+            v[k++] = (int)strtol(c, &c, 10);
+            if (*c != ' ')
+                break;
+        }
+        ck_assert_int_eq(k, 40);
+        for (int j = 0; j < 3; j++)
+            ones[j] += v[cols[j]] == 1;
+        rows++;
+    }
+    ck_assert_int_eq(rows, 40);
+    ck_assert_int_eq(ones[2], 40);
+    ck_assert_msg(ones[0] > 5 && ones[0] < 35 && ones[1] > 5 && ones[1] < 35,
+                  "Eyeglasses %d, Male %d of 40", ones[0], ones[1]);
+    free(t);
     teardown_dir();
 }
 END_TEST
