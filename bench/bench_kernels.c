@@ -37,6 +37,13 @@ static float *alloc_fill(size_t n, unsigned seed)
 
 typedef void (*bench_fn)(void *ctx);
 
+/* BENCH_ONLY=substring restricts the run to the kernels whose label contains it */
+static int want(const char *name)
+{
+    const char *only = getenv("BENCH_ONLY");
+    return !only || !*only || strstr(name, only) != NULL;
+}
+
 /* best time of up to `reps` runs after a warm-up, stopping early once `budget` seconds pass */
 static double best_time(bench_fn fn, void *ctx, int reps, double budget)
 {
@@ -96,6 +103,8 @@ static void conv_bwd(void *p)
 static void bench_conv(const char *name, int c_in, int hw, int oc, int k, int stride, int pad,
                        int out_hw, int act, int threads)
 {
+    if (!want(name))
+        return;
     conv_ctx c = {.s = {BATCH, c_in, hw, hw, oc, k, k, out_hw, out_hw, stride, pad, pad},
                   .act = act, .threads = threads};
     size_t nx = (size_t)BATCH * c_in * hw * hw, nw = (size_t)oc * c_in * k * k;
@@ -133,6 +142,8 @@ static void dense_bwd(void *p)
 }
 static void bench_dense(const char *name, int k, int m, int threads)
 {
+    if (!want(name))
+        return;
     dense_ctx d = {.n = BATCH, .k = k, .m = m, .threads = threads};
     d.x = alloc_fill((size_t)BATCH * k, 1);
     d.w = alloc_fill((size_t)m * k, 2);
@@ -191,6 +202,8 @@ static void upsample_bwd(void *p)
 
 static void bench_elementwise(int threads)
 {
+    if (!want("elementwise bn act upsample"))
+        return;
     int c = 50;
     size_t hw = 64 * 64, n = (size_t)BATCH * c * hw;
     bn_ctx q = {.n = BATCH, .c = c, .threads = threads, .act = GAN_ACT_RELU, .hw = hw};
@@ -257,6 +270,8 @@ static void sn_run(void *p)
 
 static void bench_misc(int threads)
 {
+    if (!want("misc losses adam spectral_norm"))
+        return;
     misc_ctx q = {.n = 1u << 20, .threads = threads};
     q.a = alloc_fill(q.n, 1);
     q.t = alloc_fill(q.n, 2);

@@ -114,170 +114,6 @@ static int is_pointwise(const kern_conv_shape *s)
            s->oh == s->h && s->ow == s->w;
 }
 
-/* Direct convolution for very few output channels (the generator's 50->3 output conv): as a
- * GEMM it would have M <= 4 and stream a huge column matrix through memory. Here each output
- * row of up to KERN_DIRECT_MAX_OC channels is accumulated in a small local buffer from the input
- * rows it needs; parallel over images. */
-#define KERN_DIRECT_MAX_OC 4
-#define KERN_DIRECT_MAX_OW 1024
-
-/* valid output range [lo, hi) for kernel column kj at stride 1 */
-static inline void s1_range(const kern_conv_shape *s, int kj, int *lo, int *hi)
-{
-    int l = s->pad_l - kj, h = s->w + s->pad_l - kj;
-    *lo = l < 0 ? 0 : l;
-    *hi = h > s->ow ? s->ow : h;
-    if (*hi < *lo)
-        *hi = *lo;
-}
-
-static void conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *w,
-                            const float *b, float *y, int act, float alpha, int threads)
-{
-    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
-    int kk = s->kh * s->kw;
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
-    for (int n = 0; n < s->n; n++) {
-        float acc[KERN_DIRECT_MAX_OC][KERN_DIRECT_MAX_OW];
-        const float *xn = x + (size_t)n * s->c * ipl;
-        float *yn = y + (size_t)n * s->oc * plane;
-        for (int oy = 0; oy < s->oh; oy++) {
-            for (int o = 0; o < s->oc; o++)
-                memset(acc[o], 0, (size_t)s->ow * sizeof(float));
-            for (int c = 0; c < s->c; c++) {
-                const float *xc = xn + (size_t)c * ipl;
-                for (int ki = 0; ki < s->kh; ki++) {
-                    int iy = oy * s->stride - s->pad_t + ki;
-                    if (iy < 0 || iy >= s->h)
-                        continue;
-                    const float *xr = xc + (size_t)iy * s->w;
-                    for (int kj = 0; kj < s->kw; kj++) {
-                        if (s->stride == 1) {
-                            int lo, hi, off = kj - s->pad_l;
-                            s1_range(s, kj, &lo, &hi);
-                            for (int o = 0; o < s->oc; o++) {
-                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
-                                float *a = acc[o];
-#pragma omp simd
-                                for (int ox = lo; ox < hi; ox++)
-                                    a[ox] += wv * xr[ox + off];
-                            }
-                        } else {
-                            for (int o = 0; o < s->oc; o++) {
-                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
-                                for (int ox = 0; ox < s->ow; ox++) {
-                                    int ix = ox * s->stride - s->pad_l + kj;
-                                    if (ix >= 0 && ix < s->w)
-                                        acc[o][ox] += wv * xr[ix];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            for (int o = 0; o < s->oc; o++)
-                kern_affine_act_row(acc[o], yn + (size_t)o * plane + (size_t)oy * s->ow,
-                                    (size_t)s->ow, 1.0f, b ? b[o] : 0.0f, act, alpha);
-        }
-    }
-}
-
-/* Backward of the direct path. dx: per image (parallel over images), each dy row scattered back
- * through the kernel. dw: one input channel per iteration (parallel over channels), all images
- * in order, so dw's sums do not depend on the thread count. */
-static void conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
-                            const float *dy, float *dx, float *dw, int threads)
-{
-    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
-    int kk = s->kh * s->kw;
-    if (dx) {
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
-        for (int n = 0; n < s->n; n++) {
-            const float *dyn = dy + (size_t)n * s->oc * plane;
-            float *dxn = dx + (size_t)n * s->c * ipl;
-            for (int oy = 0; oy < s->oh; oy++)
-                for (int c = 0; c < s->c; c++)
-                    for (int ki = 0; ki < s->kh; ki++) {
-                        int iy = oy * s->stride - s->pad_t + ki;
-                        if (iy < 0 || iy >= s->h)
-                            continue;
-                        float *dr = dxn + (size_t)c * ipl + (size_t)iy * s->w;
-                        for (int kj = 0; kj < s->kw; kj++)
-                            for (int o = 0; o < s->oc; o++) {
-                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
-                                const float *g = dyn + (size_t)o * plane + (size_t)oy * s->ow;
-                                if (s->stride == 1) {
-                                    int lo, hi, off = kj - s->pad_l;
-                                    s1_range(s, kj, &lo, &hi);
-#pragma omp simd
-                                    for (int ox = lo; ox < hi; ox++)
-                                        dr[ox + off] += wv * g[ox];
-                                } else {
-                                    for (int ox = 0; ox < s->ow; ox++) {
-                                        int ix = ox * s->stride - s->pad_l + kj;
-                                        if (ix >= 0 && ix < s->w)
-                                            dr[ix] += wv * g[ox];
-                                    }
-                                }
-                            }
-                    }
-        }
-    }
-    if (dw) {
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
-        for (int c = 0; c < s->c; c++) {
-            double tot[KERN_DIRECT_MAX_OC * 64]; /* direct_ok: oc * kh * kw fits */
-            int nk = s->oc * kk;
-            for (int q = 0; q < nk; q++)
-                tot[q] = 0.0;
-            for (int n = 0; n < s->n; n++) {
-                const float *xc = x + ((size_t)n * s->c + c) * ipl;
-                const float *dyn = dy + (size_t)n * s->oc * plane;
-                float part[KERN_DIRECT_MAX_OC * 64] = {0};
-                for (int oy = 0; oy < s->oh; oy++)
-                    for (int ki = 0; ki < s->kh; ki++) {
-                        int iy = oy * s->stride - s->pad_t + ki;
-                        if (iy < 0 || iy >= s->h)
-                            continue;
-                        const float *xr = xc + (size_t)iy * s->w;
-                        for (int o = 0; o < s->oc; o++) {
-                            const float *g = dyn + (size_t)o * plane + (size_t)oy * s->ow;
-                            for (int kj = 0; kj < s->kw; kj++) {
-                                float a = 0.0f;
-                                if (s->stride == 1) {
-                                    int lo, hi, off = kj - s->pad_l;
-                                    s1_range(s, kj, &lo, &hi);
-#pragma omp simd reduction(+ : a)
-                                    for (int ox = lo; ox < hi; ox++)
-                                        a += g[ox] * xr[ox + off];
-                                } else {
-                                    for (int ox = 0; ox < s->ow; ox++) {
-                                        int ix = ox * s->stride - s->pad_l + kj;
-                                        if (ix >= 0 && ix < s->w)
-                                            a += g[ox] * xr[ix];
-                                    }
-                                }
-                                part[o * kk + ki * s->kw + kj] += a;
-                            }
-                        }
-                    }
-                for (int q = 0; q < nk; q++)
-                    tot[q] += part[q];
-            }
-            for (int o = 0; o < s->oc; o++)
-                for (int q = 0; q < kk; q++)
-                    dw[((size_t)o * s->c + c) * kk + q] += (float)tot[o * kk + q];
-        }
-    }
-}
-
-/* The direct path: few output channels, rows that fit the local buffer, kernels of <= 64 taps */
-static int direct_ok(const kern_conv_shape *s)
-{
-    return s->oc <= KERN_DIRECT_MAX_OC && s->ow <= KERN_DIRECT_MAX_OW && s->kh * s->kw <= 64;
-}
-
-
 int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
                     float *y, float *ws, int act, float alpha, int threads)
 {
@@ -285,10 +121,8 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
     int ckk = s->c * s->kh * s->kw;
     if (s->n <= 0 || s->oc <= 0 || plane == 0)
         return 0;
-    if (direct_ok(s)) {
-        conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
-        return 0;
-    }
+    if (kern_conv_direct_ok(s))
+        return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
     int pw = is_pointwise(s);
     float *own = NULL;
     if (!ws && !pw) {
@@ -331,10 +165,8 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         bias_grad(dy, db, s->n, s->oc, plane, threads);
     if ((!dx && !dw) || ckk == 0)
         return 0;
-    if (direct_ok(s)) {
-        conv_direct_bwd(s, x, w, dy, dx, dw, threads);
-        return 0;
-    }
+    if (kern_conv_direct_ok(s))
+        return kern_conv_direct_bwd(s, x, w, dy, dx, dw, threads);
     int pw = is_pointwise(s);
     float *own = NULL;
     if (!ws && !pw) {
