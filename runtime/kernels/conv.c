@@ -1,6 +1,8 @@
-/* conv2d: im2col + sgemm lowered per image (the workspace holds one image's columns, so it stays
- * small and mostly in cache), bias + activation as an epilogue right after each image's GEMM.
- * Backward: dW += dy_n cols_n^T; dx_n += col2im(W^T dy_n). */
+/* conv2d: im2col + sgemm lowered per image, and within an image per tile of output rows (the
+ * workspace holds at most one image's columns, as ops.h sizes it; a tile's columns stay in
+ * cache between im2col and the GEMM), bias + activation as an epilogue after each image's GEMMs.
+ * Backward per tile: dW += dy_t cols_t^T; dx += col2im(W^T dy_t). Convolutions with <= 4 output
+ * channels go to the direct kernels of conv_direct.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -12,19 +14,20 @@ size_t kern_conv2d_ws_floats(const kern_conv_shape *s)
     return (size_t)s->c * s->kh * s->kw * s->oh * s->ow;
 }
 
-void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,
-                 int ow, int stride, int pad_t, int pad_l, int threads)
+/* im2col of output rows [oy0, oy1) only: cols [c*kh*kw, (oy1-oy0)*ow] */
+static void im2col_rows(const float *img, float *cols, int c, int h, int w, int kh, int kw,
+                        int oy0, int oy1, int ow, int stride, int pad_t, int pad_l, int threads)
 {
     int rows = c * kh * kw;
-    size_t plane = (size_t)oh * ow;
+    size_t plane = (size_t)(oy1 - oy0) * ow;
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)rows * plane >= KERN_PAR_MIN)
     for (int r = 0; r < rows; r++) {
         int ci = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
         const float *src = img + (size_t)ci * h * w;
         float *dst = cols + (size_t)r * plane;
-        for (int y = 0; y < oh; y++) {
+        for (int y = oy0; y < oy1; y++) {
             int iy = y * stride - pad_t + ki;
-            float *d = dst + (size_t)y * ow;
+            float *d = dst + (size_t)(y - oy0) * ow;
             if (iy < 0 || iy >= h) {
                 memset(d, 0, (size_t)ow * sizeof *d);
                 continue;
@@ -50,10 +53,17 @@ void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int
     }
 }
 
-void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int kw, int oh,
+void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,
                  int ow, int stride, int pad_t, int pad_l, int threads)
 {
-    size_t plane = (size_t)oh * ow;
+    im2col_rows(img, cols, c, h, w, kh, kw, 0, oh, ow, stride, pad_t, pad_l, threads);
+}
+
+/* adjoint of im2col_rows: adds the columns of output rows [oy0, oy1) into the image */
+static void col2im_rows(const float *cols, float *img, int c, int h, int w, int kh, int kw,
+                        int oy0, int oy1, int ow, int stride, int pad_t, int pad_l, int threads)
+{
+    size_t plane = (size_t)(oy1 - oy0) * ow;
     /* one channel per iteration: its rows write only into that channel (no races), and the
      * order of additions inside a channel is fixed */
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)c * kh * kw * plane >= KERN_PAR_MIN)
@@ -62,12 +72,12 @@ void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int
         for (int ki = 0; ki < kh; ki++)
             for (int kj = 0; kj < kw; kj++) {
                 const float *src = cols + ((size_t)(ci * kh + ki) * kw + kj) * plane;
-                for (int y = 0; y < oh; y++) {
+                for (int y = oy0; y < oy1; y++) {
                     int iy = y * stride - pad_t + ki;
                     if (iy < 0 || iy >= h)
                         continue;
                     float *drow = dst + (size_t)iy * w;
-                    const float *s = src + (size_t)y * ow;
+                    const float *s = src + (size_t)(y - oy0) * ow;
                     for (int x = 0; x < ow; x++) {
                         int ix = x * stride - pad_l + kj;
                         if (ix >= 0 && ix < w)
@@ -76,6 +86,28 @@ void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int
                 }
             }
     }
+}
+
+void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int kw, int oh,
+                 int ow, int stride, int pad_t, int pad_l, int threads)
+{
+    col2im_rows(cols, img, c, h, w, kh, kw, 0, oh, ow, stride, pad_t, pad_l, threads);
+}
+
+/* Output rows per column tile: the tile's columns (c*kh*kw x rows*ow floats) are kept near
+ * KERN_TILE_FLOATS so im2col's output is still in cache when the GEMM reads it. */
+#ifndef KERN_TILE_FLOATS
+#define KERN_TILE_FLOATS (128 * 1024) /* 512 KB: half an L2 of the target CPUs */
+#endif
+static int tile_rows(const kern_conv_shape *s)
+{
+    size_t per_row = (size_t)s->c * s->kh * s->kw * s->ow;
+    size_t r = per_row ? KERN_TILE_FLOATS / per_row : (size_t)s->oh;
+    if (r < 1)
+        r = 1;
+    if (r > (size_t)s->oh)
+        r = (size_t)s->oh;
+    return (int)r;
 }
 
 /* y_n [oc, plane] = act(y_n + b) */
@@ -123,7 +155,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
-    int pw = is_pointwise(s);
+    int pw = is_pointwise(s), rows = tile_rows(s);
     float *own = NULL;
     if (!ws && !pw) {
         own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
@@ -134,17 +166,19 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
     for (int n = 0; n < s->n; n++) {
         const float *xn = x + (size_t)n * s->c * ipl;
         float *yn = y + (size_t)n * s->oc * plane;
-        const float *cols = xn;
-        if (!pw) {
-            kern_im2col(xn, ws, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride, s->pad_t,
-                        s->pad_l, threads);
-            cols = ws;
-        }
-        if (ckk > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
-                        ckk, cols, (int)plane, 0.0f, yn, (int)plane);
-        else
+        if (ckk == 0)
             memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
+        else if (pw)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
+                        ckk, xn, (int)plane, 0.0f, yn, (int)plane);
+        else
+            for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+                int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+                im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                            s->pad_t, s->pad_l, threads);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, t, ckk, 1.0f, w, ckk,
+                            ws, t, 0.0f, yn + (size_t)oy0 * s->ow, (int)plane);
+            }
         bias_act(yn, b, s->oc, plane, act, alpha, threads);
     }
     free(own);
@@ -167,7 +201,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_bwd(s, x, w, dy, dx, dw, threads);
-    int pw = is_pointwise(s);
+    int pw = is_pointwise(s), rows = tile_rows(s);
     float *own = NULL;
     if (!ws && !pw) {
         own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
@@ -178,25 +212,31 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
     for (int n = 0; n < s->n; n++) {
         const float *xn = x + (size_t)n * s->c * ipl;
         const float *dyn = dy + (size_t)n * s->oc * plane;
-        if (dw) {
-            const float *cols = xn;
-            if (!pw) {
-                kern_im2col(xn, ws, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride,
-                            s->pad_t, s->pad_l, threads);
-                cols = ws;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f, dyn,
-                        (int)plane, cols, (int)plane, 1.0f, dw, ckk);
-        }
-        if (dx) {
-            float *dxn = dx + (size_t)n * s->c * ipl;
-            if (pw) {
+        float *dxn = dx ? dx + (size_t)n * s->c * ipl : NULL;
+        if (pw) {
+            if (dw)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f,
+                            dyn, (int)plane, xn, (int)plane, 1.0f, dw, ckk);
+            if (dx)
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
                             w, ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
-                            w, ckk, dyn, (int)plane, 0.0f, ws, (int)plane);
-                kern_col2im(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride,
+            continue;
+        }
+        /* per tile of output rows: dW += dy_tile cols_tile^T, then dx += col2im(W^T dy_tile)
+         * (the same buffer, reused once dW has read it) */
+        for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+            int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+            const float *dyt = dyn + (size_t)oy0 * s->ow;
+            if (dw) {
+                im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                            s->pad_t, s->pad_l, threads);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
+                            (int)plane, ws, t, 1.0f, dw, ckk);
+            }
+            if (dx) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk,
+                            dyt, (int)plane, 0.0f, ws, t);
+                col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
                             s->pad_t, s->pad_l, threads);
             }
         }
