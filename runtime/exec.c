@@ -22,7 +22,7 @@ typedef struct {
 static int fail(ex *e, const char *fmt, ...)
 {
     if (e->err && e->errlen) {
-        int k = snprintf(e->err, e->errlen, "program '%s' op %d (%s): ", e->p->name, e->idx,
+        int k = snprintf(e->err, e->errlen, "program '%.*s' op %d (%s): ", GAN_NAME_MAX, e->p->name, e->idx,
                          gan_op_name(e->op->type));
         if (k >= 0 && (size_t)k < e->errlen) {
             va_list ap;
@@ -640,9 +640,10 @@ int gan_exec_program(const gan_model *m, const gan_program *p, float *const base
     }
     if (threads < 1)
         threads = 1;
-    if (p->n_ops < 0 || (p->n_ops > 0 && !p->ops)) {
+    if (p->n_ops < 0 || (p->n_ops > 0 && !p->ops) || m->n_tensors < 0 ||
+        (m->n_tensors > 0 && !m->tensors)) {
         if (err && errlen)
-            snprintf(err, errlen, "program '%s': bad op list", p->name);
+            snprintf(err, errlen, "program '%.*s': bad op or tensor list", GAN_NAME_MAX, p->name);
         return -1;
     }
     /* OpenBLAS's thread count is process-global state of the library; set it only when it

@@ -158,7 +158,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
     int pw = is_pointwise(s), rows = tile_rows(s);
     float *own = NULL;
     if (!ws && !pw) {
-        own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
+        own = malloc((size_t)ckk * rows * s->ow * sizeof *own); /* one tile of columns */
         if (!own)
             return -1;
         ws = own;
@@ -204,7 +204,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
     int pw = is_pointwise(s), rows = tile_rows(s);
     float *own = NULL;
     if (!ws && !pw) {
-        own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
+        own = malloc((size_t)ckk * rows * s->ow * sizeof *own); /* one tile of columns */
         if (!own)
             return -1;
         ws = own;
