@@ -6,6 +6,9 @@
 #pragma GCC optimize("no-trapping-math")
 #include <math.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "../kernels.h"
 #include "kern_internal.h"
 
@@ -168,6 +171,15 @@ void kern_act_grad_inplace(const float *y, float *dy, size_t n, int act, float a
     if (act == GAN_ACT_NONE)
         return;
     dact(y, dy, dy, n, act, alpha, 0, threads);
+}
+
+int kern_thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
 }
 
 double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads)

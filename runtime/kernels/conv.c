@@ -146,40 +146,110 @@ static int is_pointwise(const kern_conv_shape *s)
            s->oh == s->h && s->ow == s->w;
 }
 
+/* ---- one image, single-threaded on our side (OpenBLAS uses whatever threads it is set to) ---- */
+
+static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w, float *yn,
+                      float *ws, int pw, int rows)
+{
+    size_t plane = (size_t)s->oh * s->ow;
+    int ckk = s->c * s->kh * s->kw;
+    if (ckk == 0) {
+        memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
+    } else if (pw) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
+                    ckk, xn, (int)plane, 0.0f, yn, (int)plane);
+    } else {
+        for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+            int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+            im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                        s->pad_t, s->pad_l, 1);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, t, ckk, 1.0f, w, ckk, ws,
+                        t, 0.0f, yn + (size_t)oy0 * s->ow, (int)plane);
+        }
+    }
+}
+
+/* dw (may be NULL) += this image's weight gradient; dxn (may be NULL) += its input gradient */
+static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w, const float *dyn,
+                      float *dxn, float *dw, float *ws, int pw, int rows)
+{
+    size_t plane = (size_t)s->oh * s->ow;
+    int ckk = s->c * s->kh * s->kw;
+    if (pw) {
+        if (dw)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f, dyn,
+                        (int)plane, xn, (int)plane, 1.0f, dw, ckk);
+        if (dxn)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f, w,
+                        ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
+        return;
+    }
+    /* per tile of output rows: dW += dy_tile cols_tile^T, then dx += col2im(W^T dy_tile) (the
+     * same buffer, reused once dW has read it) */
+    for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+        int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+        const float *dyt = dyn + (size_t)oy0 * s->ow;
+        if (dw) {
+            im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                        s->pad_t, s->pad_l, 1);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
+                        (int)plane, ws, t, 1.0f, dw, ckk);
+        }
+        if (dxn) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk, dyt,
+                        (int)plane, 0.0f, ws, t);
+            col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                        s->pad_t, s->pad_l, 1);
+        }
+    }
+}
+
+/* Threading: with several threads and at least as many images, images are spread over OpenMP
+ * threads, each running single-threaded sgemm on its own tile buffer (OpenBLAS is set to one
+ * thread for the duration and restored after). Alternating OpenMP regions (im2col) with
+ * OpenBLAS's own thread pool for every tile made the two pools spin against each other: on the
+ * 2-core machine the 2-thread GEMM path ran 10-30x slower than 1 thread. Otherwise images run
+ * in order on the calling thread and only OpenBLAS is threaded. */
+static int per_image_threads(const kern_conv_shape *s, int threads)
+{
+    int nt = kern_nt(threads);
+    return nt > 1 && s->n >= nt ? nt : 1;
+}
+
 int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
                     float *y, float *ws, int act, float alpha, int threads)
 {
     size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
-    int ckk = s->c * s->kh * s->kw;
     if (s->n <= 0 || s->oc <= 0 || plane == 0)
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
-    int pw = is_pointwise(s), rows = tile_rows(s);
+    int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
+    size_t tile = (size_t)s->c * s->kh * s->kw * rows * s->ow;
     float *own = NULL;
-    if (!ws && !pw) {
-        own = malloc((size_t)ckk * rows * s->ow * sizeof *own); /* one tile of columns */
+    if (!pw && (!ws || nt > 1)) {
+        own = malloc((size_t)nt * tile * sizeof *own); /* a tile of columns per thread */
         if (!own)
             return -1;
         ws = own;
     }
-    for (int n = 0; n < s->n; n++) {
-        const float *xn = x + (size_t)n * s->c * ipl;
-        float *yn = y + (size_t)n * s->oc * plane;
-        if (ckk == 0)
-            memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
-        else if (pw)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
-                        ckk, xn, (int)plane, 0.0f, yn, (int)plane);
-        else
-            for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
-                int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
-                im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
-                            s->pad_t, s->pad_l, threads);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, t, ckk, 1.0f, w, ckk,
-                            ws, t, 0.0f, yn + (size_t)oy0 * s->ow, (int)plane);
-            }
-        bias_act(yn, b, s->oc, plane, act, alpha, threads);
+    if (nt == 1) {
+        for (int n = 0; n < s->n; n++) {
+            float *yn = y + (size_t)n * s->oc * plane;
+            image_fwd(s, x + (size_t)n * s->c * ipl, w, yn, ws, pw, rows);
+            bias_act(yn, b, s->oc, plane, act, alpha, 1);
+        }
+    } else {
+        int blas_nt = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int n = 0; n < s->n; n++) {
+            float *yn = y + (size_t)n * s->oc * plane;
+            image_fwd(s, x + (size_t)n * s->c * ipl, w, yn, pw ? NULL : ws + (size_t)kern_thread_id() * tile,
+                      pw, rows);
+            bias_act(yn, b, s->oc, plane, act, alpha, 1);
+        }
+        openblas_set_num_threads(blas_nt);
     }
     free(own);
     return 0;
@@ -201,46 +271,55 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_bwd(s, x, w, dy, dx, dw, threads);
-    int pw = is_pointwise(s), rows = tile_rows(s);
-    float *own = NULL;
-    if (!ws && !pw) {
-        own = malloc((size_t)ckk * rows * s->ow * sizeof *own); /* one tile of columns */
+    int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
+    size_t tile = (size_t)ckk * rows * s->ow, nw = (size_t)s->oc * ckk;
+    float *own = NULL, *dwp = NULL;
+    if (!pw && (!ws || nt > 1)) {
+        own = malloc((size_t)nt * tile * sizeof *own);
         if (!own)
             return -1;
         ws = own;
     }
-    for (int n = 0; n < s->n; n++) {
-        const float *xn = x + (size_t)n * s->c * ipl;
-        const float *dyn = dy + (size_t)n * s->oc * plane;
-        float *dxn = dx ? dx + (size_t)n * s->c * ipl : NULL;
-        if (pw) {
-            if (dw)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f,
-                            dyn, (int)plane, xn, (int)plane, 1.0f, dw, ckk);
-            if (dx)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
-                            w, ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
-            continue;
-        }
-        /* per tile of output rows: dW += dy_tile cols_tile^T, then dx += col2im(W^T dy_tile)
-         * (the same buffer, reused once dW has read it) */
-        for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
-            int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
-            const float *dyt = dyn + (size_t)oy0 * s->ow;
-            if (dw) {
-                im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
-                            s->pad_t, s->pad_l, threads);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
-                            (int)plane, ws, t, 1.0f, dw, ckk);
-            }
-            if (dx) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk,
-                            dyt, (int)plane, 0.0f, ws, t);
-                col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
-                            s->pad_t, s->pad_l, threads);
-            }
+    if (nt == 1) {
+        for (int n = 0; n < s->n; n++)
+            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws, pw, rows);
+        free(own);
+        return 0;
+    }
+    /* per-thread dW partials, added in thread order afterwards (deterministic for a fixed
+     * thread count: the image -> thread assignment is static) */
+    if (dw) {
+        dwp = calloc((size_t)nt * nw, sizeof *dwp);
+        if (!dwp) {
+            free(own);
+            return -1;
         }
     }
+    int blas_nt = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = kern_thread_id();
+        float *mydw = dw ? dwp + (size_t)tid * nw : NULL;
+        float *myws = pw ? NULL : ws + (size_t)tid * tile;
+#pragma omp for schedule(static)
+        for (int n = 0; n < s->n; n++)
+            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, mydw, myws, pw, rows);
+    }
+    openblas_set_num_threads(blas_nt);
+    if (dw) {
+        long long nwl = (long long)nw;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nw >= KERN_PAR_MIN)
+        for (long long i = 0; i < nwl; i++) {
+            float acc = 0.0f;
+            for (int t = 0; t < nt; t++)
+                acc += dwp[(size_t)t * nw + i];
+            dw[i] += acc;
+        }
+    }
+    free(dwp);
     free(own);
     return 0;
 }

@@ -13,9 +13,6 @@
  * Vectors are GCC's generic 16-byte vectors: the baseline x86-64 width the build targets. */
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "../kernels.h"
 #include "kern_internal.h"
 
@@ -33,15 +30,6 @@ int kern_conv_direct_ok(const kern_conv_shape *s)
 static int fast_ok(const kern_conv_shape *s)
 {
     return s->stride == 1 && s->pad_t <= s->kh - 1 && s->pad_l <= s->kw - 1 && s->kw <= 8;
-}
-
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
 }
 
 /* zero-padded copy: planes [np, sh, sw] -> [np, ph, pw] at row/column offset (r0, c0), clipped */
@@ -261,7 +249,7 @@ int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *
     size_t kk = (size_t)s->kh * s->kw;
 #pragma omp parallel num_threads(nt)
     {
-        float *xp = pad + (size_t)thread_id() * per;
+        float *xp = pad + (size_t)kern_thread_id() * per;
 #pragma omp for schedule(static)
         for (int n = 0; n < s->n; n++) {
             pad_planes(x + (size_t)n * s->c * ipl, s->c, s->h, s->w, xp, ph, pw, s->pad_t, s->pad_l);
@@ -362,7 +350,7 @@ int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *
                 return -1;
 #pragma omp parallel num_threads(nt)
             {
-                float *dyp = pad + (size_t)thread_id() * per;
+                float *dyp = pad + (size_t)kern_thread_id() * per;
 #pragma omp for schedule(static)
                 for (int n = 0; n < s->n; n++) {
                     pad_planes(dy + (size_t)n * s->oc * plane, s->oc, s->oh, s->ow, dyp, ph, pw, r0,
@@ -397,7 +385,7 @@ int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *
         }
 #pragma omp parallel num_threads(nt)
         {
-            int tid = thread_id();
+            int tid = kern_thread_id();
             double *tot = tots + (size_t)tid * ntot;
 #pragma omp for schedule(static)
             for (int c = 0; c < s->c; c++) {

@@ -14,6 +14,9 @@
 
 static inline int kern_nt(int threads) { return threads < 1 ? 1 : threads; }
 
+/* the calling thread's number inside an OpenMP region (0 outside) */
+int kern_thread_id(void);
+
 /* act'(.) expressed through the forward output y. */
 static inline float kern_dact(float y, int act, float alpha)
 {
