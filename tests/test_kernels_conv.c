@@ -272,6 +272,14 @@ START_TEST(conv_bwd_deterministic)
     ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, dy2, dx2, NULL, db2, NULL, 0, 0, 2), 0);
     ck_assert(memcmp(db1, db2, 6 * sizeof *db1) == 0);
     ck_assert(memcmp(dx1, dx2, nx * sizeof *dx1) == 0);
+    /* dW: per-thread partials when images are spread over threads: the same for a fixed count */
+    float *dw1 = kernt_alloc(nw), *dw2 = kernt_alloc(nw);
+    memcpy(dy2, dy, ny * sizeof *dy);
+    ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, dy2, NULL, dw1, NULL, NULL, 0, 0, 2), 0);
+    ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, dy2, NULL, dw2, NULL, NULL, 0, 0, 2), 0);
+    ck_assert(memcmp(dw1, dw2, nw * sizeof *dw1) == 0);
+    free(dw1);
+    free(dw2);
     free(x); free(w); free(dy); free(dy2); free(db1); free(db2); free(dx1); free(dx2);
 }
 END_TEST
