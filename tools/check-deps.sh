@@ -21,8 +21,15 @@ need_h check.h check
 need_h png.h libpng-dev
 need_h jpeglib.h libjpeg-dev
 need_h zlib.h zlib1g-dev
-if [ -n "$missing" ]; then
-    echo "error: missing build dependencies; install them with:" >&2
-    echo "    sudo apt-get install$missing      (or: sudo make deps)" >&2
+[ -z "$missing" ] && exit 0
+# As root on a Debian machine (CI, a fresh container) install them; anyone else is told how.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ -z "${GAN_NO_AUTO_DEPS:-}" ]; then
+    echo "installing missing build dependencies:$missing" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends$missing >/dev/null && exit 0
+    echo "error: apt-get could not install:$missing" >&2
     exit 1
 fi
+echo "error: missing build dependencies; install them with:" >&2
+echo "    sudo apt-get install$missing      (or: sudo make deps)" >&2
+exit 1

@@ -1,0 +1,267 @@
+#include "diag.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fe_diag_init(fe_diag *d, const char *filename, const char *src, size_t len)
+{
+    memset(d, 0, sizeof *d);
+    d->filename = filename;
+    d->src = src;
+    d->src_len = len;
+    d->max_errors = 50;
+}
+
+void fe_diag_free(fe_diag *d)
+{
+    free(d->buf);
+    d->buf = NULL;
+    d->len = d->cap = 0;
+}
+
+static void put(fe_diag *d, const char *s, size_t n)
+{
+    if (d->len + n + 1 > d->cap) {
+        size_t cap = d->cap ? d->cap : 256;
+        while (cap < d->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(d->buf, cap);
+        if (!nb)
+            return; /* out of memory: lose the message rather than crash */
+        d->buf = nb;
+        d->cap = cap;
+    }
+    memcpy(d->buf + d->len, s, n);
+    d->len += n;
+    d->buf[d->len] = '\0';
+}
+
+static void putf(fe_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vputf(fe_diag *d, const char *fmt, va_list ap)
+{
+    char small[512];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0) {
+        va_end(ap2);
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        put(d, small, (size_t)n);
+    } else {
+        char *big = malloc((size_t)n + 1);
+        if (big) {
+            vsnprintf(big, (size_t)n + 1, fmt, ap2);
+            put(d, big, (size_t)n);
+            free(big);
+        }
+    }
+    va_end(ap2);
+}
+static void putf(fe_diag *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vputf(d, fmt, ap);
+    va_end(ap);
+}
+
+void fe_line_col(const fe_diag *d, int offset, int *line, int *col)
+{
+    int l = 1, c = 1;
+    if (offset < 0)
+        offset = 0;
+    if ((size_t)offset > d->src_len)
+        offset = (int)d->src_len;
+    for (int i = 0; i < offset; i++) {
+        if (d->src[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+/* Prints the source line holding loc.start and an underline: '^' under the first byte, '~'
+ * under the rest of the span (up to the end of that line). */
+static void show_source(fe_diag *d, fe_loc loc)
+{
+    if (!d->src || (size_t)loc.start > d->src_len)
+        return;
+    int start = loc.start, end = loc.end;
+    int ls = start;
+    while (ls > 0 && d->src[ls - 1] != '\n')
+        ls--;
+    int le = start;
+    while ((size_t)le < d->src_len && d->src[le] != '\n')
+        le++;
+    if (end > le)
+        end = le;
+    if (end <= start)
+        end = start + 1;
+    int line, col;
+    fe_line_col(d, start, &line, &col);
+    char gutter[32];
+    int gw = snprintf(gutter, sizeof gutter, "%5d", line);
+    putf(d, "%s | ", gutter);
+    for (int i = ls; i < le; i++) {
+        unsigned char c = (unsigned char)d->src[i];
+        char ch = (c == '\t' || c >= 0x80 || (c >= 0x20 && c != 0x7f)) ? (char)c : '?';
+        if (c == '\r' && i == le - 1)
+            continue;
+        put(d, &ch, 1);
+    }
+    put(d, "\n", 1);
+    for (int i = 0; i < gw; i++)
+        put(d, " ", 1);
+    put(d, " | ", 3);
+    for (int i = ls; i < start; i++) {
+        unsigned char c = (unsigned char)d->src[i];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a UTF-8 continuation byte takes no column on screen */
+        put(d, c == '\t' ? "\t" : " ", 1);
+    }
+    put(d, "^", 1);
+    for (int i = start + 1; i < end; i++) {
+        unsigned char c = (unsigned char)d->src[i];
+        if ((c & 0xC0) == 0x80)
+            continue;
+        put(d, "~", 1);
+    }
+    put(d, "\n", 1);
+}
+
+static void emit(fe_diag *d, const char *kind, const fe_loc *loc, const char *fmt, va_list ap)
+{
+    if (loc) {
+        int line, col;
+        fe_line_col(d, loc->start, &line, &col);
+        putf(d, "%s:%d:%d: %s: ", d->filename, line, col, kind);
+    } else {
+        putf(d, "%s: %s: ", d->filename, kind);
+    }
+    vputf(d, fmt, ap);
+    put(d, "\n", 1);
+    if (loc)
+        show_source(d, *loc);
+}
+
+void fe_error(fe_diag *d, fe_loc loc, const char *fmt, ...)
+{
+    d->n_errors++;
+    if (d->max_errors && d->n_errors > d->max_errors) {
+        d->suppressed = 1;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    emit(d, "error", &loc, fmt, ap);
+    va_end(ap);
+}
+
+void fe_error_noloc(fe_diag *d, const char *fmt, ...)
+{
+    d->n_errors++;
+    va_list ap;
+    va_start(ap, fmt);
+    emit(d, "error", NULL, fmt, ap);
+    va_end(ap);
+}
+
+void fe_warning(fe_diag *d, fe_loc loc, const char *fmt, ...)
+{
+    d->n_warnings++;
+    if (d->suppressed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    emit(d, "warning", &loc, fmt, ap);
+    va_end(ap);
+}
+
+void fe_note(fe_diag *d, fe_loc loc, const char *fmt, ...)
+{
+    if (d->suppressed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    emit(d, "note", &loc, fmt, ap);
+    va_end(ap);
+}
+
+void fe_diag_summary(fe_diag *d)
+{
+    if (d->suppressed)
+        putf(d, "%s: too many errors; only the first %d are shown\n", d->filename, d->max_errors);
+    int w = d->n_warnings, e = d->n_errors;
+    if (w && e)
+        putf(d, "%d warning%s and %d error%s generated.\n", w, w == 1 ? "" : "s", e, e == 1 ? "" : "s");
+    else if (e)
+        putf(d, "%d error%s generated.\n", e, e == 1 ? "" : "s");
+    else if (w)
+        putf(d, "%d warning%s generated.\n", w, w == 1 ? "" : "s");
+}
+
+/* Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two
+ * neighbours ("avd" -> "adv") each cost 1. */
+int fe_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 64;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            int v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+/* Case differences cost nothing extra beyond the edit: "smiling" finds "Smiling". */
+static int dist_ci(const char *a, const char *b)
+{
+    char la[64], lb[64];
+    size_t i;
+    for (i = 0; a[i] && i < 63; i++)
+        la[i] = (char)(a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
+    la[i] = 0;
+    for (i = 0; b[i] && i < 63; i++)
+        lb[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]);
+    lb[i] = 0;
+    return fe_edit_distance(la, lb);
+}
+
+const char *fe_suggest(const char *name, const char *const *cands, int n)
+{
+    int len = (int)strlen(name);
+    int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    const char *best = NULL;
+    int best_d = limit + 1;
+    for (int i = 0; i < n; i++) {
+        if (!cands[i] || !strcmp(cands[i], name))
+            continue;
+        int dd = dist_ci(name, cands[i]);
+        if (dd < best_d) {
+            best_d = dd;
+            best = cands[i];
+        }
+    }
+    return best;
+}

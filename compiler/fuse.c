@@ -1,0 +1,88 @@
+/* Fusion on a program's forward op list, before autodiff (so the backward sees the fused ops
+ * and gets the epilogue's derivative from the saved output y):
+ *   1. ACT(sigmoid) -> LOSS_BCE       => LOSS_BCE_LOGITS on the logits (stable, one op)
+ *   2. DENSE / CONV2D / CONV2D_T / BN_TRAIN / BN_INFER (act none) -> ACT
+ *                                      => the activation moves into the producer's i0/f0
+ * A fusion applies only when the intermediate tensor has no other reader and is not read
+ * after the program (an output). The optimizer fusion (one ADAM over a network's flat
+ * buffer) is decided where the optimizer is emitted (lower.c).
+ */
+#include "graph_build.h"
+
+#include <stdlib.h>
+
+static int can_take_act(int type)
+{
+    return type == GAN_OP_DENSE || type == GAN_OP_CONV2D || type == GAN_OP_CONV2D_T ||
+           type == GAN_OP_BN_TRAIN || type == GAN_OP_BN_INFER;
+}
+
+#define GONE 0xFFFFu
+
+int gan_fuse_forward(gb_ctx *g, gb_oplist *l, const int *keep, int n_keep)
+{
+    int nt = g->m->n_tensors;
+    int *uses = calloc((size_t)nt, sizeof *uses);
+    int *producer = malloc((size_t)nt * sizeof *producer);
+    if (!uses || !producer) {
+        free(uses);
+        free(producer);
+        return gb_fail(g, "out of memory (fusion)");
+    }
+    for (int t = 0; t < nt; t++)
+        producer[t] = -1;
+    for (int k = 0; k < n_keep; k++)
+        if (keep[k] >= 0)
+            uses[keep[k]]++;
+    for (int j = 0; j < l->n; j++) {
+        const gan_op *o = &l->ops[j];
+        for (int k = 0; k < o->n_in; k++)
+            if (o->in[k] >= 0)
+                uses[o->in[k]]++;
+        for (int k = 0; k < o->n_out; k++)
+            if (o->out[k] >= 0 && producer[o->out[k]] < 0)
+                producer[o->out[k]] = j;
+    }
+    /* 1. sigmoid + BCE -> BCE with logits */
+    for (int j = 0; j < l->n; j++) {
+        gan_op *o = &l->ops[j];
+        if (o->type != GAN_OP_LOSS_BCE)
+            continue;
+        int p = o->in[0];
+        int pj = producer[p];
+        if (pj < 0 || uses[p] != 1)
+            continue;
+        gan_op *s = &l->ops[pj];
+        if (s->type != GAN_OP_ACT || s->i[0] != GAN_ACT_SIGMOID)
+            continue;
+        o->type = GAN_OP_LOSS_BCE_LOGITS;
+        o->in[0] = s->in[0];
+        s->type = GONE;
+    }
+    /* 2. activation epilogues */
+    for (int j = 0; j < l->n; j++) {
+        gan_op *a = &l->ops[j];
+        if (a->type != GAN_OP_ACT)
+            continue;
+        int x = a->in[0];
+        int pj = producer[x];
+        if (pj < 0 || uses[x] != 1)
+            continue;
+        gan_op *p = &l->ops[pj];
+        if (!can_take_act(p->type) || p->i[0] != GAN_ACT_NONE || p->out[0] != x)
+            continue;
+        p->i[0] = a->i[0];
+        p->f[0] = a->f[0];
+        p->out[0] = a->out[0];
+        producer[a->out[0]] = pj;
+        a->type = GONE;
+    }
+    int n = 0;
+    for (int j = 0; j < l->n; j++)
+        if (l->ops[j].type != GONE)
+            l->ops[n++] = l->ops[j];
+    l->n = n;
+    free(uses);
+    free(producer);
+    return 0;
+}

@@ -1,0 +1,200 @@
+/* ganc --report, front-end part: per network a layer table (name, op, output shape per
+ * sample, options, parameters) and totals. Works on the md_model alone. */
+#include "frontend.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *fe_kind_name(int k)
+{
+    static const char *const names[MD_KIND_COUNT] = {
+        [MD_INPUT] = "input", [MD_DENSE] = "dense", [MD_CONV] = "conv", [MD_CONV_T] = "conv_t",
+        [MD_UPSAMPLE] = "upsample", [MD_BATCHNORM] = "batchnorm", [MD_ACT] = "act",
+        [MD_CONCAT] = "concat", [MD_TILE] = "tile", [MD_RESHAPE] = "reshape", [MD_GAP] = "global_avg_pool",
+        [MD_ADD] = "add", [MD_PROJECT] = "project",
+    };
+    return k >= 0 && k < MD_KIND_COUNT && names[k] ? names[k] : "?";
+}
+
+static long long numel_of(const md_node *n)
+{
+    return n->ndim == 3 ? (long long)n->shape[0] * n->shape[1] * n->shape[2] : n->shape[0];
+}
+
+void fe_node_params(const md_network *net, int i, long long *tr, long long *nt)
+{
+    const md_node *n = &net->nodes[i];
+    long long t = 0, u = 0;
+    switch (n->kind) {
+    case MD_DENSE:
+        t = numel_of(&net->nodes[n->in[0]]) * n->units + (n->bias ? n->units : 0);
+        u = n->spectral_norm ? n->units : 0;
+        break;
+    case MD_CONV:
+    case MD_CONV_T: {
+        long long cin = net->nodes[n->in[0]].shape[0];
+        t = (long long)n->kh * n->kw * cin * n->units + (n->bias ? n->units : 0);
+        u = n->spectral_norm ? n->units : 0;
+        break;
+    }
+    case MD_BATCHNORM:
+        t = n->affine ? 2LL * n->shape[0] : 0;
+        u = 2LL * n->shape[0]; /* running mean and variance */
+        break;
+    case MD_PROJECT: {
+        long long f = net->nodes[n->in[0]].shape[0], l = net->nodes[n->in[1]].shape[0];
+        t = f * l;
+        u = n->spectral_norm ? f : 0;
+        break;
+    }
+    default:
+        break;
+    }
+    *tr = t;
+    *nt = u;
+}
+
+void fe_network_params(const md_network *net, long long *tr, long long *nt)
+{
+    *tr = *nt = 0;
+    for (int i = 0; i < net->n_nodes; i++) {
+        long long a, b;
+        fe_node_params(net, i, &a, &b);
+        *tr += a;
+        *nt += b;
+    }
+}
+
+static const char *init_name(int k)
+{
+    switch (k) {
+    case GAN_INIT_ORTHOGONAL: return "orthogonal";
+    case GAN_INIT_GLOROT_UNIFORM: return "glorot_uniform";
+    case GAN_INIT_HE_NORMAL: return "he_normal";
+    case GAN_INIT_NORMAL: return "normal";
+    case GAN_INIT_UNIFORM: return "uniform";
+    case GAN_INIT_ZEROS: return "zeros";
+    default: return "?";
+    }
+}
+
+static void details(const md_network *net, const md_node *n, char *b, size_t len)
+{
+    b[0] = 0;
+    switch (n->kind) {
+    case MD_CONV:
+    case MD_CONV_T:
+        snprintf(b, len, "k%dx%d s%d pad %d,%d,%d,%d%s%s %s", n->kh, n->kw, n->stride, n->pad_t, n->pad_l, n->pad_b,
+                 n->pad_r, n->bias ? "" : " no_bias", n->spectral_norm ? " SN" : "", init_name(n->init));
+        break;
+    case MD_DENSE:
+        snprintf(b, len, "%s%s %s", n->bias ? "bias" : "no_bias", n->spectral_norm ? " SN" : "", init_name(n->init));
+        break;
+    case MD_PROJECT:
+        snprintf(b, len, "W [%d, %d]%s %s", net->nodes[n->in[0]].shape[0], net->nodes[n->in[1]].shape[0],
+                 n->spectral_norm ? " SN" : "", init_name(n->init));
+        break;
+    case MD_UPSAMPLE: snprintf(b, len, "x%d nearest", n->factor); break;
+    case MD_BATCHNORM: snprintf(b, len, "momentum %g eps %g%s", n->momentum, n->eps, n->affine ? "" : " no_affine"); break;
+    case MD_ACT:
+        if (n->act == GAN_ACT_LEAKY_RELU)
+            snprintf(b, len, "leaky_relu %g", n->alpha);
+        else
+            snprintf(b, len, "%s", gan_act_name(n->act));
+        break;
+    case MD_INPUT: break;
+    default: break;
+    }
+    if (n->n_in > 1 || (n->n_in == 1 && n->in[0] != (int)(n - net->nodes) - 1)) {
+        size_t l = strlen(b);
+        snprintf(b + l, len - l, "%s<- ", l ? " " : "");
+        for (int k = 0; k < n->n_in; k++) {
+            l = strlen(b);
+            snprintf(b + l, len - l, "%s%s", k ? ", " : "", net->nodes[n->in[k]].name);
+        }
+    }
+}
+
+static void commas(long long v, char *b, size_t len)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%lld", v);
+    int n = (int)strlen(t), o = 0;
+    for (int i = 0; i < n && o < (int)len - 2; i++) {
+        if (i && (n - i) % 3 == 0)
+            b[o++] = ',';
+        b[o++] = t[i];
+    }
+    b[o] = 0;
+}
+
+void fe_report(const md_model *m, FILE *f)
+{
+    static const char *const roles[] = {"generator", "discriminator", "classifier"};
+    static const char *const inkinds[] = {"image", "labels", "latent", "tensor"};
+    long long all_t = 0, all_n = 0;
+    const gan_hyper *h = &m->hyper;
+    fprintf(f, "data: image %d x %d x %d in [%g, %g]", h->image_c, h->image_h, h->image_w, h->range_lo, h->range_hi);
+    if (h->n_labels) {
+        fprintf(f, ", %d %s labels [", h->n_labels, h->label_kind == GAN_LABELS_CATEGORICAL ? "one_of" : "multilabel");
+        for (int i = 0; i < h->n_labels; i++)
+            fprintf(f, "%s%s", i ? ", " : "", h->label_names[i]);
+        fprintf(f, "]");
+    }
+    fprintf(f, "\n");
+    if (h->latent_size)
+        fprintf(f, "latent: %d ~ %s\n", h->latent_size, h->latent_dist == GAN_LATENT_UNIFORM ? "uniform" : "normal");
+    fprintf(f, "train: batch %d, d_steps %d, ", h->batch, h->d_steps);
+    if (h->epochs)
+        fprintf(f, "epochs %d", h->epochs);
+    else
+        fprintf(f, "steps %lld", (long long)h->steps);
+    fprintf(f, ", sample_every %d, checkpoint_every %d (0 = runtime default)\n", h->sample_every, h->ckpt_every);
+    for (int ni = 0; ni < m->n_networks; ni++) {
+        const md_network *net = &m->networks[ni];
+        fprintf(f, "\n%s %s(", net->role >= 0 && net->role < 3 ? roles[net->role] : "network", net->name);
+        for (int i = 0; i < net->n_inputs; i++)
+            fprintf(f, "%s%s : %s", i ? ", " : "", net->inputs[i].name, inkinds[net->inputs[i].kind & 3]);
+        fprintf(f, ")\n");
+        fprintf(f, "  %-12s %-16s %-16s %12s %10s  %s\n", "layer", "op", "output shape", "trainable", "fixed", "details");
+        fprintf(f, "  %.*s\n", 100, "----------------------------------------------------------------------------------------------------");
+        long long tt = 0, tn = 0;
+        for (int i = 0; i < net->n_nodes; i++) {
+            const md_node *n = &net->nodes[i];
+            long long a, b;
+            fe_node_params(net, i, &a, &b);
+            tt += a;
+            tn += b;
+            char sh[64], d[256], ca[32], cb[32];
+            fe_shape_str(n->ndim, n->shape, sh, sizeof sh);
+            details(net, n, d, sizeof d);
+            commas(a, ca, sizeof ca);
+            commas(b, cb, sizeof cb);
+            fprintf(f, "  %-12s %-16s %-16s %12s %10s  %s\n", n->name, n->kind == MD_ACT ? gan_act_name(n->act) : fe_kind_name(n->kind),
+                    sh, ca, cb, d);
+        }
+        for (int i = 0; i < net->n_heads; i++) {
+            char sh[64];
+            const md_node *n = &net->nodes[net->heads[i].node];
+            fprintf(f, "  head %-8s = %s %s\n", net->heads[i].name, n->name, fe_shape_str(n->ndim, n->shape, sh, sizeof sh));
+        }
+        char ca[32], cb[32];
+        commas(tt, ca, sizeof ca);
+        commas(tn, cb, sizeof cb);
+        fprintf(f, "  %s: %s trainable parameters, %s non-trainable (batch-norm running mean/var, spectral-norm u)\n",
+                net->name, ca, cb);
+        all_t += tt;
+        all_n += tn;
+    }
+    for (int i = 0; i < m->n_objectives; i++) {
+        const md_objective *o = &m->objectives[i];
+        fprintf(f, "\nloss %s: %d term%s; adam lr %g beta1 %g beta2 %g eps %g", m->networks[o->network].name, o->n_terms,
+                o->n_terms == 1 ? "" : "s", o->lr, o->beta1, o->beta2, o->eps);
+        if (o->ema_decay > 0)
+            fprintf(f, "; ema %g", o->ema_decay);
+    }
+    char ca[32], cb[32];
+    commas(all_t, ca, sizeof ca);
+    commas(all_n, cb, sizeof cb);
+    fprintf(f, "\n\nTotal: %s trainable parameters, %s non-trainable\n", ca, cb);
+}

@@ -1,0 +1,135 @@
+/* Images and data sets for the runtime: CelebA-layout loading (attribute file + images),
+ * image decode/encode, the sample-grid writer and the synthetic face renderer.
+ * See docs/data.md for the layout, the face crop, the cache/prefetch design and the bad-data
+ * policy. All functions report errors as text in (err, errlen) and return non-zero / NULL;
+ * nothing here exits or keeps global mutable state.
+ */
+#ifndef GAN_DATA_H
+#define GAN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gan_loader gan_loader;
+typedef struct {
+    const char *dir;              /* CelebA layout: DIR/img_align_celeba/NNNNNN.jpg or .png + DIR/list_attr_celeba.txt */
+    int c, h, w;                  /* the model's image shape (c = 3 or 1) */
+    float lo, hi;                 /* value range, e.g. -1, 1 */
+    int label_kind;               /* gan_label_kind from runtime/model.h */
+    int n_labels;
+    const char (*label_names)[64];/* attribute names the model asks for */
+    int batch;
+    uint64_t seed;                /* shuffling */
+    int limit;                    /* > 0: use only the first `limit` images (tests, quick runs) */
+} gan_loader_opts;
+gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen);
+/* Fills images [batch,c,h,w] and labels [batch,n_labels] (0/1 multilabel, or one-hot). Crosses
+   epoch boundaries by itself (reshuffle per epoch). 0 ok, -1 error (message in err: too many bad
+   images, I/O failure). */
+int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size_t errlen);
+/* Position for checkpoints: epoch and index of the next sample in that epoch's order. The order
+   of epoch e is a pure function of (seed, e), so seeking reproduces the exact batch sequence. */
+void gan_loader_tell(const gan_loader *l, uint64_t *epoch, uint64_t *index);
+int gan_loader_seek(gan_loader *l, uint64_t epoch, uint64_t index, char *err, size_t errlen);
+size_t gan_loader_size(const gan_loader *l);        /* usable images */
+size_t gan_loader_bad_count(const gan_loader *l);   /* skipped so far */
+void gan_loader_close(gan_loader *l);
+/* Write a grid of n images (CHW floats in [lo,hi]) as a PNG, `cols` per row, with an optional
+   text label per row drawn in a left margin (row_labels may be NULL). Atomic write. */
+int gan_write_grid_png(const char *path, const float *images, int n, int c, int h, int w,
+                       float lo, float hi, int cols, const char *const *row_labels,
+                       char *err, size_t errlen);
+int gan_write_png(const char *path, const float *image, int c, int h, int w, float lo, float hi,
+                  char *err, size_t errlen);
+/* Attribute file helpers (also used by `ganrt sample --attrs-from`). */
+typedef struct { int n_attrs; char (*names)[64]; size_t n_rows; char (*files)[32]; signed char *values; /* n_rows x n_attrs, +1/-1 */ } gan_attr_table;
+int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen);
+void gan_attr_table_free(gan_attr_table *t);
+int gan_attr_find(const gan_attr_table *t, const char *name);  /* -1 if absent */
+/* "did you mean" helper: closest of candidates by edit distance, or NULL. */
+const char *gan_closest_name(const char *name, const char *const *cands, int n);
+
+/* ---- additions beyond the contract above ---- */
+
+/* Extra loader fields that do not fit the fixed opts struct. */
+size_t gan_loader_excluded_count(const gan_loader *l); /* categorical: rows with no class */
+
+/* Decoded 8-bit image, interleaved (HWC), 1 or 3 channels. Owner frees px with free(). */
+typedef struct { int w, h, c; unsigned char *px; } gan_image8;
+
+/* Decode a JPEG or PNG (chosen by content, not by name) from memory / a file into RGB8 (c = 3)
+   or gray (c = 1). `what` names the source in messages. 0 ok, -1 with "what: reason". */
+int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, gan_image8 *out,
+                         char *err, size_t errlen);
+int gan_image_read_file(const char *path, int c, gan_image8 *out, char *err, size_t errlen);
+
+/* The face crop + resize used by the loader (docs/data.md): portrait images get a square of
+   side W starting at row round(10*W/89) (clamped), landscape ones a centred square, square ones
+   no crop; then area averaging (bilinear when enlarging) to oh x ow. Output is CHW uint8. */
+void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out_chw);
+
+/* Read an image file, crop/resize it like the loader, and scale to [lo,hi] CHW floats. */
+int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, float *out,
+                   char *err, size_t errlen);
+
+/* Write 8-bit interleaved pixels (c = 1 gray or 3 RGB) as PNG. atomic != 0: temp file + fsync +
+   rename; atomic == 0: a plain write (bulk dataset output, where the attribute file written last
+   is what marks the set complete). */
+int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int w, int atomic,
+                   char *err, size_t errlen);
+
+/* Levenshtein distance, ASCII case-insensitive. */
+int gan_edit_distance(const char *a, const char *b);
+
+/* The 40 CelebA attribute names, in the file's order. */
+#define GAN_CELEBA_N_ATTRS 40
+extern const char *const gan_celeba_attr_names[GAN_CELEBA_N_ATTRS];
+
+/* ---- synthetic labelled faces (synth_faces.c) ---- */
+typedef enum {
+    GAN_SYN_SMILING = 0,
+    GAN_SYN_EYEGLASSES,
+    GAN_SYN_BLOND_HAIR,
+    GAN_SYN_BLACK_HAIR,
+    GAN_SYN_WEARING_HAT,
+    GAN_SYN_MUSTACHE,
+    GAN_SYN_MALE,
+    GAN_SYN_PALE_SKIN,
+    GAN_SYN_N_ATTRS
+} gan_synth_attr;
+/* CelebA names of the rendered attributes, indexed by gan_synth_attr. */
+extern const char *const gan_synth_attr_names[GAN_SYN_N_ATTRS];
+/* Default frequency of each attribute (docs/data.md). */
+extern const float gan_synth_default_freq[GAN_SYN_N_ATTRS];
+
+/* Everything that decides one face: attributes plus nuisance parameters. */
+typedef struct {
+    unsigned char attr[GAN_SYN_N_ATTRS]; /* 0/1 */
+    float cx, cy, scale;                 /* face centre (fraction of the image) and size */
+    float skin[3], hair[3], bg_top[3], bg_bot[3], shirt[3], hat[3], iris[3];
+    float face_aspect;                   /* width / height of the head ellipse */
+    float hair_volume;                   /* how far the hair stands off the head */
+    float hair_length;                   /* long hair: how far it falls */
+    float fringe;                        /* fringe depth */
+    float eye_sep, eye_y, mouth_y, mouth_w;
+    float tilt;                          /* slight head roll, radians */
+    int hat_style;                       /* 0 cap with brim, 1 beanie, 2 top hat */
+} gan_synth_face;
+
+/* Draw the face parameters of sample `index` for `seed` (a pure function of both).
+   freq: per-attribute probability (NULL = defaults); Blond_Hair and Black_Hair are exclusive:
+   one uniform draw picks blond (p_blond), black (p_black) or brown (rest). Returns -1 if
+   freq is out of range (p outside [0,1] or p_blond + p_black > 1). */
+int gan_synth_sample(gan_synth_face *f, uint64_t seed, uint64_t index, const float *freq);
+/* Render a face into size x size interleaved RGB8. */
+void gan_synth_draw(const gan_synth_face *f, int size, unsigned char *rgb);
+/* Fill a CelebA row (40 values, +1/-1) for the face: rendered attributes from f, Brown_Hair
+   when neither blond nor black, everything else -1. */
+void gan_synth_celeba_row(const gan_synth_face *f, signed char row[GAN_CELEBA_N_ATTRS]);
+/* Write n faces in CelebA layout: DIR/img_align_celeba/000001.png ... and
+   DIR/list_attr_celeba.txt (written last, atomically). progress: print a progress line to
+   stderr. threads: <= 0 for the default (2). */
+int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, const float *freq,
+                            int progress, int threads, char *err, size_t errlen);
+
+#endif

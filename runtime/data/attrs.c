@@ -1,0 +1,243 @@
+/* list_attr_celeba.txt parser and the "did you mean" helper.
+ * Format: line 1 the row count, line 2 the attribute names, then one row per image:
+ * file name + one value (1 or -1) per attribute, separated by one or more blanks; LF or CRLF.
+ */
+#include "runtime/data.h"
+#include "runtime/data/data_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const gan_celeba_attr_names[GAN_CELEBA_N_ATTRS] = {
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
+    "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair",
+    "Bushy_Eyebrows", "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair",
+    "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes",
+    "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks",
+    "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat",
+    "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young"};
+
+int gan_edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 256 || lb > 256) return 1 << 20; /* names are short; do not allocate for junk */
+    int prev[257], cur[257];
+    for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(int));
+    }
+    return prev[lb];
+}
+
+const char *gan_closest_name(const char *name, const char *const *cands, int n) {
+    if (!name || !cands) return NULL;
+    const char *best = NULL;
+    int bestd = 1 << 30;
+    for (int i = 0; i < n; i++) {
+        if (!cands[i]) continue;
+        int d = gan_edit_distance(name, cands[i]);
+        if (d < bestd) bestd = d, best = cands[i];
+    }
+    /* Only suggest something plausibly meant: a few edits, at most half the name. */
+    int len = (int)strlen(name);
+    int limit = len / 2 > 3 ? len / 2 : 3;
+    return bestd <= limit ? best : NULL;
+}
+
+/* Reads a whole file; NUL-terminated. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        gan_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb, cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int rerr = ferror(f);
+    fclose(f);
+    if (!buf) {
+        gan_seterr(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    if (rerr) {
+        free(buf);
+        gan_seterr(err, errlen, "%s: read error", path);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Splits the next line off *p (LF or CRLF, a lone CR counts as blank); returns NULL at end. */
+static char *next_line(char **p) {
+    char *s = *p;
+    if (!s || !*s) return NULL;
+    char *e = strchr(s, '\n');
+    if (e) { *e = 0; *p = e + 1; }
+    else *p = s + strlen(s);
+    size_t l = strlen(s);
+    while (l && (s[l - 1] == '\r')) s[--l] = 0;
+    return s;
+}
+
+static const char *base_name(const char *path) {
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+void gan_attr_table_free(gan_attr_table *t) {
+    if (!t) return;
+    free(t->names);
+    free(t->files);
+    free(t->values);
+    memset(t, 0, sizeof *t);
+}
+
+int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    size_t len;
+    char *buf = slurp(path, &len, err, errlen);
+    if (!buf) return -1;
+    const char *fname = base_name(path);
+    if (memchr(buf, 0, len)) {
+        gan_seterr(err, errlen, "%s: binary data (NUL byte) in an attribute file", fname);
+        free(buf);
+        return -1;
+    }
+    char *p = buf, *line, *sv = NULL;
+    int lineno = 1;
+    long declared = -1;
+    /* line 1: count */
+    line = next_line(&p);
+    if (!line) {
+        gan_seterr(err, errlen, "%s:1: empty file (expected the image count)", fname);
+        goto fail;
+    }
+    {
+        char *end;
+        errno = 0;
+        declared = strtol(line, &end, 10);
+        while (*end == ' ' || *end == '\t') end++;
+        if (end == line || *end || errno || declared < 0) {
+            gan_seterr(err, errlen, "%s:1: expected the image count, found '%.40s'", fname, line);
+            goto fail;
+        }
+    }
+    /* line 2: names */
+    lineno = 2;
+    line = next_line(&p);
+    if (!line) {
+        gan_seterr(err, errlen, "%s:2: missing the attribute-name line", fname);
+        goto fail;
+    }
+    {
+        int cap = 64;
+        t->names = malloc((size_t)cap * sizeof *t->names);
+        if (!t->names) goto oom;
+        for (char *tok = strtok_r(line, " \t", &sv); tok; tok = strtok_r(NULL, " \t", &sv)) {
+            if (strlen(tok) >= 64) {
+                gan_seterr(err, errlen, "%s:2: attribute name too long: '%.40s...'", fname, tok);
+                goto fail;
+            }
+            if (t->n_attrs == cap) {
+                cap *= 2;
+                void *nn = realloc(t->names, (size_t)cap * sizeof *t->names);
+                if (!nn) goto oom;
+                t->names = nn;
+            }
+            for (int i = 0; i < t->n_attrs; i++)
+                if (!strcmp(t->names[i], tok)) {
+                    gan_seterr(err, errlen, "%s:2: attribute '%s' appears twice", fname, tok);
+                    goto fail;
+                }
+            strcpy(t->names[t->n_attrs++], tok);
+        }
+        if (t->n_attrs == 0) {
+            gan_seterr(err, errlen, "%s:2: no attribute names", fname);
+            goto fail;
+        }
+    }
+    /* rows */
+    {
+        size_t cap = declared > 0 && declared < 10000000 ? (size_t)declared : 1024;
+        t->files = malloc(cap * sizeof *t->files);
+        t->values = malloc(cap * (size_t)t->n_attrs);
+        if (!t->files || !t->values) goto oom;
+        while ((line = next_line(&p)) != NULL) {
+            lineno++;
+            char *tok = strtok_r(line, " \t", &sv);
+            if (!tok) continue; /* blank lines (e.g. a trailing one) are harmless */
+            if (strlen(tok) >= 32 || strchr(tok, '/') || !strcmp(tok, "..")) {
+                gan_seterr(err, errlen, "%s:%d: bad image file name '%.40s'", fname, lineno, tok);
+                goto fail;
+            }
+            if (t->n_rows == cap) {
+                cap *= 2;
+                void *nf = realloc(t->files, cap * sizeof *t->files);
+                if (!nf) goto oom;
+                t->files = nf;
+                void *nv = realloc(t->values, cap * (size_t)t->n_attrs);
+                if (!nv) goto oom;
+                t->values = nv;
+            }
+            strcpy(t->files[t->n_rows], tok);
+            signed char *row = t->values + t->n_rows * (size_t)t->n_attrs;
+            int nv = 0;
+            while ((tok = strtok_r(NULL, " \t", &sv)) != NULL) {
+                if (nv < t->n_attrs) {
+                    if (!strcmp(tok, "1") || !strcmp(tok, "+1")) row[nv] = 1;
+                    else if (!strcmp(tok, "-1")) row[nv] = -1;
+                    else {
+                        gan_seterr(err, errlen, "%s:%d: value %d ('%s') is '%.20s', expected 1 or -1",
+                                   fname, lineno, nv + 1, t->names[nv], tok);
+                        goto fail;
+                    }
+                }
+                nv++;
+            }
+            if (nv != t->n_attrs) {
+                gan_seterr(err, errlen, "%s:%d: expected %d values, found %d", fname, lineno,
+                           t->n_attrs, nv);
+                goto fail;
+            }
+            t->n_rows++;
+        }
+    }
+    if ((size_t)declared != t->n_rows) {
+        gan_seterr(err, errlen, "%s:1: declares %ld images but the file has %zu rows", fname,
+                   declared, t->n_rows);
+        goto fail;
+    }
+    free(buf);
+    return 0;
+oom:
+    gan_seterr(err, errlen, "%s: out of memory", fname);
+fail:
+    free(buf);
+    gan_attr_table_free(t);
+    return -1;
+}
+
+int gan_attr_find(const gan_attr_table *t, const char *name) {
+    for (int i = 0; i < t->n_attrs; i++)
+        if (!strcmp(t->names[i], name)) return i;
+    return -1;
+}

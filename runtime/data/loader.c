@@ -1,0 +1,460 @@
+/* The batch loader. Design (docs/data.md):
+ *  - The sample sequence is the concatenation of epoch orders; epoch e's order is a
+ *    Fisher-Yates shuffle seeded by mix(seed, e), so (epoch, index) names a position exactly.
+ *  - One background thread (the worker) walks that sequence ahead of the consumer and decodes
+ *    each sample (crop + area resize, uint8 CHW) into a ring of slots; the consumer takes slots
+ *    strictly in sequence order. Thread timing can change when a slot is filled, never what
+ *    it holds, so batches are deterministic.
+ *  - Decoded images are also kept in a uint8 cache (all of them when they fit the budget, else
+ *    the first ones) that only the worker touches, so later epochs do not decode again.
+ *  - A bad image (missing, unreadable, corrupt) is reported by the worker in its slot; the
+ *    consumer skips it, warns once per image on stderr and counts it. next() fails with an
+ *    error once more than 1% are bad: more than 1% of the whole set known bad, or more than
+ *    1% of the distinct images seen once 1000 (or all) have been seen.
+ */
+#include "runtime/data.h"
+#include "runtime/data/data_int.h"
+#include "runtime/model.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SLOT_MSG 320
+#define DEFAULT_CACHE_MB 1024
+
+struct gan_loader {
+    /* configuration */
+    int c, h, w, kind, n_labels, batch;
+    float lo, hi;
+    uint64_t seed;
+    char *imgdir;          /* DIR/img_align_celeba */
+    size_t n;              /* images in the sequence (after exclusion and limit) */
+    char (*files)[32];     /* [n] */
+    float *labels;         /* [n * n_labels] */
+    size_t chw;
+    size_t excluded;
+    /* worker-only */
+    unsigned char *cache;  /* [n_cache * chw] */
+    size_t n_cache;
+    unsigned char *state;  /* [n]: 0 unknown, 1 ok (in cache if cached), 2 bad */
+    size_t *perm;          /* worker's current epoch order */
+    uint64_t perm_epoch;
+    int perm_valid;
+    uint64_t w_epoch, w_index;
+    /* the ring, shared under mu */
+    int ring_n;
+    unsigned char *ring_px;    /* [ring_n * chw] */
+    size_t *ring_img;          /* image index per slot */
+    unsigned char *ring_ok;
+    char (*ring_msg)[SLOT_MSG];
+    uint64_t produced, consumed;
+    int stop, running;
+    pthread_t thr;
+    pthread_mutex_t mu;
+    pthread_cond_t has_data, has_space;
+    /* consumer-only */
+    uint64_t c_epoch, c_index;
+    unsigned char *seen;       /* [n] */
+    size_t seen_count, bad_count;
+};
+
+static void make_perm(size_t *perm, size_t n, uint64_t seed, uint64_t epoch) {
+    uint64_t s = gan_seed_mix(seed, epoch);
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)gan_sm64_below(&s, i);
+        size_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+}
+
+/* Decodes image idx into dst (uint8 CHW); returns 0, or -1 with msg. */
+static int decode_one(gan_loader *l, size_t idx, unsigned char *dst, char *msg, size_t msglen) {
+    size_t plen = strlen(l->imgdir) + 40;
+    char *path = malloc(plen);
+    if (!path) {
+        gan_seterr(msg, msglen, "%s: out of memory", l->files[idx]);
+        return -1;
+    }
+    snprintf(path, plen, "%s/%s", l->imgdir, l->files[idx]);
+    /* The attribute file says .jpg; a converted copy may be .png (or the reverse). */
+    struct stat st;
+    char *dot = strrchr(path, '.');
+    if (stat(path, &st) != 0 && dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".png"))) {
+        char saved[8];
+        snprintf(saved, sizeof saved, "%s", dot);
+        strcpy(dot, !strcmp(saved, ".jpg") ? ".png" : ".jpg");
+        if (stat(path, &st) != 0) strcpy(dot, saved); /* report the name the file gives */
+    }
+    gan_image8 img;
+    int rc = gan_image_read_file_min(path, l->c, l->h > l->w ? l->h : l->w, &img, msg, msglen);
+    free(path);
+    if (rc != 0) return -1;
+    gan_image_crop_resize(&img, l->h, l->w, dst);
+    free(img.px);
+    return 0;
+}
+
+static void *worker(void *arg) {
+    gan_loader *l = arg;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        while (!l->stop && l->produced - l->consumed >= (uint64_t)l->ring_n)
+            pthread_cond_wait(&l->has_space, &l->mu);
+        if (l->stop) {
+            pthread_mutex_unlock(&l->mu);
+            break;
+        }
+        int slot = (int)(l->produced % (uint64_t)l->ring_n);
+        pthread_mutex_unlock(&l->mu);
+
+        if (!l->perm_valid || l->perm_epoch != l->w_epoch) {
+            make_perm(l->perm, l->n, l->seed, l->w_epoch);
+            l->perm_epoch = l->w_epoch;
+            l->perm_valid = 1;
+        }
+        size_t idx = l->perm[l->w_index];
+        unsigned char *dst = l->ring_px + (size_t)slot * l->chw;
+        int ok;
+        if (l->state[idx] == 2) {
+            ok = 0;
+            snprintf(l->ring_msg[slot], SLOT_MSG, "%s: unreadable (reported before)", l->files[idx]);
+        } else if (l->state[idx] == 1 && idx < l->n_cache) {
+            memcpy(dst, l->cache + idx * l->chw, l->chw);
+            ok = 1;
+        } else {
+            ok = decode_one(l, idx, dst, l->ring_msg[slot], SLOT_MSG) == 0;
+            l->state[idx] = ok ? 1 : 2;
+            if (ok && idx < l->n_cache) memcpy(l->cache + idx * l->chw, dst, l->chw);
+        }
+        l->ring_img[slot] = idx;
+        l->ring_ok[slot] = (unsigned char)ok;
+        if (++l->w_index >= l->n) l->w_index = 0, l->w_epoch++;
+
+        pthread_mutex_lock(&l->mu);
+        l->produced++;
+        pthread_cond_signal(&l->has_data);
+        pthread_mutex_unlock(&l->mu);
+    }
+    return NULL;
+}
+
+static int start_worker(gan_loader *l, uint64_t epoch, uint64_t index, char *err, size_t errlen) {
+    l->produced = l->consumed = 0;
+    l->stop = 0;
+    l->w_epoch = l->c_epoch = epoch;
+    l->w_index = l->c_index = index;
+    int rc = pthread_create(&l->thr, NULL, worker, l);
+    if (rc != 0) {
+        gan_seterr(err, errlen, "data loader: cannot start the decode thread: %s", strerror(rc));
+        return -1;
+    }
+    l->running = 1;
+    return 0;
+}
+
+static void stop_worker(gan_loader *l) {
+    if (!l->running) return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_broadcast(&l->has_space);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thr, NULL);
+    l->running = 0;
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* No attribute file and no labels wanted: the images are the directory's JPEG/PNG files. */
+static int list_dir(gan_loader *l, char *err, size_t errlen) {
+    DIR *d = opendir(l->imgdir);
+    if (!d) {
+        gan_seterr(err, errlen, "%s: %s", l->imgdir, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1024;
+    l->files = malloc(cap * sizeof *l->files);
+    if (!l->files) {
+        closedir(d);
+        gan_seterr(err, errlen, "data loader: out of memory");
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *dot = strrchr(e->d_name, '.');
+        if (!dot || strlen(e->d_name) >= 32) continue;
+        if (strcmp(dot, ".jpg") && strcmp(dot, ".jpeg") && strcmp(dot, ".png")) continue;
+        if (l->n == cap) {
+            cap *= 2;
+            void *nf = realloc(l->files, cap * sizeof *l->files);
+            if (!nf) {
+                closedir(d);
+                gan_seterr(err, errlen, "data loader: out of memory");
+                return -1;
+            }
+            l->files = nf;
+        }
+        memcpy(l->files[l->n++], e->d_name, strlen(e->d_name) + 1); /* < 32, checked above */
+    }
+    closedir(d);
+    qsort(l->files, l->n, sizeof *l->files, cmp_name);
+    return 0;
+}
+
+static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_table *t,
+                       char *err, size_t errlen) {
+    int nl = l->n_labels; /* 0 when the model has no labels */
+    int *col = calloc(nl > 0 ? (size_t)nl : 1, sizeof(int));
+    const char **cands = malloc((size_t)(t->n_attrs + 1) * sizeof(char *));
+    if (!col || !cands) goto oom;
+    for (int i = 0; i < t->n_attrs; i++) cands[i] = t->names[i];
+    for (int k = 0; k < nl; k++) {
+        col[k] = gan_attr_find(t, o->label_names[k]);
+        if (col[k] < 0) {
+            const char *near = gan_closest_name(o->label_names[k], cands, t->n_attrs);
+            if (near)
+                gan_seterr(err, errlen, "%s/list_attr_celeba.txt: no attribute '%s'; did you mean '%s'?",
+                           o->dir, o->label_names[k], near);
+            else
+                gan_seterr(err, errlen, "%s/list_attr_celeba.txt: no attribute '%s'", o->dir,
+                           o->label_names[k]);
+            free(col);
+            free(cands);
+            return -1;
+        }
+    }
+    size_t want = t->n_rows;
+    l->files = malloc((want ? want : 1) * sizeof *l->files);
+    l->labels = malloc((want ? want : 1) * (size_t)(nl > 0 ? nl : 1) * sizeof(float));
+    if (!l->files || !l->labels) goto oom;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        if (o->limit > 0 && l->n >= (size_t)o->limit) break;
+        const signed char *v = t->values + r * (size_t)t->n_attrs;
+        float *lab = l->labels + l->n * (size_t)nl;
+        if (l->kind == GAN_LABELS_CATEGORICAL) {
+            int cls = -1;
+            for (int k = 0; k < nl && cls < 0; k++)
+                if (v[col[k]] == 1) cls = k;
+            if (cls < 0) {
+                l->excluded++;
+                continue;
+            }
+            for (int k = 0; k < nl; k++) lab[k] = k == cls ? 1.0f : 0.0f;
+        } else {
+            for (int k = 0; k < nl; k++) lab[k] = v[col[k]] == 1 ? 1.0f : 0.0f;
+        }
+        memcpy(l->files[l->n], t->files[r], 32);
+        l->n++;
+    }
+    free(col);
+    free(cands);
+    return 0;
+oom:
+    free(col);
+    free(cands);
+    gan_seterr(err, errlen, "data loader: out of memory");
+    return -1;
+}
+
+gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) {
+    if (!o || !o->dir) {
+        gan_seterr(err, errlen, "data loader: no data directory given");
+        return NULL;
+    }
+    if ((o->c != 1 && o->c != 3) || o->h <= 0 || o->w <= 0 || o->h > 4096 || o->w > 4096 ||
+        o->batch <= 0 || o->batch > 1000000 || !(o->hi > o->lo) || o->n_labels < 0 ||
+        (o->n_labels > 0 && !o->label_names) ||
+        (o->label_kind != GAN_LABELS_NONE && o->label_kind != GAN_LABELS_MULTI &&
+         o->label_kind != GAN_LABELS_CATEGORICAL) ||
+        (o->label_kind == GAN_LABELS_CATEGORICAL && o->n_labels < 1)) {
+        gan_seterr(err, errlen, "data loader: bad options (c=%d h=%d w=%d batch=%d labels=%d kind=%d)",
+                   o->c, o->h, o->w, o->batch, o->n_labels, o->label_kind);
+        return NULL;
+    }
+    gan_loader *l = calloc(1, sizeof *l);
+    if (!l) {
+        gan_seterr(err, errlen, "data loader: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->has_data, NULL);
+    pthread_cond_init(&l->has_space, NULL);
+    l->c = o->c, l->h = o->h, l->w = o->w, l->kind = o->label_kind, l->batch = o->batch;
+    l->n_labels = o->label_kind == GAN_LABELS_NONE ? 0 : o->n_labels;
+    l->lo = o->lo, l->hi = o->hi, l->seed = o->seed;
+    l->chw = (size_t)o->c * o->h * o->w;
+
+    size_t dlen = strlen(o->dir);
+    l->imgdir = malloc(dlen + 32);
+    char *attr_path = malloc(dlen + 32);
+    if (!l->imgdir || !attr_path) {
+        free(attr_path);
+        gan_seterr(err, errlen, "data loader: out of memory");
+        gan_loader_close(l);
+        return NULL;
+    }
+    snprintf(l->imgdir, dlen + 32, "%s/img_align_celeba", o->dir);
+    snprintf(attr_path, dlen + 32, "%s/list_attr_celeba.txt", o->dir);
+    struct stat st;
+    errno = 0;
+    if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        gan_seterr(err, errlen, "%s: not a data directory (%s)", o->dir,
+                   errno ? strerror(errno) : "not a directory");
+        goto fail;
+    }
+    if (stat(l->imgdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        gan_seterr(err, errlen, "%s: missing the img_align_celeba/ folder (CelebA layout: "
+                   "DIR/img_align_celeba/*.jpg + DIR/list_attr_celeba.txt)", o->dir);
+        goto fail;
+    }
+    if (l->n_labels == 0 && stat(attr_path, &st) != 0) {
+        if (list_dir(l, err, errlen)) goto fail;
+        if (o->limit > 0 && l->n > (size_t)o->limit) l->n = (size_t)o->limit;
+    } else {
+        gan_attr_table t;
+        if (gan_attr_table_read(attr_path, &t, err, errlen)) {
+            /* the table names only the file; say which directory */
+            char tmp[512];
+            snprintf(tmp, sizeof tmp, "%s", err);
+            gan_seterr(err, errlen, "%s/%s", o->dir, tmp);
+            goto fail;
+        }
+        int rc = pick_labels(l, o, &t, err, errlen);
+        size_t rows = t.n_rows;
+        gan_attr_table_free(&t);
+        if (rc) goto fail;
+        if (l->excluded)
+            fprintf(stderr, "note: %zu of %zu images have none of the %d class attributes and are "
+                    "left out (categorical labels)\n", l->excluded, rows, l->n_labels);
+    }
+    if (l->n == 0) {
+        gan_seterr(err, errlen, "%s: no usable images", o->dir);
+        goto fail;
+    }
+    /* Cache budget: GANRT_DATA_CACHE_MB (0 turns caching off), default 1024 MB. */
+    size_t budget = (size_t)DEFAULT_CACHE_MB << 20;
+    const char *env = getenv("GANRT_DATA_CACHE_MB");
+    if (env && *env) {
+        char *end;
+        unsigned long long mb = strtoull(env, &end, 10);
+        if (*end == 0 && mb < (1ull << 40)) budget = (size_t)mb << 20;
+    }
+    l->n_cache = budget / l->chw;
+    if (l->n_cache > l->n) l->n_cache = l->n;
+    if (l->n_cache) {
+        l->cache = malloc(l->n_cache * l->chw);
+        if (!l->cache) l->n_cache = 0; /* run without a cache rather than fail */
+    }
+    l->ring_n = 4 * o->batch < 64 ? 64 : 4 * o->batch; /* a few batches ahead */
+    l->ring_px = malloc((size_t)l->ring_n * l->chw);
+    l->ring_img = malloc((size_t)l->ring_n * sizeof(size_t));
+    l->ring_ok = malloc((size_t)l->ring_n);
+    l->ring_msg = malloc((size_t)l->ring_n * sizeof *l->ring_msg);
+    l->state = calloc(l->n, 1);
+    l->seen = calloc(l->n, 1);
+    l->perm = malloc(l->n * sizeof(size_t));
+    if (!l->ring_px || !l->ring_img || !l->ring_ok || !l->ring_msg || !l->state || !l->seen ||
+        !l->perm) {
+        gan_seterr(err, errlen, "data loader: out of memory");
+        goto fail;
+    }
+    if (start_worker(l, 0, 0, err, errlen)) goto fail;
+    free(attr_path);
+    return l;
+fail:
+    free(attr_path);
+    gan_loader_close(l);
+    return NULL;
+}
+
+int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size_t errlen) {
+    if (!l->running) {
+        gan_seterr(err, errlen, "data loader: not running (an earlier error stopped it)");
+        return -1;
+    }
+    float k = (l->hi - l->lo) / 255.0f;
+    int filled = 0;
+    while (filled < l->batch) {
+        pthread_mutex_lock(&l->mu);
+        while (l->produced == l->consumed) pthread_cond_wait(&l->has_data, &l->mu);
+        int slot = (int)(l->consumed % (uint64_t)l->ring_n);
+        pthread_mutex_unlock(&l->mu);
+
+        size_t idx = l->ring_img[slot];
+        int first = !l->seen[idx];
+        if (first) l->seen[idx] = 1, l->seen_count++;
+        if (l->ring_ok[slot]) {
+            const unsigned char *src = l->ring_px + (size_t)slot * l->chw;
+            float *dst = images + (size_t)filled * l->chw;
+            for (size_t i = 0; i < l->chw; i++) dst[i] = l->lo + k * (float)src[i];
+            if (labels && l->n_labels)
+                memcpy(labels + (size_t)filled * l->n_labels, l->labels + idx * l->n_labels,
+                       (size_t)l->n_labels * sizeof(float));
+            filled++;
+        } else if (first) {
+            l->bad_count++;
+            fprintf(stderr, "warning: skipping bad image %s\n", l->ring_msg[slot]);
+        }
+        pthread_mutex_lock(&l->mu);
+        l->consumed++;
+        pthread_cond_signal(&l->has_space);
+        pthread_mutex_unlock(&l->mu);
+        if (++l->c_index >= l->n) l->c_index = 0, l->c_epoch++;
+
+        /* Fail once more than 1% are bad: either proven for the whole set (bad > n/100), or
+           measured over enough images to mean something (1000 seen, or all of them). */
+        if (l->bad_count * 100 > l->n ||
+            (l->bad_count * 100 > l->seen_count && (l->seen_count >= 1000 || l->seen_count == l->n))) {
+            gan_seterr(err, errlen, "%s: too many bad images: %zu of the %zu seen so far (more "
+                       "than 1%% of %zu images); see the warnings above", l->imgdir, l->bad_count,
+                       l->seen_count, l->n);
+            stop_worker(l);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void gan_loader_tell(const gan_loader *l, uint64_t *epoch, uint64_t *index) {
+    *epoch = l->c_epoch;
+    *index = l->c_index;
+}
+
+int gan_loader_seek(gan_loader *l, uint64_t epoch, uint64_t index, char *err, size_t errlen) {
+    if (index >= l->n) {
+        gan_seterr(err, errlen, "data loader: position %llu is past the %zu images of an epoch "
+                   "(a checkpoint from another data set?)", (unsigned long long)index, l->n);
+        return -1;
+    }
+    stop_worker(l);
+    return start_worker(l, epoch, index, err, errlen);
+}
+
+size_t gan_loader_size(const gan_loader *l) { return l->n - l->bad_count; }
+size_t gan_loader_bad_count(const gan_loader *l) { return l->bad_count; }
+size_t gan_loader_excluded_count(const gan_loader *l) { return l->excluded; }
+
+void gan_loader_close(gan_loader *l) {
+    if (!l) return;
+    stop_worker(l);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->has_data);
+    pthread_cond_destroy(&l->has_space);
+    free(l->imgdir);
+    free(l->files);
+    free(l->labels);
+    free(l->cache);
+    free(l->state);
+    free(l->perm);
+    free(l->ring_px);
+    free(l->ring_img);
+    free(l->ring_ok);
+    free(l->ring_msg);
+    free(l->seen);
+    free(l);
+}

@@ -1,0 +1,151 @@
+/* ganrt train / sample command lines: usage errors exit 2 with a message; metrics.csv and the
+ * progress helpers. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "runtime/train.h"
+#include "tests/util/train_util.h"
+
+static const char *ganrt(void)
+{
+    const char *g = getenv("GANRT");
+    if (g && *g)
+        return g;
+    return access("build/release/ganrt", X_OK) == 0 ? "build/release/ganrt" : NULL;
+}
+
+/* runs ganrt with args; asserts the exit status and that the output contains want */
+static void expect(int status, const char *want, char *const *args)
+{
+    const char *g = ganrt();
+    if (!g) {
+        fprintf(stderr, "skip: GANRT not set and build/release/ganrt missing\n");
+        return;
+    }
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)g;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    char out[8192];
+    int rc = train_spawn(argv, out, sizeof out);
+    ck_assert_msg(rc == status, "%s %s: exit %d (want %d): %s", args[0], args[1] ? args[1] : "",
+                  rc, status, out);
+    ck_assert_msg(strstr(out, want), "%s: want '%s' in: %s", args[0], want, out);
+}
+
+#define A(...) ((char *const[]){__VA_ARGS__, NULL})
+
+START_TEST(usage_errors)
+{
+    expect(2, "Usage: ganrt", A("nope"));
+    expect(0, "Usage: ganrt train", A("train", "--help"));
+    expect(0, "Usage: ganrt sample", A("sample", "--help"));
+    expect(0, "checkpoint format 1", A("--version"));
+    expect(2, "missing MODEL.bin", A("train"));
+    expect(2, "missing --data", A("train", "m.bin", "--out", "r"));
+    expect(2, "missing --out", A("train", "m.bin", "--data", "d"));
+    expect(2, "unknown option --stepz", A("train", "m.bin", "--stepz", "3"));
+    expect(2, "'abc' is not a whole number", A("train", "m.bin", "--steps", "abc"));
+    expect(2, "out of range", A("train", "m.bin", "--keep", "0", "--data", "d", "--out", "r"));
+    expect(2, "needs a value", A("train", "m.bin", "--data"));
+    expect(2, "not both", A("train", "m.bin", "--data", "d", "--out", "r", "--steps", "3",
+                            "--epochs", "1"));
+    expect(2, "exclude each other", A("train", "m.bin", "--data", "d", "--out", "r", "--resume",
+                                      "--init", "x.ckpt"));
+    expect(2, "unexpected argument", A("train", "a.bin", "b.bin"));
+    expect(2, "missing --ckpt", A("sample", "m.bin", "-o", "x.png"));
+    expect(2, "missing -o", A("sample", "m.bin", "--ckpt", "r"));
+    expect(2, "exclude each other", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--vary",
+                                      "Smiling", "--interpolate"));
+    expect(2, "-n: 0 is out of range", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "-n",
+                                         "0"));
+    /* "--opt=value" works like "--opt value" */
+    expect(2, "--seed: 'x' is not", A("train", "m.bin", "--seed=x"));
+    /* work failures (a model that does not exist) are status 1 and name the file */
+    expect(1, "no/such/model.bin", A("train", "no/such/model.bin", "--data", "d", "--out", "r"));
+    expect(1, "no/such/model.bin", A("sample", "no/such/model.bin", "--ckpt", "r", "-o", "x.png"));
+}
+END_TEST
+
+START_TEST(metrics_csv)
+{
+    char *dir = train_tmpdir();
+    char path[4200], err[512], text[4096];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    const char *cols[] = {"d_step.loss", "g_step.loss"};
+    gan_metrics *mt = gan_metrics_open(path, 2, cols, 0, err, sizeof err);
+    ck_assert_msg(mt != NULL, "%s", err);
+    for (int s = 1; s <= 5; s++) {
+        double v[2] = {s * 0.5, -s * 1.0};
+        ck_assert_int_eq(gan_metrics_row(mt, s, s * 0.1, v, 100.0), 0);
+    }
+    gan_metrics_close(mt);
+    /* a resume from step 3 drops rows 4 and 5, then appends */
+    mt = gan_metrics_open(path, 2, cols, 3, err, sizeof err);
+    ck_assert_msg(mt != NULL, "%s", err);
+    double v[2] = {9, 9};
+    gan_metrics_row(mt, 4, 1.0, v, 50.0);
+    gan_metrics_close(mt);
+    FILE *f = fopen(path, "r");
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    ck_assert_msg(!strncmp(text, "step,time_s,d_step.loss,g_step.loss,images_per_s\n1,", 51), "%s",
+                  text);
+    ck_assert_msg(strstr(text, "\n3,0.300,1.5,-3,100.0\n4,1.000,9,9,50.0\n") &&
+                      !strstr(text, "\n5,"), "%s", text);
+    train_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(progress_lines)
+{
+    char buf[2048] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    gan_progress p;
+    gan_progress_init(&p, f, 0, 0, 100);
+    const char *names[] = {"D", "G"};
+    double vals[] = {0.5, 1.25};
+    gan_progress_update(&p, 1, 2, names, vals, 321.0, 0);
+    gan_progress_update(&p, 2, 2, names, vals, 321.0, 0); /* not due: suppressed */
+    gan_progress_update(&p, 100, 2, names, vals, 321.0, 1);
+    gan_progress_end(&p);
+    fclose(f);
+    ck_assert_msg(strstr(buf, "step 1/100  D 0.5000  G 1.2500  321 img/s"), "%s", buf);
+    ck_assert_msg(!strstr(buf, "step 2/100"), "%s", buf);
+    ck_assert_msg(strstr(buf, "step 100/100"), "%s", buf);
+    ck_assert(!strchr(buf, '\r')); /* plain mode: no in-place redraw */
+    memset(buf, 0, sizeof buf);
+    f = fmemopen(buf, sizeof buf - 1, "w");
+    gan_progress_init(&p, f, 1, 0, 10);
+    gan_progress_update(&p, 5, 2, names, vals, 10.0, 1);
+    gan_progress_end(&p);
+    fclose(f);
+    ck_assert_msg(buf[0] == '\r' && strstr(buf, "[##########..........] step 5/10"), "%s", buf);
+    char d[32];
+    gan_format_duration(3725, d, sizeof d);
+    ck_assert_str_eq(d, "1:02:05");
+    gan_format_duration(65, d, sizeof d);
+    ck_assert_str_eq(d, "1:05");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("train_cli");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, usage_errors);
+    tcase_add_test(tc, metrics_csv);
+    tcase_add_test(tc, progress_lines);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failures = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failures ? 1 : 0;
+}
