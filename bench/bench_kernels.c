@@ -306,6 +306,7 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc && nt < 8; i++)
             tlist[nt++] = atoi(argv[i]) > 0 ? atoi(argv[i]) : 1;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress is visible when piped */
     double t_all = now();
     for (int ti = 0; ti < nt; ti++) {
         int th = tlist[ti];
@@ -318,6 +319,8 @@ int main(int argc, char **argv)
         printf("== %d thread%s: OpenBLAS sgemm 2048^2: %.1f GFLOP/s (the roofline)\n", th,
                th > 1 ? "s" : "", 2.0 * g.n * g.n * g.n / tg * 1e-9);
         free(g.a); free(g.b); free(g.c);
+        /* the kernels run as gan_exec_program runs them: OpenMP threads, OpenBLAS at one */
+        openblas_set_num_threads(1);
         /* discriminator: k3 s2 "same" (pad_t/l 0 on even sizes), leaky relu fused */
         bench_conv("D conv 3->50 64->32 s2", 3, 64, 50, 3, 2, 0, 32, GAN_ACT_LEAKY_RELU, th);
         bench_conv("D conv 50->62 32->16 s2", 50, 32, 62, 3, 2, 0, 16, GAN_ACT_LEAKY_RELU, th);

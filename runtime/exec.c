@@ -646,10 +646,14 @@ int gan_exec_program(const gan_model *m, const gan_program *p, float *const base
             snprintf(err, errlen, "program '%.*s': bad op or tensor list", GAN_NAME_MAX, p->name);
         return -1;
     }
-    /* OpenBLAS's thread count is process-global state of the library; set it only when it
-     * differs, since the call is not free. */
-    if (openblas_get_num_threads() != threads)
-        openblas_set_num_threads(threads);
+    /* All parallelism is ours (OpenMP, num_threads = threads): the kernels split GEMMs over
+     * images or row blocks and call single-threaded sgemm. OpenBLAS is held at one thread
+     * because its worker pool, spinning after every threaded call, and our OpenMP regions
+     * fought for the cores: on the 2-core machine 2-thread runs were 10-500x slower per kernel
+     * (docs/kernels.md). The setting is process-global in OpenBLAS; it is changed only when
+     * it differs. */
+    if (openblas_get_num_threads() != 1)
+        openblas_set_num_threads(1);
     ex e = {m, base, p, NULL, 0, err, errlen};
     for (int i = 0; i < p->n_ops; i++) {
         e.op = &p->ops[i];

@@ -226,6 +226,9 @@ START_TEST(dense_all_acts)
         run_dense(1, 7, 3, act, 0, 110 + act);
     }
     run_dense(4, 13, 1, GAN_ACT_NONE, 1, 120); /* the adversarial head: M = 1 */
+    /* big enough to be split into row blocks over the 2 threads (fwd, dx, dW) */
+    run_dense(64, 80, 61, GAN_ACT_LEAKY_RELU, 1, 130);
+    run_dense(65, 90, 47, GAN_ACT_NONE, 0, 131);
 }
 END_TEST
 

@@ -240,8 +240,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
             bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
     } else {
-        int blas_nt = openblas_get_num_threads();
-        openblas_set_num_threads(1);
+        int blas_nt = kern_blas_single_begin(nt);
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int n = 0; n < s->n; n++) {
             float *yn = y + (size_t)n * s->oc * plane;
@@ -249,7 +248,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
                       pw, rows);
             bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
-        openblas_set_num_threads(blas_nt);
+        kern_blas_single_end(blas_nt);
     }
     free(own);
     return 0;
@@ -296,8 +295,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
             return -1;
         }
     }
-    int blas_nt = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    int blas_nt = kern_blas_single_begin(nt);
 #pragma omp parallel num_threads(nt)
     {
         int tid = kern_thread_id();
@@ -308,7 +306,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
             image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, mydw, myws, pw, rows);
     }
-    openblas_set_num_threads(blas_nt);
+    kern_blas_single_end(blas_nt);
     if (dw) {
         long long nwl = (long long)nw;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nw >= KERN_PAR_MIN)

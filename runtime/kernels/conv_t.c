@@ -74,13 +74,12 @@ int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, 
             image_fwd(s, x + (size_t)n * s->c * ipl, w, b, y + (size_t)n * s->oc * plane, ws, act,
                       alpha);
     } else {
-        int blas_nt = openblas_get_num_threads();
-        openblas_set_num_threads(1);
+        int blas_nt = kern_blas_single_begin(nt);
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int n = 0; n < s->n; n++)
             image_fwd(s, x + (size_t)n * s->c * ipl, w, b, y + (size_t)n * s->oc * plane,
                       ws + (size_t)kern_thread_id() * per, act, alpha);
-        openblas_set_num_threads(blas_nt);
+        kern_blas_single_end(blas_nt);
     }
     free(own);
     return 0;
@@ -136,8 +135,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
             return -1;
         }
     }
-    int blas_nt = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    int blas_nt = kern_blas_single_begin(nt);
 #pragma omp parallel num_threads(nt)
     {
         int tid = kern_thread_id();
@@ -147,7 +145,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
                       dx ? dx + (size_t)n * s->c * ipl : NULL, dw ? dwp + (size_t)tid * nw : NULL,
                       ws + (size_t)tid * per);
     }
-    openblas_set_num_threads(blas_nt);
+    kern_blas_single_end(blas_nt);
     if (dw)
         for (size_t i = 0; i < nw; i++) {
             float acc = 0.0f;

@@ -17,6 +17,12 @@ static inline int kern_nt(int threads) { return threads < 1 ? 1 : threads; }
 /* the calling thread's number inside an OpenMP region (0 outside) */
 int kern_thread_id(void);
 
+/* Before OpenMP threads call sgemm concurrently (nt > 1): hold OpenBLAS at one thread; returns
+ * the previous count for kern_blas_single_end (nothing is changed when nt == 1 or OpenBLAS is
+ * already single-threaded). */
+int kern_blas_single_begin(int nt);
+void kern_blas_single_end(int prev);
+
 /* act'(.) expressed through the forward output y. */
 static inline float kern_dact(float y, int act, float alpha)
 {
