@@ -37,6 +37,13 @@ static float *alloc_fill(size_t n, unsigned seed)
 
 typedef void (*bench_fn)(void *ctx);
 
+/* BENCH_ONLY=substring restricts the run to the kernels whose label contains it */
+static int want(const char *name)
+{
+    const char *only = getenv("BENCH_ONLY");
+    return !only || !*only || strstr(name, only) != NULL;
+}
+
 /* best time of up to `reps` runs after a warm-up, stopping early once `budget` seconds pass */
 static double best_time(bench_fn fn, void *ctx, int reps, double budget)
 {
@@ -96,6 +103,8 @@ static void conv_bwd(void *p)
 static void bench_conv(const char *name, int c_in, int hw, int oc, int k, int stride, int pad,
                        int out_hw, int act, int threads)
 {
+    if (!want(name))
+        return;
     conv_ctx c = {.s = {BATCH, c_in, hw, hw, oc, k, k, out_hw, out_hw, stride, pad, pad},
                   .act = act, .threads = threads};
     size_t nx = (size_t)BATCH * c_in * hw * hw, nw = (size_t)oc * c_in * k * k;
@@ -133,6 +142,8 @@ static void dense_bwd(void *p)
 }
 static void bench_dense(const char *name, int k, int m, int threads)
 {
+    if (!want(name))
+        return;
     dense_ctx d = {.n = BATCH, .k = k, .m = m, .threads = threads};
     d.x = alloc_fill((size_t)BATCH * k, 1);
     d.w = alloc_fill((size_t)m * k, 2);
@@ -191,6 +202,8 @@ static void upsample_bwd(void *p)
 
 static void bench_elementwise(int threads)
 {
+    if (!want("elementwise bn act upsample"))
+        return;
     int c = 50;
     size_t hw = 64 * 64, n = (size_t)BATCH * c * hw;
     bn_ctx q = {.n = BATCH, .c = c, .threads = threads, .act = GAN_ACT_RELU, .hw = hw};
@@ -257,6 +270,8 @@ static void sn_run(void *p)
 
 static void bench_misc(int threads)
 {
+    if (!want("misc losses adam spectral_norm"))
+        return;
     misc_ctx q = {.n = 1u << 20, .threads = threads};
     q.a = alloc_fill(q.n, 1);
     q.t = alloc_fill(q.n, 2);
@@ -291,6 +306,7 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc && nt < 8; i++)
             tlist[nt++] = atoi(argv[i]) > 0 ? atoi(argv[i]) : 1;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress is visible when piped */
     double t_all = now();
     for (int ti = 0; ti < nt; ti++) {
         int th = tlist[ti];
@@ -303,6 +319,8 @@ int main(int argc, char **argv)
         printf("== %d thread%s: OpenBLAS sgemm 2048^2: %.1f GFLOP/s (the roofline)\n", th,
                th > 1 ? "s" : "", 2.0 * g.n * g.n * g.n / tg * 1e-9);
         free(g.a); free(g.b); free(g.c);
+        /* the kernels run as gan_exec_program runs them: OpenMP threads, OpenBLAS at one */
+        openblas_set_num_threads(1);
         /* discriminator: k3 s2 "same" (pad_t/l 0 on even sizes), leaky relu fused */
         bench_conv("D conv 3->50 64->32 s2", 3, 64, 50, 3, 2, 0, 32, GAN_ACT_LEAKY_RELU, th);
         bench_conv("D conv 50->62 32->16 s2", 50, 32, 62, 3, 2, 0, 16, GAN_ACT_LEAKY_RELU, th);

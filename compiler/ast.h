@@ -112,11 +112,13 @@ typedef struct ast_file {
 struct fe_diag;
 
 /* What the scanner keeps between tokens. */
+#define FE_MAX_OPEN 64
 struct fe_lex_state {
     fe_arena *arena;
     int offset;   /* bytes consumed so far */
     int depth;    /* open ( and [ */
     int last;     /* last token returned */
+    int open_at[FE_MAX_OPEN]; /* offsets of the open brackets (innermost last), for messages */
 };
 
 /* What the parser actions build into and report through. */
@@ -124,6 +126,7 @@ typedef struct fe_parse_ctx {
     fe_arena *arena;
     struct fe_diag *diag;
     ast_file *file;
+    const struct fe_lex_state *lex; /* set by fe_parse: where brackets were opened */
 } fe_parse_ctx;
 
 ast_expr *ast_expr_new(fe_arena *a, int kind, fe_loc loc);

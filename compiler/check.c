@@ -98,6 +98,7 @@ static void check_data(ck *c, ast_decl *dd)
                 continue;
             }
             have_labels = 1;
+            c->labels_loc = it->name_loc;
             if (!it->values || (it->values->n && ((ast_expr *)it->values->v[0])->kind != AE_IDENT) || it->value) {
                 fe_error(c->d, it->value ? it->value->loc : it->loc, "labels needs a list of CelebA attribute names, e.g. 'labels [Smiling, Male]'");
                 continue;
@@ -275,6 +276,7 @@ typedef struct {
 typedef struct {
     const char *name;
     int value;
+    ast_stmt *loop;    /* marked used when the variable is read */
 } ck_loopvar;
 
 typedef struct {
@@ -296,6 +298,8 @@ static int lookup_loop(env *e, const char *name, int *v)
     for (int i = e->n_loops - 1; i >= 0; i--)
         if (!strcmp(e->loops[i].name, name)) {
             *v = e->loops[i].value;
+            if (e->loops[i].loop)
+                e->loops[i].loop->used = 1;
             return 1;
         }
     return 0;
@@ -349,6 +353,7 @@ static int eval_int(env *e, ast_expr *x, long long *out)
                 fe_error(c->d, x->loc, "'labels' used as a size, but the data block declares no labels");
                 return -1;
             }
+            c->labels_used = 1;
             *out = c->n_labels;
             return 0;
         }
@@ -1288,6 +1293,7 @@ static void elab_stmt(env *e, ast_stmt *s, int depth)
                     return;
                 e->loops[e->n_loops].name = s->name;
                 e->loops[e->n_loops].value = (int)v;
+                e->loops[e->n_loops].loop = s;
                 e->n_loops++;
             }
             int ndefs = e->n_defs;
@@ -1339,6 +1345,7 @@ static int type_shape(ck *c, ast_expr *t, const char *what, int *kind, int *ndim
             *kind = MD_IN_LABELS;
             *ndim = 1;
             shape[0] = c->n_labels;
+            c->labels_used = 1;
             return 0;
         }
         if (!strcmp(t->name, "latent")) {
@@ -1492,6 +1499,11 @@ static void elab_net(ck *c, ck_net *ni)
             continue; /* its definition already failed */
         md_node *hn = node(e, v->node);
         char b1[64], b2[64];
+        if (hn->kind == MD_INPUT) {
+            fe_error(c->d, v->def ? v->def->name_loc : h->loc, "%s '%s' of '%s' is the input '%s' itself: a network needs at least one layer",
+                     nd->single_head ? "output" : "head", h->name, nd->name, hn->name);
+            continue;
+        }
         if (typed && (hn->ndim != ndim || memcmp(hn->shape, shape, sizeof shape))) {
             fe_error(c->d, v->def ? v->def->name_loc : h->loc, "%s '%s' of '%s' is %s, but it is declared %s",
                      nd->single_head ? "output" : "head", h->name, nd->name,
@@ -1552,8 +1564,12 @@ static void warn_unused_assign(ck *c, ast_list *stmts)
         ast_stmt *s = stmts->v[i];
         if (s->kind == AS_ASSIGN && !s->used)
             fe_warning(c->d, s->name_loc, "'%s' is assigned but never used", s->name);
-        else if (s->kind == AS_FOR || s->kind == AS_REPEAT)
+        else if (s->kind == AS_FOR || s->kind == AS_REPEAT) {
+            if (s->kind == AS_FOR && !s->used && s->values->n)
+                fe_warning(c->d, s->name_loc, "loop variable '%s' is never used (write 'repeat %d { ... }')", s->name,
+                           s->values->n);
             warn_unused_assign(c, s->body);
+        }
         else if (s->kind == AS_DEFAULTS && !s->used)
             fe_warning(c->d, s->loc, "these defaults are never used");
     }
@@ -1687,6 +1703,15 @@ static void check_file(ck *c)
                 decl_errors = 1;
                 break;
             }
+            static const char *const reserved[] = {"hinge_real", "hinge_fake", "mean", "bce", "softmax_ce", "adam"};
+            int clash = 0;
+            for (int r = 0; r < 6; r++)
+                clash |= !strcmp(dd->name, reserved[r]);
+            if (clash) {
+                fe_error(c->d, dd->name_loc, "a network cannot be called '%s' (a loss function or optimizer has that name)", dd->name);
+                decl_errors = 1;
+                break;
+            }
             if (c->n_nets >= CK_MAX_NETS) {
                 fe_error(c->d, dd->name_loc, "too many networks (at most %d)", CK_MAX_NETS);
                 decl_errors = 1;
@@ -1733,6 +1758,8 @@ static void check_file(ck *c)
     for (int i = 0; i < c->n_gdefs; i++)
         if (!c->gdefs[i]->used && c->d->n_errors == 0)
             fe_warning(c->d, c->gdefs[i]->loc, "these defaults are never used");
+    if (c->n_labels && !c->labels_used && c->d->n_errors == 0)
+        fe_warning(c->d, c->labels_loc, "labels are declared but nothing uses them (no 'y' input, head or target)");
     if (c->latent && c->d->n_errors == 0) {
         int has_gen = 0;
         for (int i = 0; i < c->n_nets; i++)
@@ -1756,7 +1783,7 @@ int fe_compile(const char *name, const char *src, size_t len, fe_result *out)
         out->n_errors = 1;
         return 1;
     }
-    fe_parse_ctx pc = {arena, &d, NULL};
+    fe_parse_ctx pc = {arena, &d, NULL, NULL};
     pc.file = fe_arena_alloc(arena, sizeof(ast_file));
     pc.file->decls = ast_list_new(arena);
     fe_parse(&pc, src, len);

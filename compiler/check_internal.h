@@ -19,6 +19,7 @@ typedef struct ck_net {
     int head_ndim[8];
     int head_shape[8][3];
     int used;            /* called in some loss */
+    int head_used[8];
 } ck_net;
 
 typedef struct ck {
@@ -32,6 +33,8 @@ typedef struct ck {
     int label_kind;      /* gan_label_kind */
     int n_labels;
     const char *labels[CK_MAX_LABELS];
+    int labels_used;
+    fe_loc labels_loc;
     int latent_size, latent_dist;
     const char *latent_name;
     ast_stmt *gdefs[32]; /* top-level defaults, in order */

@@ -172,6 +172,7 @@ static md_expr *lcall(ck *c, ast_expr *x, const char *head, fe_loc head_loc, vty
         return NULL;
     }
     e->head = h;
+    ni->head_used[h] = 1;
     t->ndim = ni->head_ndim[h];
     memcpy(t->shape, ni->head_shape[h], sizeof t->shape);
     ni->used = 1;
@@ -211,6 +212,7 @@ static md_expr *lval_inner(ck *c, ast_expr *x, vty *t)
             }
             t->ndim = 1;
             t->shape[0] = c->n_labels;
+            c->labels_used = 1;
             return new_expr(MD_EX_LABELS);
         }
         if (c->latent_name && !strcmp(x->name, c->latent_name)) {
@@ -673,6 +675,16 @@ void ck_train(ck *c)
                      c->nets[c->obj[i].network].net.name, c->nets[c->obj[i].network].net.name);
     if (c->n_obj == 0)
         fe_error(c->d, (fe_loc){td->loc.start, td->loc.start + 5}, "the train block has no loss");
+    for (int i = 0; c->d->n_errors == 0 && i < c->n_nets; i++)
+        for (int h = 0; c->nets[i].used && h < c->nets[i].net.n_heads; h++)
+            if (!c->nets[i].head_used[h]) {
+                ast_param *hp = NULL;
+                for (int j = 0; j < c->nets[i].decl->heads->n; j++)
+                    if (!strcmp(((ast_param *)c->nets[i].decl->heads->v[j])->name, c->nets[i].net.heads[h].name))
+                        hp = c->nets[i].decl->heads->v[j];
+                if (hp)
+                    fe_warning(c->d, hp->loc, "head '%s' of '%s' is never used in a loss", hp->name, c->nets[i].net.name);
+            }
     for (int i = 0; c->d->n_errors == 0 && i < c->n_nets; i++)
             if (!c->nets[i].used)
                 fe_warning(c->d, c->nets[i].decl->name_loc, "network '%s' is never used in a loss", c->nets[i].net.name);

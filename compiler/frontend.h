@@ -19,7 +19,9 @@
 #define FE_VERSION "0.1.0"
 
 typedef struct fe_result {
-    md_model *model;     /* owned; NULL unless the model was accepted */
+    md_model *model;     /* owned; NULL unless the model was accepted. To keep it past
+                            fe_result_free, take it (r.model = NULL) and later call
+                            md_model_free(model), which frees the struct itself too */
     int n_errors;
     int n_warnings;
     char *messages;      /* owned, NUL-terminated; "" when there is nothing to say */
@@ -39,6 +41,8 @@ extern const char *const fe_celeba_attrs[40];
  * non-trainable: batch-norm running mean/var, spectral-norm u vectors. */
 void fe_node_params(const md_network *net, int node, long long *trainable, long long *non_trainable);
 void fe_network_params(const md_network *net, long long *trainable, long long *non_trainable);
+/* Forward FLOPs (2 x multiply-adds) of one node for one sample. */
+double fe_node_flops(const md_network *net, int node);
 /* The per-network layer table (Keras-summary-like) and totals. */
 void fe_report(const md_model *m, FILE *f);
 /* "[3, 64, 64]" / "[128]" into buf. */

@@ -1,7 +1,7 @@
 /* ganc: the .gan compiler driver.
  * parse + check -> md_model -> gan_build -> gan_plan -> gan_plan_check -> gan_model_write.
  * Exit status: 0 accepted (and written), 1 errors in the model (or the back end refused it),
- * 2 usage errors (bad flags, unreadable file). */
+ * 2 usage errors (bad flags, unreadable input, unwritable output). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
     }
     if (!status && out && gan_model_write(gm, out, err, sizeof err)) {
         fprintf(stderr, "ganc: %s\n", err);
-        status = 1;
+        status = 2; /* the model is fine; the output path is not */
     }
     gan_model_free(gm);
     return status;

@@ -155,13 +155,18 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
             continue;
         if (placed_global[a] || placed_global[b])
             continue;
+        int b_is_input = 0; /* the runtime fills inputs before the run: never alias one */
+        for (int j = 0; j < g->n_inputs; j++)
+            b_is_input |= g->inputs[j] == b;
+        if (b_is_input)
+            continue;
         int ra = uf_find(lv, a), rb = uf_find(lv, b);
         if (ra != rb)
             lv[rb].group = ra;
     }
     /* one allocation per group (indexed by the group's root tensor) */
-    plan_alloc *al = calloc((size_t)nt, sizeof *al);
-    int *idx = malloc((size_t)nt * sizeof *idx * 3);
+    plan_alloc *al = calloc((size_t)nt + 1, sizeof *al);
+    int *idx = malloc(((size_t)nt + 1) * sizeof *idx * 3);
     if (!al || !idx) {
         free(al);
         free(idx);

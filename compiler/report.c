@@ -65,6 +65,29 @@ void fe_network_params(const md_network *net, long long *tr, long long *nt)
     }
 }
 
+/* Forward multiply-adds x 2 for one sample (the matrix work; element-wise ops count their
+ * element count once). */
+double fe_node_flops(const md_network *net, int i)
+{
+    const md_node *n = &net->nodes[i];
+    const md_node *x = n->n_in > 0 ? &net->nodes[n->in[0]] : NULL;
+    switch (n->kind) {
+    case MD_DENSE:
+        return 2.0 * (double)numel_of(x) * n->units;
+    case MD_CONV:
+        return 2.0 * n->kh * n->kw * (double)x->shape[0] * n->units * n->shape[1] * n->shape[2];
+    case MD_CONV_T:
+        return 2.0 * n->kh * n->kw * (double)x->shape[0] * n->units * x->shape[1] * x->shape[2];
+    case MD_PROJECT:
+        return 2.0 * (double)x->shape[0] * net->nodes[n->in[1]].shape[0] + 2.0 * x->shape[0];
+    case MD_INPUT:
+    case MD_RESHAPE:
+        return 0;
+    default:
+        return (double)numel_of(n);
+    }
+}
+
 static const char *init_name(int k)
 {
     switch (k) {
@@ -156,9 +179,11 @@ void fe_report(const md_model *m, FILE *f)
         for (int i = 0; i < net->n_inputs; i++)
             fprintf(f, "%s%s : %s", i ? ", " : "", net->inputs[i].name, inkinds[net->inputs[i].kind & 3]);
         fprintf(f, ")\n");
-        fprintf(f, "  %-12s %-16s %-16s %12s %10s  %s\n", "layer", "op", "output shape", "trainable", "fixed", "details");
-        fprintf(f, "  %.*s\n", 100, "----------------------------------------------------------------------------------------------------");
+        fprintf(f, "  %-12s %-16s %-16s %12s %13s %10s  %s\n", "layer", "op", "output shape", "trainable", "non-trainable",
+                "MFLOP", "details");
+        fprintf(f, "  %.*s\n", 112, "----------------------------------------------------------------------------------------------------------------");
         long long tt = 0, tn = 0;
+        double fl = 0;
         for (int i = 0; i < net->n_nodes; i++) {
             const md_node *n = &net->nodes[i];
             long long a, b;
@@ -170,8 +195,10 @@ void fe_report(const md_model *m, FILE *f)
             details(net, n, d, sizeof d);
             commas(a, ca, sizeof ca);
             commas(b, cb, sizeof cb);
-            fprintf(f, "  %-12s %-16s %-16s %12s %10s  %s\n", n->name, n->kind == MD_ACT ? gan_act_name(n->act) : fe_kind_name(n->kind),
-                    sh, ca, cb, d);
+            double nf = fe_node_flops(net, i);
+            fl += nf;
+            fprintf(f, "  %-12s %-16s %-16s %12s %13s %10.3f  %s\n", n->name,
+                    n->kind == MD_ACT ? gan_act_name(n->act) : fe_kind_name(n->kind), sh, ca, cb, nf / 1e6, d);
         }
         for (int i = 0; i < net->n_heads; i++) {
             char sh[64];
@@ -183,6 +210,7 @@ void fe_report(const md_model *m, FILE *f)
         commas(tn, cb, sizeof cb);
         fprintf(f, "  %s: %s trainable parameters, %s non-trainable (batch-norm running mean/var, spectral-norm u)\n",
                 net->name, ca, cb);
+        fprintf(f, "  %s: %.1f MFLOP forward per sample\n", net->name, fl / 1e6);
         all_t += tt;
         all_n += tn;
     }

@@ -15,6 +15,8 @@ void md_expr_free(md_expr *e)
     free(e);
 }
 
+/* Frees everything the md_model owns and the md_model itself (it comes from calloc in
+ * fe_compile, like gan_model_free's gan_model). */
 void md_model_free(md_model *m)
 {
     if (!m)

@@ -8,6 +8,7 @@
 %define api.prefix {fe_yy}
 %define api.location.type {fe_loc}
 %define parse.error custom
+%define parse.lac full
 %locations
 %param {void *scanner}
 %parse-param {fe_parse_ctx *ctx}
@@ -22,6 +23,7 @@ int fe_yylex(FE_YYSTYPE *lval, FE_YYLTYPE *lloc, void *scanner);
 }
 
 %code {
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "compiler/diag.h"
@@ -388,6 +390,42 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, fe_par
         for (int i = 0; i < n && len < (int)sizeof msg - 64; i++)
             len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s",
                             i == 0 ? ", expected " : i == n - 1 ? " or " : ", ", tok_desc(expected[i]));
+    }
+    /* An unclosed bracket explains a token that cannot appear inside one. */
+    const struct fe_lex_state *lx = ctx->lex;
+    const char *gn = yysymbol_name(got);
+    int outside_only = !strcmp(gn, "'|'") || !strcmp(gn, "'='") || !strcmp(gn, "'{'") || !strcmp(gn, "'}'") ||
+                       got == YYSYMBOL_YYEOF || (got >= YYSYMBOL_KW_DATA && got <= YYSYMBOL_KW_EMA);
+    if (lx && lx->depth > 0 && lx->depth <= FE_MAX_OPEN && outside_only && len < (int)sizeof msg - 100) {
+        int l, c;
+        int o = lx->open_at[lx->depth - 1];
+        fe_line_col(ctx->diag, o, &l, &c);
+        len += snprintf(msg + len, sizeof msg - (size_t)len, "; the '%c' at %d:%d is not closed", ctx->diag->src[o], l, c);
+        fe_error(ctx->diag, *loc, "%s", msg);
+        return 0;
+    }
+    /* Hints for the two slips the newline rule invites. */
+    const char *src = ctx->diag->src;
+    int at = loc->start;
+    if (n == 1 && !strcmp(yysymbol_name(expected[0]), "'='") && at > 0) {
+        /* "x | flatten dense(1)": 'dense' was read as the start of a new statement */
+        int p = at;
+        while (p > 0 && (src[p - 1] == ' ' || src[p - 1] == '\t'))
+            p--;
+        int e = p;
+        while (p > 0 && (isalnum((unsigned char)src[p - 1]) || src[p - 1] == '_'))
+            p--;
+        int q = p;
+        while (q > 0 && (src[q - 1] == ' ' || src[q - 1] == '\t'))
+            q--;
+        if (e > p && q > 0 && q < p && src[q - 1] != '\n' && src[q - 1] != '{' && src[q - 1] != ';' && len < (int)sizeof msg - 100)
+            snprintf(msg + len, sizeof msg - (size_t)len, "; is a '|' missing before '%.*s'?", e - p < 40 ? e - p : 40, src + p);
+    } else if (!strcmp(yysymbol_name(got), "'|'")) {
+        int p = at;
+        while (p > 0 && (src[p - 1] == ' ' || src[p - 1] == '\t'))
+            p--;
+        if ((p == 0 || src[p - 1] == '\n') && len < (int)sizeof msg - 100)
+            snprintf(msg + len, sizeof msg - (size_t)len, "; to continue a pipeline on the next line, end the line with '|'");
     }
     fe_error(ctx->diag, *loc, "%s", msg);
     return 0;

@@ -1,8 +1,11 @@
 /* ganrt info model.bin: what a compiled model contains, in a human-readable form. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "model.h"
+#include "train.h"
 
 static const char *init_name(int k)
 {
@@ -39,10 +42,12 @@ static void shape_str(const gan_tensor *t, char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fputs("usage: ganrt info MODEL.bin\n"
+    fputs("usage: ganrt info MODEL.bin [--ckpt RUN|FILE]\n"
           "Prints what a compiled model holds: hyperparameters, networks, programs (op counts\n"
           "by type, FLOPs, planned arena vs the naive sum) and the parameter table.\n"
-          "Exit status: 0 ok, 1 the file is not a valid model, 2 usage error.\n",
+          "With --ckpt, also loads that checkpoint (a file, or a run directory's latest) against\n"
+          "the model and prints its step, data position, seed and per-network weight norms.\n"
+          "Exit status: 0 ok, 1 the model or checkpoint is not valid, 2 usage error.\n",
           f);
 }
 
@@ -147,13 +152,81 @@ static void print_model(const gan_model *m, const char *path, FILE *f)
     fprintf(f, "  trainable parameters: %llu\n", (unsigned long long)total);
 }
 
+/* Root-mean-square and largest magnitude of a tensor's values. */
+static void stats(const float *d, uint64_t n, double *rms, double *maxabs)
+{
+    double s = 0, mx = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        double a = fabs((double)d[i]);
+        s += a * a;
+        if (a > mx || a != a)
+            mx = a;
+    }
+    *rms = n ? sqrt(s / (double)n) : 0.0;
+    *maxabs = mx;
+}
+
+static int print_ckpt(const gan_model *m, const char *arg, FILE *f)
+{
+    char path[4096], err[1024];
+    if (gan_ckpt_resolve(arg, path, sizeof path, err, sizeof err)) {
+        fprintf(stderr, "ganrt info: %s\n", err);
+        return 1;
+    }
+    float *base[GAN_REGION_COUNT] = {NULL, NULL, NULL, NULL};
+    int rc = 0;
+    for (int r = GAN_REGION_PARAM; r <= GAN_REGION_STATE; r++) {
+        base[r] = calloc(m->region_floats[r] + 1, sizeof(float));
+        if (!base[r]) {
+            fprintf(stderr, "ganrt info: out of memory for region %d\n", r);
+            rc = 1;
+        }
+    }
+    gan_ckpt_info info;
+    if (!rc && gan_ckpt_load(path, m, base, &info, err, sizeof err)) {
+        fprintf(stderr, "ganrt info: %s\n", err);
+        rc = 1;
+    }
+    if (!rc) {
+        fprintf(f, "\ncheckpoint %s\n", path);
+        fprintf(f, "  step %llu, data epoch %llu index %llu, seed %llu, model id %016llx\n",
+                (unsigned long long)info.step, (unsigned long long)info.data_epoch,
+                (unsigned long long)info.data_index, (unsigned long long)info.seed,
+                (unsigned long long)info.model_id);
+        for (int i = 0; i < m->n_networks; i++) {
+            const gan_network *n = &m->networks[i];
+            const gan_tensor *t = &m->tensors[n->params];
+            double rms, mx;
+            stats(base[t->region] + t->offset, t->numel, &rms, &mx);
+            fprintf(f, "  %-8s params rms %.6g, max |w| %.6g", n->name, rms, mx);
+            if (n->ema >= 0) {
+                t = &m->tensors[n->ema];
+                stats(base[t->region] + t->offset, t->numel, &rms, &mx);
+                fprintf(f, "; ema rms %.6g", rms);
+            }
+            fprintf(f, "\n");
+        }
+    }
+    for (int r = 0; r < GAN_REGION_COUNT; r++)
+        free(base[r]);
+    return rc;
+}
+
 int ganrt_info_main(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *ckpt = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--ckpt")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ganrt info: --ckpt needs a checkpoint file or run directory\n");
+                return 2;
+            }
+            ckpt = argv[++i];
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "ganrt info: unknown option '%s'\n", argv[i]);
@@ -175,10 +248,23 @@ int ganrt_info_main(int argc, char **argv)
     char err[1024];
     gan_model *m = gan_model_load(path, err, sizeof err);
     if (!m) {
+        /* a checkpoint given where the model belongs: say what to do instead */
+        FILE *f = fopen(path, "rb");
+        char magic[8] = {0};
+        if (f) {
+            size_t got = fread(magic, 1, sizeof magic, f);
+            fclose(f);
+            if (got == sizeof magic && !memcmp(magic, GAN_CKPT_MAGIC, sizeof magic)) {
+                fprintf(stderr, "ganrt info: %s is a checkpoint; a checkpoint is read against "
+                                "its model: ganrt info MODEL.bin --ckpt %s\n", path, path);
+                return 2;
+            }
+        }
         fprintf(stderr, "ganrt info: %s\n", err);
         return 1;
     }
     print_model(m, path, stdout);
+    int rc = ckpt ? print_ckpt(m, ckpt, stdout) : 0;
     gan_model_free(m);
-    return 0;
+    return rc;
 }

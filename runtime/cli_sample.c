@@ -16,7 +16,8 @@ static const char sample_help[] =
     "  --ckpt RUN|FILE     a checkpoint file, or a run directory (its newest checkpoint)\n"
     "  -o OUT.png          write one grid image\n"
     "  --attr A=1,B=0      attribute values (names as in the model's labels). Attributes not\n"
-    "                      given are 0 (absent); for a categorical model the class cycles\n"
+    "                      given are 0 (absent; see --rest-from); for a categorical model the\n"
+    "                      class cycles\n"
     "  -n N                number of images (default 16)\n"
     "  --seed S            seed of the z draws (default 1)\n"
     "  --cols C            grid columns (default: about sqrt(N); 8 with --vary/--interpolate)\n"
@@ -26,6 +27,8 @@ static const char sample_help[] =
     "                      (rows = ceil(N / C))\n"
     "  --attrs-from FILE   attribute rows from a CelebA list_attr_celeba.txt (first N rows,\n"
     "                      matched by attribute name)\n"
+    "  --rest-from FILE    attributes not given by --attr/--vary are drawn per image with\n"
+    "                      their frequency in FILE (a list_attr_celeba.txt) instead of 0\n"
     "  --out-dir DIR       also write DIR/000001.png.. and DIR/list_attr_celeba.txt (CelebA\n"
     "                      layout: all 40 names; the model's attributes as used, others -1)\n"
     "  --no-ema            use the raw generator weights, not their EMA\n"
@@ -35,7 +38,7 @@ static const char sample_help[] =
     "Exit status: 0 done, 1 failure (bad model or checkpoint), 2 usage error.\n";
 
 typedef struct {
-    const char *model, *ckpt, *out, *attr, *vary, *attrs_from, *out_dir;
+    const char *model, *ckpt, *out, *attr, *vary, *attrs_from, *out_dir, *rest_from;
     long long n, cols, threads;
     uint64_t seed;
     int interpolate, no_ema, n_given;
@@ -67,6 +70,7 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
         else if (!strcmp(op, "--attr")) r = gan_args_str(a, &o->attr);
         else if (!strcmp(op, "--vary")) r = gan_args_str(a, &o->vary);
         else if (!strcmp(op, "--attrs-from")) r = gan_args_str(a, &o->attrs_from);
+        else if (!strcmp(op, "--rest-from")) r = gan_args_str(a, &o->rest_from);
         else if (!strcmp(op, "--out-dir")) r = gan_args_str(a, &o->out_dir);
         else if (!strcmp(op, "-n")) {
             r = gan_args_ll(a, 1, 100000, &o->n);
@@ -89,6 +93,8 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
         return gan_usage_error(a, "missing -o OUT.png (or --out-dir DIR)");
     if ((o->vary != NULL) + o->interpolate + (o->attrs_from != NULL) > 1)
         return gan_usage_error(a, "--vary, --interpolate and --attrs-from exclude each other");
+    if (o->rest_from && o->attrs_from)
+        return gan_usage_error(a, "--rest-from and --attrs-from exclude each other");
     return 0;
 }
 
@@ -384,9 +390,34 @@ int ganrt_sample_main(int argc, char **argv)
         int unset = 0;
         for (int k = 0; k < L; k++)
             unset += !set[k];
-        if (unset)
+        if (unset && o.rest_from) {
+            /* each unset attribute: 1 with its frequency in the file, per image */
+            if (gan_attr_table_read(o.rest_from, &at, err, sizeof err))
+                goto fail;
+            gan_rng fr;
+            gan_rng_seed(&fr, gan_mix64(o.seed ^ 0x52455354ull)); /* "REST" */
+            for (int k = 0; k < L; k++) {
+                if (set[k])
+                    continue;
+                int c = gan_attr_find(&at, h->label_names[k]);
+                if (c < 0 || at.n_rows == 0) {
+                    snprintf(err, sizeof err, "%s: has no attribute %s (a label of the model)",
+                             o.rest_from, h->label_names[k]);
+                    goto fail;
+                }
+                size_t pos = 0;
+                for (size_t i = 0; i < at.n_rows; i++)
+                    pos += at.values[i * (size_t)at.n_attrs + c] > 0;
+                double p = (double)pos / (double)at.n_rows;
+                for (int i = 0; i < n; i++)
+                    lab[(size_t)i * L + k] = gan_rng_uniform(&fr) < p ? 1.0f : 0.0f;
+            }
+            fprintf(stderr, "ganrt sample: note: %d attribute%s not given are drawn with their "
+                    "frequency in %s\n", unset, unset == 1 ? "" : "s", o.rest_from);
+        } else if (unset) {
             fprintf(stderr, "ganrt sample: note: %d attribute%s not given are 0 (absent)\n", unset,
                     unset == 1 ? "" : "s");
+        }
     }
     gan_session_opts so = {(int)(o.threads > 0 ? o.threads : 1), o.seed};
     if (o.threads <= 0) {

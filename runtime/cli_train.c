@@ -125,13 +125,19 @@ static int grid_make(const gan_model *m, uint64_t seed, sample_grid *g)
     const gan_hyper *h = &m->hyper;
     int L = h->n_labels;
     memset(g, 0, sizeof *g);
-    g->cols = 8;
     if (h->label_kind == GAN_LABELS_MULTI && L > 0)
         g->rows = 2 * L < 16 ? 2 * L : 16;
     else if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0)
         g->rows = L < 16 ? L : 16;
     else
         g->rows = 4;
+    /* 4..8 columns, as many as fit in one run of the sample program (it runs at the model's
+     * batch: a 16 x 8 grid at batch 100 would cost two runs, the second mostly padding) */
+    g->cols = h->batch / g->rows;
+    if (g->cols > 8)
+        g->cols = 8;
+    if (g->cols < 4)
+        g->cols = 4;
     g->n = g->rows * g->cols;
     g->z = calloc((size_t)g->n * (h->latent_size > 0 ? h->latent_size : 1), sizeof(float));
     g->labels = calloc((size_t)g->n * (L > 0 ? L : 1), sizeof(float));
@@ -201,10 +207,21 @@ int ganrt_train_main(int argc, char **argv)
         fputs(train_help, stdout);
         return 0;
     }
+    /* installed before anything slow: a signal that arrives while the model or data load
+     * stops the run after its first step, with a checkpoint, instead of killing it */
+    g_stop_signal = 0;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     char err[1024];
     gan_model *m = gan_model_load(o.model, err, sizeof err);
     if (!m) {
         fprintf(stderr, "ganrt train: %s\n", err);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         return 1;
     }
     gan_session *s = NULL;
@@ -335,16 +352,10 @@ int ganrt_train_main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    g_stop_signal = 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
 
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), first, total);
-    double t_start = gan_now(), t_prev = t_start;
+    double t_start = gan_now(), t_prev = t_start, time_base = gan_metrics_last_time(mt);
     long long step = first;
     int interrupted = 0;
     const int *scol = gan_session_summary_cols(s);
@@ -362,8 +373,6 @@ int ganrt_train_main(int argc, char **argv)
                     fprintf(stderr, "ganrt train: no checkpoint was written in this run\n");
                 err[0] = 0;
             }
-            sigaction(SIGINT, &old_int, NULL);
-            sigaction(SIGTERM, &old_term, NULL);
             goto fail;
         }
         step = cur;
@@ -371,7 +380,7 @@ int ganrt_train_main(int argc, char **argv)
         t_prev = now;
         double rate = dt > 0 ? ips / dt : 0;
         double avg_rate = now > t_start ? (double)(step - first) * ips / (now - t_start) : 0;
-        gan_metrics_row(mt, step, now - t_start, losses, rate);
+        gan_metrics_row(mt, step, time_base + (now - t_start), losses, rate);
         for (int i = 0; i < ns; i++)
             summary[i] = losses[scol[i]];
         int last = step == total || g_stop_signal;
@@ -392,8 +401,6 @@ int ganrt_train_main(int argc, char **argv)
             if (gan_ckpt_save_run(o.out, (int)o.keep, m, gan_session_base(s), &info, last_ckpt,
                                   sizeof last_ckpt, err, sizeof err)) {
                 gan_progress_end(&pg);
-                sigaction(SIGINT, &old_int, NULL);
-                sigaction(SIGTERM, &old_term, NULL);
                 goto fail;
             }
             last_ckpt_step = step;
@@ -403,8 +410,6 @@ int ganrt_train_main(int argc, char **argv)
             break;
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     gan_progress_end(&pg);
     size_t bad = gan_loader_bad_count(l);
     if (bad)
@@ -425,6 +430,8 @@ fail:
         fprintf(stderr, "ganrt train: %s\n", err);
     rc = 1;
 out:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     gan_metrics_close(mt);
     grid_free(&grid);
     free(grid_img);

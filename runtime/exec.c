@@ -22,7 +22,7 @@ typedef struct {
 static int fail(ex *e, const char *fmt, ...)
 {
     if (e->err && e->errlen) {
-        int k = snprintf(e->err, e->errlen, "program '%s' op %d (%s): ", e->p->name, e->idx,
+        int k = snprintf(e->err, e->errlen, "program '%.*s' op %d (%s): ", GAN_NAME_MAX, e->p->name, e->idx,
                          gan_op_name(e->op->type));
         if (k >= 0 && (size_t)k < e->errlen) {
             va_list ap;
@@ -640,15 +640,20 @@ int gan_exec_program(const gan_model *m, const gan_program *p, float *const base
     }
     if (threads < 1)
         threads = 1;
-    if (p->n_ops < 0 || (p->n_ops > 0 && !p->ops)) {
+    if (p->n_ops < 0 || (p->n_ops > 0 && !p->ops) || m->n_tensors < 0 ||
+        (m->n_tensors > 0 && !m->tensors)) {
         if (err && errlen)
-            snprintf(err, errlen, "program '%s': bad op list", p->name);
+            snprintf(err, errlen, "program '%.*s': bad op or tensor list", GAN_NAME_MAX, p->name);
         return -1;
     }
-    /* OpenBLAS's thread count is process-global state of the library; set it only when it
-     * differs, since the call is not free. */
-    if (openblas_get_num_threads() != threads)
-        openblas_set_num_threads(threads);
+    /* All parallelism is ours (OpenMP, num_threads = threads): the kernels split GEMMs over
+     * images or row blocks and call single-threaded sgemm. OpenBLAS is held at one thread
+     * because its worker pool, spinning after every threaded call, and our OpenMP regions
+     * fought for the cores: on the 2-core machine 2-thread runs were 10-500x slower per kernel
+     * (docs/kernels.md). The setting is process-global in OpenBLAS; it is changed only when
+     * it differs. */
+    if (openblas_get_num_threads() != 1)
+        openblas_set_num_threads(1);
     ex e = {m, base, p, NULL, 0, err, errlen};
     for (int i = 0; i < p->n_ops; i++) {
         e.op = &p->ops[i];

@@ -110,6 +110,9 @@ gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *c
                               long long resume_step, char *err, size_t errlen);
 int gan_metrics_row(gan_metrics *mt, long long step, double time_s, const double *vals,
                     double images_per_s);
+/* time_s of the last row kept at open (0 for a new file): a resumed run adds it, so the time
+ * column counts training time across interruptions. */
+double gan_metrics_last_time(const gan_metrics *mt);
 void gan_metrics_close(gan_metrics *mt);
 
 /* ---------------------------------------------------------------- progress.c */

@@ -226,6 +226,7 @@ START_TEST(run_dir_keep_latest_init)
     fclose(rf);
     ck_assert_int_eq(loaded, 7); /* 11 but G.conv.w and the flat m, v, ema sized by it */
     ck_assert_msg(strstr(rep, "G.conv.w: shape differs"), "%s", rep);
+    ck_assert_msg(strstr(rep, "parameters found: G.dense.w, G.dense.b, G.bn.gamma\n"), "%s", rep);
     ck_assert(train_ptr(m1, c, "G.dense.w")[0] == 5.0f);
     train_free_base(c);
     train_test_model_free(m1);

@@ -13,6 +13,7 @@
 #include "runtime/cli.h"
 #include "runtime/model.h"
 #include "runtime/model_format.h"
+#include "runtime/train.h"
 #include "util/plan_gen.h"
 
 static gan_model *planned(uint32_t seed)
@@ -441,6 +442,54 @@ START_TEST(info_in_process)
 }
 END_TEST
 
+START_TEST(info_with_checkpoint)
+{
+    char err[1024], model[600], ck[600], bad[600], out[65536];
+    make_tmpdir();
+    snprintf(model, sizeof model, "%s/model.bin", tmpdir);
+    snprintf(ck, sizeof ck, "%s/step.ckpt", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", tmpdir);
+    gan_model *m = planned(5);
+    ck_assert_msg(gan_model_write(m, model, err, sizeof err) == 0, "%s", err);
+    float *base[GAN_REGION_COUNT];
+    for (int r = 0; r < GAN_REGION_COUNT; r++) {
+        base[r] = calloc(m->region_floats[r] + 1, sizeof(float));
+        for (uint64_t i = 0; i < m->region_floats[r]; i++)
+            base[r][i] = 0.25f;
+    }
+    gan_ckpt_info info;
+    memset(&info, 0, sizeof info);
+    info.step = 7;
+    info.seed = 42;
+    info.model_id = gan_ckpt_model_id(m);
+    ck_assert_msg(gan_ckpt_write(ck, m, base, &info, err, sizeof err) == 0, "%s", err);
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(gan_ckpt_write_mem(m, base, &info, &buf, &len), 0);
+    FILE *f = fopen(bad, "wb");
+    ck_assert(f && fwrite(buf, 1, len / 2, f) == len / 2);
+    fclose(f);
+    free(buf);
+    for (int r = 0; r < GAN_REGION_COUNT; r++)
+        free(base[r]);
+    gan_model_free(m);
+    char *a1[] = {"info", model, "--ckpt", ck, NULL};
+    ck_assert_int_eq(run_capture(a1, ganrt_info_main, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "step 7,") && strstr(out, "seed 42") &&
+                      strstr(out, "params rms 0.25"),
+                  "%s", out);
+    char *a2[] = {"info", model, "--ckpt", bad, NULL};
+    ck_assert_int_eq(run_capture(a2, ganrt_info_main, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "bad.ckpt"), "%s", out);
+    char *a3[] = {"info", ck, NULL};
+    ck_assert_int_eq(run_capture(a3, ganrt_info_main, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "is a checkpoint"), "%s", out);
+    char *a4[] = {"info", model, "--ckpt", NULL};
+    ck_assert_int_eq(run_capture(a4, ganrt_info_main, out, sizeof out), 2);
+    rm_tmpdir();
+}
+END_TEST
+
 START_TEST(ganrt_info_spawned)
 {
     const char *ganrt = getenv("GANRT");
@@ -464,6 +513,22 @@ START_TEST(ganrt_info_spawned)
     ck_assert_msg(strstr(out, "g_step"), "%s", out);
     char *a3[] = {(char *)ganrt, "info", NULL};
     ck_assert_int_eq(run_capture(a3, NULL, out, sizeof out), 2);
+    /* the whole pipeline: ganc compiles the seed model, ganrt describes it */
+    const char *ganc = getenv("GANC");
+    if (ganc && *ganc && access(ganc, X_OK) == 0 && access("models/making_faces.gan", R_OK) == 0) {
+        char bin[700];
+        snprintf(bin, sizeof bin, "%s/mf.bin", tmpdir);
+        char *c1[] = {(char *)ganc, "models/making_faces.gan", "-o", bin, NULL};
+        ck_assert_int_eq(run_capture(c1, NULL, out, sizeof out), 0);
+        char *c2[] = {(char *)ganrt, "info", bin, NULL};
+        ck_assert_int_eq(run_capture(c2, NULL, out, sizeof out), 0);
+        ck_assert_msg(strstr(out, "d_step") && strstr(out, "g_step") &&
+                          strstr(out, "arena region") && strstr(out, "Eyeglasses"),
+                      "%s", out);
+    } else {
+        fprintf(stderr, "note: GANC or models/making_faces.gan missing: ganc -> ganrt info "
+                        "pipeline not exercised\n");
+    }
     rm_tmpdir();
 }
 END_TEST
@@ -481,6 +546,7 @@ int main(void)
     tcase_add_test(tc, messages_name_the_problem);
     tcase_add_test(tc, validator_rejects_contract_violations);
     tcase_add_test(tc, info_in_process);
+    tcase_add_test(tc, info_with_checkpoint);
     tcase_add_test(tc, ganrt_info_spawned);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

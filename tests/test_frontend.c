@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "compiler/diag.h"
 #include "compiler/frontend.h"
@@ -599,6 +601,23 @@ START_TEST(ganc_exit_codes)
     ck_assert_int_eq(run_ganc("--batch zero --check models/making_faces.gan"), 2);
     ck_assert_int_eq(run_ganc(""), 2);
     ck_assert_int_eq(run_ganc("models/making_faces.gan"), 2); /* nothing to do */
+    /* the whole pipeline: the back end builds, plans and writes */
+    char dir[] = "/tmp/fe_ganc_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char args[1024], bin[300], dot[300];
+    snprintf(bin, sizeof bin, "%s/m.bin", dir);
+    snprintf(dot, sizeof dot, "%s/m.dot", dir);
+    snprintf(args, sizeof args, "models/demo.gan -o %s --dot %s --report", bin, dot);
+    ck_assert_int_eq(run_ganc(args), 0);
+    struct stat st;
+    ck_assert(stat(bin, &st) == 0 && st.st_size > 0);
+    ck_assert(stat(dot, &st) == 0 && st.st_size > 0);
+    snprintf(args, sizeof args, "models/demo.gan -o %s --no-fuse --batch 8", bin);
+    ck_assert_int_eq(run_ganc(args), 0);
+    ck_assert_int_eq(run_ganc("models/demo.gan -o /nonexistent/dir/m.bin"), 2);
+    unlink(bin);
+    unlink(dot);
+    rmdir(dir);
 }
 END_TEST
 

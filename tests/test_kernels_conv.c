@@ -13,6 +13,8 @@
 #define ATOL 1e-3
 #define RTOL 1e-2
 
+static int max_checks = 40; /* finite differences per input (the tiled cases use fewer) */
+
 typedef struct {
     kern_conv_shape s;
     int transposed, act, use_ws;
@@ -84,7 +86,7 @@ static void run_conv(int tr, int n, int ch, int h, int w, int oc, int kh, int kw
                   tr ? "conv_t" : "conv", n, ch, h, w, oc, kh, kw, stride, pt, pl, act, cl);
 
     char msg[256];
-    int bad = kernt_gradcheck(&g, EPS, ATOL, RTOL, 40, seed + 1, msg, sizeof msg);
+    int bad = kernt_gradcheck(&g, EPS, ATOL, RTOL, max_checks, seed + 1, msg, sizeof msg);
     ck_assert_msg(bad == 0, "%s bwd n%d c%d %dx%d oc%d k%dx%d s%d p%d,%d act %d bias %d: %d bad; %s",
                   tr ? "conv_t" : "conv", n, ch, h, w, oc, kh, kw, stride, pt, pl, act, bias, bad,
                   msg);
@@ -133,6 +135,16 @@ START_TEST(conv_pointwise)
 {
     run_conv(0, 2, 5, 3, 4, 6, 1, 1, 3, 4, 1, 0, 0, GAN_ACT_RELU, 1, 0, 51);
     run_conv(0, 2, 5, 3, 4, 2, 1, 1, 3, 4, 1, 0, 0, GAN_ACT_NONE, 1, 1, 52);
+}
+END_TEST
+
+START_TEST(conv_tiled)
+{
+    /* c*kh*kw*ow above half the tile target (128K floats): one output row per tile, several
+     * tiles per image, for the forward, dW and dx paths */
+    max_checks = 12;
+    run_conv(0, 2, 64, 4, 128, 5, 3, 3, 4, 128, 1, 1, 1, GAN_ACT_LEAKY_RELU, 1, 1, 81);
+    run_conv(0, 1, 64, 7, 256, 6, 3, 3, 4, 128, 2, 1, 1, GAN_ACT_NONE, 1, 0, 82);
 }
 END_TEST
 
@@ -214,6 +226,9 @@ START_TEST(dense_all_acts)
         run_dense(1, 7, 3, act, 0, 110 + act);
     }
     run_dense(4, 13, 1, GAN_ACT_NONE, 1, 120); /* the adversarial head: M = 1 */
+    /* big enough to be split into row blocks over the 2 threads (fwd, dx, dW) */
+    run_dense(64, 80, 61, GAN_ACT_LEAKY_RELU, 1, 130);
+    run_dense(65, 90, 47, GAN_ACT_NONE, 0, 131);
 }
 END_TEST
 
@@ -260,6 +275,14 @@ START_TEST(conv_bwd_deterministic)
     ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, dy2, dx2, NULL, db2, NULL, 0, 0, 2), 0);
     ck_assert(memcmp(db1, db2, 6 * sizeof *db1) == 0);
     ck_assert(memcmp(dx1, dx2, nx * sizeof *dx1) == 0);
+    /* dW: per-thread partials when images are spread over threads: the same for a fixed count */
+    float *dw1 = kernt_alloc(nw), *dw2 = kernt_alloc(nw);
+    memcpy(dy2, dy, ny * sizeof *dy);
+    ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, dy2, NULL, dw1, NULL, NULL, 0, 0, 2), 0);
+    ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, dy2, NULL, dw2, NULL, NULL, 0, 0, 2), 0);
+    ck_assert(memcmp(dw1, dw2, nw * sizeof *dw1) == 0);
+    free(dw1);
+    free(dw2);
     free(x); free(w); free(dy); free(dy2); free(db1); free(db2); free(dx1); free(dx2);
 }
 END_TEST
@@ -273,6 +296,7 @@ int main(void)
     tcase_add_test(tc, conv_stride2);
     tcase_add_test(tc, conv_same_even_kernel);
     tcase_add_test(tc, conv_pointwise);
+    tcase_add_test(tc, conv_tiled);
     tcase_add_test(tc, conv_t_cases);
     tcase_add_test(tc, dense_all_acts);
     tcase_add_test(tc, im2col_adjoint);

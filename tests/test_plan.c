@@ -240,6 +240,88 @@ START_TEST(seed_model_arena_at_most_half)
 }
 END_TEST
 
+START_TEST(plans_are_correct_by_simulation)
+{
+    for (uint32_t seed = 1; seed <= 600; seed++) {
+        gan_model *m = planned(seed);
+        ck_assert_msg(plan_simulate(m) == 0, "seed %u: the plan clobbers a live tensor", seed);
+        gan_model_free(m);
+    }
+}
+END_TEST
+
+/* Random damage to good plans: whenever the simulation shows the damage matters, the checker
+ * must reject the plan (the checker may be stricter, never laxer). */
+START_TEST(checker_is_sound_against_simulation)
+{
+    char err[1024];
+    uint32_t rng = 777;
+    int broken = 0, strict_only = 0;
+    for (uint32_t seed = 1; seed <= 300; seed++) {
+        gan_model *m = planned(seed);
+        int arena_t[4096], na = 0;
+        for (int t = 0; t < m->n_tensors && na < 4096; t++)
+            if (m->tensors[t].region == GAN_REGION_ARENA)
+                arena_t[na++] = t;
+        for (int v = 0; v < 10 && na > 1; v++) {
+            rng = rng * 1103515245u + 12345u;
+            int a = arena_t[(rng >> 8) % (uint32_t)na];
+            rng = rng * 1103515245u + 12345u;
+            int b = arena_t[(rng >> 8) % (uint32_t)na];
+            uint64_t save = m->tensors[a].offset, save_r = m->region_floats[GAN_REGION_ARENA];
+            uint64_t save_ar[8];
+            for (int p = 0; p < m->n_programs && p < 8; p++)
+                save_ar[p] = m->programs[p].arena_floats;
+            m->tensors[a].offset = m->tensors[b].offset + ((rng >> 4) & 1) * 3;
+            if (m->tensors[a].offset + m->tensors[a].numel > save_r)
+                m->region_floats[GAN_REGION_ARENA] = m->tensors[a].offset + m->tensors[a].numel;
+            for (int p = 0; p < m->n_programs; p++)
+                m->programs[p].arena_floats = 0;
+            int sim = plan_simulate(m), chk = gan_plan_check(m, err, sizeof err);
+            if (sim) {
+                ck_assert_msg(chk != 0, "seed %u: moving '%s' onto '%s' breaks the program but "
+                              "the checker accepts it", seed, m->tensors[a].name,
+                              m->tensors[b].name);
+                broken++;
+            } else if (chk) {
+                strict_only++;
+            }
+            m->tensors[a].offset = save;
+            m->region_floats[GAN_REGION_ARENA] = save_r;
+            for (int p = 0; p < m->n_programs && p < 8; p++)
+                m->programs[p].arena_floats = save_ar[p];
+        }
+        gan_model_free(m);
+    }
+    fprintf(stderr, "checker soundness: %d damaging moves all caught, %d harmless moves also "
+                    "rejected (stricter than needed)\n", broken, strict_only);
+    ck_assert_int_gt(broken, 500);
+}
+END_TEST
+
+/* The checker is not just "reject everything": a naive plan (every tensor its own storage)
+ * and the planner's plan both pass. */
+START_TEST(checker_accepts_naive_plans)
+{
+    char err[1024];
+    for (uint32_t seed = 1; seed <= 200; seed++) {
+        gan_model *m = planned(seed);
+        uint64_t off = 0;
+        for (int t = 0; t < m->n_tensors; t++)
+            if (m->tensors[t].region == GAN_REGION_ARENA) {
+                m->tensors[t].offset = off;
+                off += m->tensors[t].numel;
+            }
+        m->region_floats[GAN_REGION_ARENA] = off;
+        for (int p = 0; p < m->n_programs; p++)
+            m->programs[p].arena_floats = off;
+        ck_assert_msg(gan_plan_check(m, err, sizeof err) == 0, "seed %u: %s", seed, err);
+        ck_assert_int_eq(plan_simulate(m), 0);
+        gan_model_free(m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plan");
@@ -251,6 +333,9 @@ int main(void)
     tcase_add_test(tc, checker_catches_out_of_region);
     tcase_add_test(tc, checker_allows_inplace_only_at_the_boundary);
     tcase_add_test(tc, seed_model_arena_at_most_half);
+    tcase_add_test(tc, plans_are_correct_by_simulation);
+    tcase_add_test(tc, checker_is_sound_against_simulation);
+    tcase_add_test(tc, checker_accepts_naive_plans);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "compiler/backend.h"
 #include "runtime/cli.h"
+#include "runtime/exec.h"
 #include "runtime/model.h"
 #include "util/md_fixtures.h"
 #include "util/plan_gen.h"
@@ -86,6 +87,9 @@ START_TEST(every_fixture_plans_and_proves)
                               fixtures[f].name, err);
                 ck_assert_msg(gan_plan_check(m, err, sizeof err) == 0, "%s: check: %s",
                               fixtures[f].name, err);
+                if (tiny)
+                    ck_assert_msg(plan_simulate(m) == 0, "%s: simulation shows a clobbered "
+                                  "tensor", fixtures[f].name);
                 for (int p = 0; p < m->n_programs; p++) {
                     const gan_program *g = &m->programs[p];
                     ck_assert_uint_le(g->arena_floats, g->naive_floats + 16 * 64);
@@ -180,6 +184,101 @@ START_TEST(info_on_fixtures)
 }
 END_TEST
 
+/* Runs every program of m in order on deterministic inputs and parameters; the arena starts
+ * as NaN so any read of unwritten storage shows. Returns the concatenated program outputs and
+ * the final persistent regions (caller frees). */
+static float *run_all(const gan_model *m, size_t *n_out)
+{
+    char err[1024];
+    float *base[GAN_REGION_COUNT];
+    for (int r = 0; r < GAN_REGION_COUNT; r++) {
+        base[r] = malloc((m->region_floats[r] + 1) * sizeof(float));
+        ck_assert(base[r] != NULL);
+    }
+    uint32_t rng = 99;
+    for (int r = 0; r < GAN_REGION_ARENA; r++)
+        for (uint64_t i = 0; i < m->region_floats[r]; i++) {
+            rng = rng * 1664525u + 1013904223u;
+            base[r][i] = 0.5f + (float)(rng >> 8) / (float)(1u << 24); /* (0.5, 1.5) */
+        }
+    for (int p = 0; p < m->n_programs; p++) /* Adam's step counters start at 0 */
+        for (int k = 0; k < m->programs[p].n_ops; k++)
+            if (m->programs[p].ops[k].type == GAN_OP_ADAM)
+                *gan_tensor_ptr(m, base, m->programs[p].ops[k].in[4]) = 0.0f;
+    for (uint64_t i = 0; i < m->region_floats[GAN_REGION_ARENA]; i++)
+        base[GAN_REGION_ARENA][i] = __builtin_nanf("");
+    size_t cap = 1024, n = 0;
+    float *out = malloc(cap * sizeof *out);
+    for (int p = 0; p < m->n_programs; p++) {
+        const gan_program *g = &m->programs[p];
+        for (int j = 0; j < g->n_inputs; j++) {
+            const gan_tensor *t = &m->tensors[g->inputs[j]];
+            float *d = gan_tensor_ptr(m, base, g->inputs[j]);
+            for (uint64_t i = 0; i < t->numel; i++) {
+                rng = rng * 1664525u + 1013904223u;
+                float u = (float)(rng >> 8) / (float)(1u << 24);
+                d[i] = g->input_roles[j] == GAN_ROLE_LABELS ? (u < 0.5f ? 0.0f : 1.0f)
+                                                            : 2.0f * u - 1.0f;
+            }
+        }
+        ck_assert_msg(gan_exec_program(m, g, base, 1, err, sizeof err) == 0, "%s: %s", g->name,
+                      err);
+        for (int j = 0; j < g->n_outputs; j++) {
+            const gan_tensor *t = &m->tensors[g->outputs[j]];
+            const float *d = gan_tensor_ptr(m, base, g->outputs[j]);
+            while (n + t->numel > cap)
+                out = realloc(out, (cap *= 2) * sizeof *out);
+            memcpy(out + n, d, t->numel * sizeof *d);
+            n += t->numel;
+        }
+    }
+    for (int r = 0; r < GAN_REGION_ARENA; r++) {
+        while (n + m->region_floats[r] > cap)
+            out = realloc(out, (cap *= 2) * sizeof *out);
+        memcpy(out + n, base[r], m->region_floats[r] * sizeof(float));
+        n += m->region_floats[r];
+    }
+    for (int r = 0; r < GAN_REGION_COUNT; r++)
+        free(base[r]);
+    *n_out = n;
+    return out;
+}
+
+/* The plan changes where tensors live, never what the programs compute: the planned model and
+ * the same model with every arena tensor in storage of its own give bit-identical outputs,
+ * parameters and state after running all programs with the real kernels. */
+START_TEST(planned_runs_match_naive_runs)
+{
+    for (int f = 0; f < N_FIXTURES; f++)
+        for (int fuse = 0; fuse <= 1; fuse++) {
+            gan_model *a = build_planned(f, 1, fuse, 0);
+            gan_model *b = build_planned(f, 1, fuse, 0);
+            uint64_t off = 0;
+            for (int t = 0; t < b->n_tensors; t++)
+                if (b->tensors[t].region == GAN_REGION_ARENA) {
+                    b->tensors[t].offset = off;
+                    off += b->tensors[t].numel;
+                }
+            b->region_floats[GAN_REGION_ARENA] = off;
+            ck_assert_uint_lt(a->region_floats[GAN_REGION_ARENA], off);
+            size_t na, nb;
+            float *ra = run_all(a, &na), *rb = run_all(b, &nb);
+            ck_assert_uint_eq(na, nb);
+            int nan = 0;
+            for (size_t i = 0; i < na; i++)
+                nan += ra[i] != ra[i];
+            ck_assert_msg(nan == 0, "%s: %d NaN values in the planned run", fixtures[f].name,
+                          nan);
+            ck_assert_msg(memcmp(ra, rb, na * sizeof *ra) == 0,
+                          "%s (fuse %d): planned and naive runs differ", fixtures[f].name, fuse);
+            free(ra);
+            free(rb);
+            gan_model_free(a);
+            gan_model_free(b);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plan_fixtures");
@@ -188,6 +287,7 @@ int main(void)
     tcase_add_test(tc, every_fixture_plans_and_proves);
     tcase_add_test(tc, seed_fixture_arena_vs_naive);
     tcase_add_test(tc, info_on_fixtures);
+    tcase_add_test(tc, planned_runs_match_naive_runs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -86,6 +86,7 @@ START_TEST(metrics_csv)
     /* a resume from step 3 drops rows 4 and 5, then appends */
     mt = gan_metrics_open(path, 2, cols, 3, err, sizeof err);
     ck_assert_msg(mt != NULL, "%s", err);
+    ck_assert(gan_metrics_last_time(mt) == 0.3); /* the clock continues from step 3's row */
     double v[2] = {9, 9};
     gan_metrics_row(mt, 4, 1.0, v, 50.0);
     gan_metrics_close(mt);

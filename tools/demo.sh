@@ -4,7 +4,7 @@
 set -eu
 BUILD=${BUILD:-build/release}
 OUT=${DEMO_OUT:-demo}
-STEPS=${DEMO_STEPS:-1500}
+STEPS=${DEMO_STEPS:-}
 THREADS=${DEMO_THREADS:-$(nproc 2>/dev/null || echo 2)}
 ganc=$BUILD/ganc
 ganrt=$BUILD/ganrt
@@ -21,19 +21,30 @@ echo "== 2/4 compiling models/demo.gan"
 "$ganc" models/demo.gan -o "$OUT/demo.bin" --report > "$OUT/report.txt"
 sed -n '1,200p' "$OUT/report.txt" | grep -i -E 'total|arena' || true
 
-echo "== 3/4 training for $STEPS steps on $THREADS threads (samples in $OUT/run/samples)"
-"$ganrt" train "$OUT/demo.bin" --data "$OUT/data" --out "$OUT/run" --steps "$STEPS" \
-    --threads "$THREADS" --seed 1
+# A second `make demo` continues (or just reuses) the run; rm -rf $OUT/run to start over.
+resume=
+if [ -f "$OUT/run/ckpt/latest" ]; then
+    resume=--resume
+    echo "== 3/4 continuing the run in $OUT/run (rm -rf $OUT/run to train from scratch)"
+else
+    echo "== 3/4 training on $THREADS threads (a few minutes; samples in $OUT/run/samples)"
+fi
+"$ganrt" train "$OUT/demo.bin" --data "$OUT/data" --out "$OUT/run" $resume \
+    ${STEPS:+--steps "$STEPS"} --threads "$THREADS" --seed 1
 
 echo "== 4/4 sampling"
-"$ganrt" sample "$OUT/demo.bin" --ckpt "$OUT/run" --seed 7 \
-    --vary Smiling,Eyeglasses,Blond_Hair,Wearing_Hat -n 8 -o "$OUT/vary.png"
-"$ganrt" sample "$OUT/demo.bin" --ckpt "$OUT/run" --seed 3 -n 8 \
-    --attr Smiling=1,Eyeglasses=1,Black_Hair=1 -o "$OUT/smiling_glasses.png"
+"$ganrt" sample "$OUT/demo.bin" --ckpt "$OUT/run" --seed 7 --cols 8 \
+    --vary Blond_Hair,Eyeglasses,Wearing_Hat -o "$OUT/vary.png"
+"$ganrt" sample "$OUT/demo.bin" --ckpt "$OUT/run" --seed 8 --cols 8 \
+    --vary Black_Hair,Smiling,Male -o "$OUT/vary2.png"
+"$ganrt" sample "$OUT/demo.bin" --ckpt "$OUT/run" --seed 3 -n 16 \
+    --attr Eyeglasses=1,Black_Hair=1,Wearing_Hat=1 -o "$OUT/glasses_black_hat.png"
 
 echo
 echo "Pictures:"
-echo "  $OUT/vary.png               each row one face; columns toggle Smiling, Eyeglasses, Blond_Hair, Wearing_Hat"
-echo "  $OUT/smiling_glasses.png    faces asked to smile, wear glasses and have black hair"
+echo "  $OUT/vary.png                one row per combination of Blond_Hair, Eyeglasses, Wearing_Hat;"
+echo "                                each column keeps one z (the same face otherwise)"
+echo "  $OUT/vary2.png               the same for Black_Hair, Smiling, Male"
+echo "  $OUT/glasses_black_hat.png   16 faces asked for eyeglasses, black hair and a hat"
 echo "  $OUT/run/samples/           the fixed-z grid over training"
 echo "  $OUT/run/metrics.csv        losses per step"

@@ -6,6 +6,10 @@
 #pragma GCC optimize("no-trapping-math")
 #include <math.h>
 #include <stdlib.h>
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "../kernels.h"
 #include "kern_internal.h"
 
@@ -168,6 +172,31 @@ void kern_act_grad_inplace(const float *y, float *dy, size_t n, int act, float a
     if (act == GAN_ACT_NONE)
         return;
     dact(y, dy, dy, n, act, alpha, 0, threads);
+}
+
+int kern_thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+int kern_blas_single_begin(int nt)
+{
+    if (nt <= 1)
+        return 0;
+    int prev = openblas_get_num_threads();
+    if (prev != 1)
+        openblas_set_num_threads(1);
+    return prev;
+}
+
+void kern_blas_single_end(int prev)
+{
+    if (prev > 1)
+        openblas_set_num_threads(prev);
 }
 
 double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads)

@@ -1,6 +1,8 @@
-/* conv2d: im2col + sgemm lowered per image (the workspace holds one image's columns, so it stays
- * small and mostly in cache), bias + activation as an epilogue right after each image's GEMM.
- * Backward: dW += dy_n cols_n^T; dx_n += col2im(W^T dy_n). */
+/* conv2d: im2col + sgemm lowered per image, and within an image per tile of output rows (the
+ * workspace holds at most one image's columns, as ops.h sizes it; a tile's columns stay in
+ * cache between im2col and the GEMM), bias + activation as an epilogue after each image's GEMMs.
+ * Backward per tile: dW += dy_t cols_t^T; dx += col2im(W^T dy_t). Convolutions with <= 4 output
+ * channels go to the direct kernels of conv_direct.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -12,19 +14,20 @@ size_t kern_conv2d_ws_floats(const kern_conv_shape *s)
     return (size_t)s->c * s->kh * s->kw * s->oh * s->ow;
 }
 
-void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,
-                 int ow, int stride, int pad_t, int pad_l, int threads)
+/* im2col of output rows [oy0, oy1) only: cols [c*kh*kw, (oy1-oy0)*ow] */
+static void im2col_rows(const float *img, float *cols, int c, int h, int w, int kh, int kw,
+                        int oy0, int oy1, int ow, int stride, int pad_t, int pad_l, int threads)
 {
     int rows = c * kh * kw;
-    size_t plane = (size_t)oh * ow;
+    size_t plane = (size_t)(oy1 - oy0) * ow;
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)rows * plane >= KERN_PAR_MIN)
     for (int r = 0; r < rows; r++) {
         int ci = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
         const float *src = img + (size_t)ci * h * w;
         float *dst = cols + (size_t)r * plane;
-        for (int y = 0; y < oh; y++) {
+        for (int y = oy0; y < oy1; y++) {
             int iy = y * stride - pad_t + ki;
-            float *d = dst + (size_t)y * ow;
+            float *d = dst + (size_t)(y - oy0) * ow;
             if (iy < 0 || iy >= h) {
                 memset(d, 0, (size_t)ow * sizeof *d);
                 continue;
@@ -50,10 +53,17 @@ void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int
     }
 }
 
-void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int kw, int oh,
+void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,
                  int ow, int stride, int pad_t, int pad_l, int threads)
 {
-    size_t plane = (size_t)oh * ow;
+    im2col_rows(img, cols, c, h, w, kh, kw, 0, oh, ow, stride, pad_t, pad_l, threads);
+}
+
+/* adjoint of im2col_rows: adds the columns of output rows [oy0, oy1) into the image */
+static void col2im_rows(const float *cols, float *img, int c, int h, int w, int kh, int kw,
+                        int oy0, int oy1, int ow, int stride, int pad_t, int pad_l, int threads)
+{
+    size_t plane = (size_t)(oy1 - oy0) * ow;
     /* one channel per iteration: its rows write only into that channel (no races), and the
      * order of additions inside a channel is fixed */
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)c * kh * kw * plane >= KERN_PAR_MIN)
@@ -62,12 +72,12 @@ void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int
         for (int ki = 0; ki < kh; ki++)
             for (int kj = 0; kj < kw; kj++) {
                 const float *src = cols + ((size_t)(ci * kh + ki) * kw + kj) * plane;
-                for (int y = 0; y < oh; y++) {
+                for (int y = oy0; y < oy1; y++) {
                     int iy = y * stride - pad_t + ki;
                     if (iy < 0 || iy >= h)
                         continue;
                     float *drow = dst + (size_t)iy * w;
-                    const float *s = src + (size_t)y * ow;
+                    const float *s = src + (size_t)(y - oy0) * ow;
                     for (int x = 0; x < ow; x++) {
                         int ix = x * stride - pad_l + kj;
                         if (ix >= 0 && ix < w)
@@ -76,6 +86,28 @@ void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int
                 }
             }
     }
+}
+
+void kern_col2im(const float *cols, float *img, int c, int h, int w, int kh, int kw, int oh,
+                 int ow, int stride, int pad_t, int pad_l, int threads)
+{
+    col2im_rows(cols, img, c, h, w, kh, kw, 0, oh, ow, stride, pad_t, pad_l, threads);
+}
+
+/* Output rows per column tile: the tile's columns (c*kh*kw x rows*ow floats) are kept near
+ * KERN_TILE_FLOATS so im2col's output is still in cache when the GEMM reads it. */
+#ifndef KERN_TILE_FLOATS
+#define KERN_TILE_FLOATS (128 * 1024) /* 512 KB: half an L2 of the target CPUs */
+#endif
+static int tile_rows(const kern_conv_shape *s)
+{
+    size_t per_row = (size_t)s->c * s->kh * s->kw * s->ow;
+    size_t r = per_row ? KERN_TILE_FLOATS / per_row : (size_t)s->oh;
+    if (r < 1)
+        r = 1;
+    if (r > (size_t)s->oh)
+        r = (size_t)s->oh;
+    return (int)r;
 }
 
 /* y_n [oc, plane] = act(y_n + b) */
@@ -114,204 +146,109 @@ static int is_pointwise(const kern_conv_shape *s)
            s->oh == s->h && s->ow == s->w;
 }
 
-/* Direct convolution for very few output channels (the generator's 50->3 output conv): as a
- * GEMM it would have M <= 4 and stream a huge column matrix through memory. Here each output
- * row of up to KERN_DIRECT_MAX_OC channels is accumulated in a small local buffer from the input
- * rows it needs; parallel over images. */
-#define KERN_DIRECT_MAX_OC 4
-#define KERN_DIRECT_MAX_OW 1024
+/* ---- one image, single-threaded on our side (OpenBLAS uses whatever threads it is set to) ---- */
 
-/* valid output range [lo, hi) for kernel column kj at stride 1 */
-static inline void s1_range(const kern_conv_shape *s, int kj, int *lo, int *hi)
+static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w, float *yn,
+                      float *ws, int pw, int rows)
 {
-    int l = s->pad_l - kj, h = s->w + s->pad_l - kj;
-    *lo = l < 0 ? 0 : l;
-    *hi = h > s->ow ? s->ow : h;
-    if (*hi < *lo)
-        *hi = *lo;
-}
-
-static void conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *w,
-                            const float *b, float *y, int act, float alpha, int threads)
-{
-    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
-    int kk = s->kh * s->kw;
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
-    for (int n = 0; n < s->n; n++) {
-        float acc[KERN_DIRECT_MAX_OC][KERN_DIRECT_MAX_OW];
-        const float *xn = x + (size_t)n * s->c * ipl;
-        float *yn = y + (size_t)n * s->oc * plane;
-        for (int oy = 0; oy < s->oh; oy++) {
-            for (int o = 0; o < s->oc; o++)
-                memset(acc[o], 0, (size_t)s->ow * sizeof(float));
-            for (int c = 0; c < s->c; c++) {
-                const float *xc = xn + (size_t)c * ipl;
-                for (int ki = 0; ki < s->kh; ki++) {
-                    int iy = oy * s->stride - s->pad_t + ki;
-                    if (iy < 0 || iy >= s->h)
-                        continue;
-                    const float *xr = xc + (size_t)iy * s->w;
-                    for (int kj = 0; kj < s->kw; kj++) {
-                        if (s->stride == 1) {
-                            int lo, hi, off = kj - s->pad_l;
-                            s1_range(s, kj, &lo, &hi);
-                            for (int o = 0; o < s->oc; o++) {
-                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
-                                float *a = acc[o];
-#pragma omp simd
-                                for (int ox = lo; ox < hi; ox++)
-                                    a[ox] += wv * xr[ox + off];
-                            }
-                        } else {
-                            for (int o = 0; o < s->oc; o++) {
-                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
-                                for (int ox = 0; ox < s->ow; ox++) {
-                                    int ix = ox * s->stride - s->pad_l + kj;
-                                    if (ix >= 0 && ix < s->w)
-                                        acc[o][ox] += wv * xr[ix];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            for (int o = 0; o < s->oc; o++)
-                kern_affine_act_row(acc[o], yn + (size_t)o * plane + (size_t)oy * s->ow,
-                                    (size_t)s->ow, 1.0f, b ? b[o] : 0.0f, act, alpha);
+    size_t plane = (size_t)s->oh * s->ow;
+    int ckk = s->c * s->kh * s->kw;
+    if (ckk == 0) {
+        memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
+    } else if (pw) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
+                    ckk, xn, (int)plane, 0.0f, yn, (int)plane);
+    } else {
+        for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+            int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+            im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                        s->pad_t, s->pad_l, 1);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, t, ckk, 1.0f, w, ckk, ws,
+                        t, 0.0f, yn + (size_t)oy0 * s->ow, (int)plane);
         }
     }
 }
 
-/* Backward of the direct path. dx: per image (parallel over images), each dy row scattered back
- * through the kernel. dw: one input channel per iteration (parallel over channels), all images
- * in order, so dw's sums do not depend on the thread count. */
-static void conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
-                            const float *dy, float *dx, float *dw, int threads)
+/* dw (may be NULL) += this image's weight gradient; dxn (may be NULL) += its input gradient */
+static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w, const float *dyn,
+                      float *dxn, float *dw, float *ws, int pw, int rows)
 {
-    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
-    int kk = s->kh * s->kw;
-    if (dx) {
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
-        for (int n = 0; n < s->n; n++) {
-            const float *dyn = dy + (size_t)n * s->oc * plane;
-            float *dxn = dx + (size_t)n * s->c * ipl;
-            for (int oy = 0; oy < s->oh; oy++)
-                for (int c = 0; c < s->c; c++)
-                    for (int ki = 0; ki < s->kh; ki++) {
-                        int iy = oy * s->stride - s->pad_t + ki;
-                        if (iy < 0 || iy >= s->h)
-                            continue;
-                        float *dr = dxn + (size_t)c * ipl + (size_t)iy * s->w;
-                        for (int kj = 0; kj < s->kw; kj++)
-                            for (int o = 0; o < s->oc; o++) {
-                                float wv = w[((size_t)o * s->c + c) * kk + ki * s->kw + kj];
-                                const float *g = dyn + (size_t)o * plane + (size_t)oy * s->ow;
-                                if (s->stride == 1) {
-                                    int lo, hi, off = kj - s->pad_l;
-                                    s1_range(s, kj, &lo, &hi);
-#pragma omp simd
-                                    for (int ox = lo; ox < hi; ox++)
-                                        dr[ox + off] += wv * g[ox];
-                                } else {
-                                    for (int ox = 0; ox < s->ow; ox++) {
-                                        int ix = ox * s->stride - s->pad_l + kj;
-                                        if (ix >= 0 && ix < s->w)
-                                            dr[ix] += wv * g[ox];
-                                    }
-                                }
-                            }
-                    }
-        }
+    size_t plane = (size_t)s->oh * s->ow;
+    int ckk = s->c * s->kh * s->kw;
+    if (pw) {
+        if (dw)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f, dyn,
+                        (int)plane, xn, (int)plane, 1.0f, dw, ckk);
+        if (dxn)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f, w,
+                        ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
+        return;
     }
-    if (dw) {
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads))
-        for (int c = 0; c < s->c; c++) {
-            double tot[KERN_DIRECT_MAX_OC * 64]; /* direct_ok: oc * kh * kw fits */
-            int nk = s->oc * kk;
-            for (int q = 0; q < nk; q++)
-                tot[q] = 0.0;
-            for (int n = 0; n < s->n; n++) {
-                const float *xc = x + ((size_t)n * s->c + c) * ipl;
-                const float *dyn = dy + (size_t)n * s->oc * plane;
-                float part[KERN_DIRECT_MAX_OC * 64] = {0};
-                for (int oy = 0; oy < s->oh; oy++)
-                    for (int ki = 0; ki < s->kh; ki++) {
-                        int iy = oy * s->stride - s->pad_t + ki;
-                        if (iy < 0 || iy >= s->h)
-                            continue;
-                        const float *xr = xc + (size_t)iy * s->w;
-                        for (int o = 0; o < s->oc; o++) {
-                            const float *g = dyn + (size_t)o * plane + (size_t)oy * s->ow;
-                            for (int kj = 0; kj < s->kw; kj++) {
-                                float a = 0.0f;
-                                if (s->stride == 1) {
-                                    int lo, hi, off = kj - s->pad_l;
-                                    s1_range(s, kj, &lo, &hi);
-#pragma omp simd reduction(+ : a)
-                                    for (int ox = lo; ox < hi; ox++)
-                                        a += g[ox] * xr[ox + off];
-                                } else {
-                                    for (int ox = 0; ox < s->ow; ox++) {
-                                        int ix = ox * s->stride - s->pad_l + kj;
-                                        if (ix >= 0 && ix < s->w)
-                                            a += g[ox] * xr[ix];
-                                    }
-                                }
-                                part[o * kk + ki * s->kw + kj] += a;
-                            }
-                        }
-                    }
-                for (int q = 0; q < nk; q++)
-                    tot[q] += part[q];
-            }
-            for (int o = 0; o < s->oc; o++)
-                for (int q = 0; q < kk; q++)
-                    dw[((size_t)o * s->c + c) * kk + q] += (float)tot[o * kk + q];
+    /* per tile of output rows: dW += dy_tile cols_tile^T, then dx += col2im(W^T dy_tile) (the
+     * same buffer, reused once dW has read it) */
+    for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+        int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+        const float *dyt = dyn + (size_t)oy0 * s->ow;
+        if (dw) {
+            im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                        s->pad_t, s->pad_l, 1);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
+                        (int)plane, ws, t, 1.0f, dw, ckk);
+        }
+        if (dxn) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk, dyt,
+                        (int)plane, 0.0f, ws, t);
+            col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                        s->pad_t, s->pad_l, 1);
         }
     }
 }
 
-/* The direct path: few output channels, rows that fit the local buffer, kernels of <= 64 taps */
-static int direct_ok(const kern_conv_shape *s)
+/* Threading: with several threads and at least as many images, images are spread over OpenMP
+ * threads, each running single-threaded sgemm on its own tile buffer (OpenBLAS is set to one
+ * thread for the duration and restored after). Alternating OpenMP regions (im2col) with
+ * OpenBLAS's own thread pool for every tile made the two pools spin against each other: on the
+ * 2-core machine the 2-thread GEMM path ran 10-30x slower than 1 thread. Otherwise images run
+ * in order on the calling thread and only OpenBLAS is threaded. */
+static int per_image_threads(const kern_conv_shape *s, int threads)
 {
-    return s->oc <= KERN_DIRECT_MAX_OC && s->ow <= KERN_DIRECT_MAX_OW && s->kh * s->kw <= 64;
+    int nt = kern_nt(threads);
+    return nt > 1 && s->n >= nt ? nt : 1;
 }
-
 
 int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
                     float *y, float *ws, int act, float alpha, int threads)
 {
     size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
-    int ckk = s->c * s->kh * s->kw;
     if (s->n <= 0 || s->oc <= 0 || plane == 0)
         return 0;
-    if (direct_ok(s)) {
-        conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
-        return 0;
-    }
-    int pw = is_pointwise(s);
+    if (kern_conv_direct_ok(s))
+        return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
+    int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
+    size_t tile = (size_t)s->c * s->kh * s->kw * rows * s->ow;
     float *own = NULL;
-    if (!ws && !pw) {
-        own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
+    if (!pw && (!ws || nt > 1)) {
+        own = malloc((size_t)nt * tile * sizeof *own); /* a tile of columns per thread */
         if (!own)
             return -1;
         ws = own;
     }
-    for (int n = 0; n < s->n; n++) {
-        const float *xn = x + (size_t)n * s->c * ipl;
-        float *yn = y + (size_t)n * s->oc * plane;
-        const float *cols = xn;
-        if (!pw) {
-            kern_im2col(xn, ws, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride, s->pad_t,
-                        s->pad_l, threads);
-            cols = ws;
+    if (nt == 1) {
+        for (int n = 0; n < s->n; n++) {
+            float *yn = y + (size_t)n * s->oc * plane;
+            image_fwd(s, x + (size_t)n * s->c * ipl, w, yn, ws, pw, rows);
+            bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
-        if (ckk > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
-                        ckk, cols, (int)plane, 0.0f, yn, (int)plane);
-        else
-            memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
-        bias_act(yn, b, s->oc, plane, act, alpha, threads);
+    } else {
+        int blas_nt = kern_blas_single_begin(nt);
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int n = 0; n < s->n; n++) {
+            float *yn = y + (size_t)n * s->oc * plane;
+            image_fwd(s, x + (size_t)n * s->c * ipl, w, yn, pw ? NULL : ws + (size_t)kern_thread_id() * tile,
+                      pw, rows);
+            bias_act(yn, b, s->oc, plane, act, alpha, 1);
+        }
+        kern_blas_single_end(blas_nt);
     }
     free(own);
     return 0;
@@ -331,44 +268,56 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         bias_grad(dy, db, s->n, s->oc, plane, threads);
     if ((!dx && !dw) || ckk == 0)
         return 0;
-    if (direct_ok(s)) {
-        conv_direct_bwd(s, x, w, dy, dx, dw, threads);
-        return 0;
-    }
-    int pw = is_pointwise(s);
-    float *own = NULL;
-    if (!ws && !pw) {
-        own = malloc(kern_conv2d_ws_floats(s) * sizeof *own);
+    if (kern_conv_direct_ok(s))
+        return kern_conv_direct_bwd(s, x, w, dy, dx, dw, threads);
+    int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
+    size_t tile = (size_t)ckk * rows * s->ow, nw = (size_t)s->oc * ckk;
+    float *own = NULL, *dwp = NULL;
+    if (!pw && (!ws || nt > 1)) {
+        own = malloc((size_t)nt * tile * sizeof *own);
         if (!own)
             return -1;
         ws = own;
     }
-    for (int n = 0; n < s->n; n++) {
-        const float *xn = x + (size_t)n * s->c * ipl;
-        const float *dyn = dy + (size_t)n * s->oc * plane;
-        if (dw) {
-            const float *cols = xn;
-            if (!pw) {
-                kern_im2col(xn, ws, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride,
-                            s->pad_t, s->pad_l, threads);
-                cols = ws;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f, dyn,
-                        (int)plane, cols, (int)plane, 1.0f, dw, ckk);
-        }
-        if (dx) {
-            float *dxn = dx + (size_t)n * s->c * ipl;
-            if (pw) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
-                            w, ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f,
-                            w, ckk, dyn, (int)plane, 0.0f, ws, (int)plane);
-                kern_col2im(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, s->oh, s->ow, s->stride,
-                            s->pad_t, s->pad_l, threads);
-            }
+    if (nt == 1) {
+        for (int n = 0; n < s->n; n++)
+            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws, pw, rows);
+        free(own);
+        return 0;
+    }
+    /* per-thread dW partials, added in thread order afterwards (deterministic for a fixed
+     * thread count: the image -> thread assignment is static) */
+    if (dw) {
+        dwp = calloc((size_t)nt * nw, sizeof *dwp);
+        if (!dwp) {
+            free(own);
+            return -1;
         }
     }
+    int blas_nt = kern_blas_single_begin(nt);
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = kern_thread_id();
+        float *mydw = dw ? dwp + (size_t)tid * nw : NULL;
+        float *myws = pw ? NULL : ws + (size_t)tid * tile;
+#pragma omp for schedule(static)
+        for (int n = 0; n < s->n; n++)
+            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, mydw, myws, pw, rows);
+    }
+    kern_blas_single_end(blas_nt);
+    if (dw) {
+        long long nwl = (long long)nw;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nw >= KERN_PAR_MIN)
+        for (long long i = 0; i < nwl; i++) {
+            float acc = 0.0f;
+            for (int t = 0; t < nt; t++)
+                acc += dwp[(size_t)t * nw + i];
+            dw[i] += acc;
+        }
+    }
+    free(dwp);
     free(own);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* Transposed conv2d (w [c, oc, kh, kw]): per image, cols = W^T x_n (one GEMM), then col2im
- * scatters the columns into y_n. Its backward is an ordinary convolution of dy: im2col(dy_n)
+ * scatters the columns into y_n (the whole image's columns: OC*KH*KW*H*W floats, as ops.h sizes
+ * the workspace). Its backward is an ordinary convolution of dy: im2col(dy_n)
  * once, then dx_n += W cols and dW += x_n cols^T. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,36 +13,73 @@ size_t kern_conv2d_t_ws_floats(const kern_conv_shape *s)
     return (size_t)s->oc * s->kh * s->kw * s->h * s->w;
 }
 
-int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
-                      float *y, float *ws, int act, float alpha, int threads)
+/* One image, single-threaded on our side. */
+static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w, const float *b,
+                      float *yn, float *ws, int act, float alpha)
 {
     size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
     int ockk = s->oc * s->kh * s->kw;
+    memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
+    if (ockk > 0 && ipl > 0 && s->c > 0) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ockk, (int)ipl, s->c, 1.0f, w, ockk,
+                    xn, (int)ipl, 0.0f, ws, (int)ipl);
+        kern_col2im(ws, yn, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
+                    s->pad_l, 1);
+    }
+    if (b || act != GAN_ACT_NONE)
+        for (int o = 0; o < s->oc; o++)
+            kern_bias_act_row(yn + (size_t)o * plane, plane, b ? b[o] : 0.0f, act, alpha);
+}
+
+static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w, const float *dyn,
+                      float *dxn, float *dw, float *ws)
+{
+    size_t ipl = (size_t)s->h * s->w;
+    int ockk = s->oc * s->kh * s->kw;
+    kern_im2col(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
+                s->pad_l, 1);
+    if (dxn)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c, (int)ipl, ockk, 1.0f, w, ockk,
+                    ws, (int)ipl, 1.0f, dxn, (int)ipl);
+    if (dw)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c, ockk, (int)ipl, 1.0f, xn,
+                    (int)ipl, ws, (int)ipl, 1.0f, dw, ockk);
+}
+
+/* As conv2d: with several threads and enough images, images go to OpenMP threads running
+ * single-threaded sgemm on their own column buffers; otherwise images run in order and only
+ * OpenBLAS is threaded (never both pools alternating per image). */
+static int per_image_threads(const kern_conv_shape *s, int threads)
+{
+    int nt = kern_nt(threads);
+    return nt > 1 && s->n >= nt ? nt : 1;
+}
+
+int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
+                      float *y, float *ws, int act, float alpha, int threads)
+{
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w, per = kern_conv2d_t_ws_floats(s);
     if (s->n <= 0 || s->oc <= 0 || plane == 0)
         return 0;
+    int nt = per_image_threads(s, threads);
     float *own = NULL;
-    if (!ws && ockk > 0 && ipl > 0) {
-        own = malloc(kern_conv2d_t_ws_floats(s) * sizeof *own);
+    if (!ws || nt > 1) {
+        own = malloc((per ? per : 1) * (size_t)nt * sizeof *own);
         if (!own)
             return -1;
         ws = own;
     }
-    for (int n = 0; n < s->n; n++) {
-        const float *xn = x + (size_t)n * s->c * ipl;
-        float *yn = y + (size_t)n * s->oc * plane;
-        memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
-        if (ockk > 0 && ipl > 0 && s->c > 0) {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ockk, (int)ipl, s->c, 1.0f, w,
-                        ockk, xn, (int)ipl, 0.0f, ws, (int)ipl);
-            kern_col2im(ws, yn, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride,
-                        s->pad_t, s->pad_l, threads);
-        }
-        if (b || act != GAN_ACT_NONE) {
-#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)s->oc * plane >= KERN_PAR_MIN)
-            for (int o = 0; o < s->oc; o++) {
-                kern_bias_act_row(yn + (size_t)o * plane, plane, b ? b[o] : 0.0f, act, alpha);
-            }
-        }
+    if (nt == 1) {
+        for (int n = 0; n < s->n; n++)
+            image_fwd(s, x + (size_t)n * s->c * ipl, w, b, y + (size_t)n * s->oc * plane, ws, act,
+                      alpha);
+    } else {
+        int blas_nt = kern_blas_single_begin(nt);
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int n = 0; n < s->n; n++)
+            image_fwd(s, x + (size_t)n * s->c * ipl, w, b, y + (size_t)n * s->oc * plane,
+                      ws + (size_t)kern_thread_id() * per, act, alpha);
+        kern_blas_single_end(blas_nt);
     }
     free(own);
     return 0;
@@ -51,7 +89,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
                       float *dy, float *dx, float *dw, float *db, float *ws, int act,
                       float alpha, int threads)
 {
-    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w, per = kern_conv2d_t_ws_floats(s);
     int ockk = s->oc * s->kh * s->kw;
     if (s->n <= 0 || s->oc <= 0 || plane == 0)
         return 0;
@@ -74,24 +112,48 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
     }
     if ((!dx && !dw) || ockk == 0 || ipl == 0 || s->c == 0)
         return 0;
-    float *own = NULL;
-    if (!ws) {
-        own = malloc(kern_conv2d_t_ws_floats(s) * sizeof *own);
+    int nt = per_image_threads(s, threads);
+    size_t nw = (size_t)s->c * ockk;
+    float *own = NULL, *dwp = NULL;
+    if (!ws || nt > 1) {
+        own = malloc(per * (size_t)nt * sizeof *own);
         if (!own)
             return -1;
         ws = own;
     }
-    for (int n = 0; n < s->n; n++) {
-        const float *dyn = dy + (size_t)n * s->oc * plane;
-        kern_im2col(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
-                    s->pad_l, threads);
-        if (dx)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c, (int)ipl, ockk, 1.0f, w,
-                        ockk, ws, (int)ipl, 1.0f, dx + (size_t)n * s->c * ipl, (int)ipl);
-        if (dw)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c, ockk, (int)ipl, 1.0f,
-                        x + (size_t)n * s->c * ipl, (int)ipl, ws, (int)ipl, 1.0f, dw, ockk);
+    if (nt == 1) {
+        for (int n = 0; n < s->n; n++)
+            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws);
+        free(own);
+        return 0;
     }
+    if (dw) { /* per-thread partials, added in thread order */
+        dwp = calloc((size_t)nt * nw, sizeof *dwp);
+        if (!dwp) {
+            free(own);
+            return -1;
+        }
+    }
+    int blas_nt = kern_blas_single_begin(nt);
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = kern_thread_id();
+#pragma omp for schedule(static)
+        for (int n = 0; n < s->n; n++)
+            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw ? dwp + (size_t)tid * nw : NULL,
+                      ws + (size_t)tid * per);
+    }
+    kern_blas_single_end(blas_nt);
+    if (dw)
+        for (size_t i = 0; i < nw; i++) {
+            float acc = 0.0f;
+            for (int t = 0; t < nt; t++)
+                acc += dwp[(size_t)t * nw + i];
+            dw[i] += acc;
+        }
+    free(dwp);
     free(own);
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include "../ops.h"
+#include "../kernels.h"
 
 /* Below this many elements an OpenMP region costs more than it saves. */
 #define KERN_PAR_MIN 16384
@@ -12,6 +13,15 @@
 #define KERN_RED_BLOCK 4096
 
 static inline int kern_nt(int threads) { return threads < 1 ? 1 : threads; }
+
+/* the calling thread's number inside an OpenMP region (0 outside) */
+int kern_thread_id(void);
+
+/* Before OpenMP threads call sgemm concurrently (nt > 1): hold OpenBLAS at one thread; returns
+ * the previous count for kern_blas_single_end (nothing is changed when nt == 1 or OpenBLAS is
+ * already single-threaded). */
+int kern_blas_single_begin(int nt);
+void kern_blas_single_end(int prev);
 
 /* act'(.) expressed through the forward output y. */
 static inline float kern_dact(float y, int act, float alpha)
@@ -32,6 +42,15 @@ static inline float kern_dact(float y, int act, float alpha)
 void kern_bias_act_row(float *r, size_t n, float bias, int act, float alpha);
 void kern_affine_act_row(const float *x, float *y, size_t n, float scale, float shift, int act,
                          float alpha);
+
+/* Direct convolution for very few output channels (conv_direct.c); the conv2d kernels use it
+ * when kern_conv_direct_ok(). Return 0, or -1 when scratch memory could not be allocated. */
+int kern_conv_direct_ok(const kern_conv_shape *s);
+int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
+                         float *y, int act, float alpha, int threads);
+/* dx and dw as the GEMM path (dy already multiplied by the activation's derivative) */
+int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
+                         const float *dy, float *dx, float *dw, int threads);
 
 /* Sum of f(i) for i in [0, n) in fixed blocks (deterministic whatever the thread count).
  * Implemented as a macro-free helper taking a block function. */

@@ -78,7 +78,11 @@ enum {
     H_TABLE_OFF = 96, H_DATA_OFF = 104, H_DATA_BYTES = 112, H_DATA_CRC = 120, H_HEAD_CRC = 124
 };
 /* Table entry field offsets. */
-enum { E_NAME = 0, E_REGION = 64, E_NDIM = 68, E_SHAPE = 72, E_NUMEL = 88, E_OFFSET = 96 };
+enum { E_NAME = 0, E_REGION = 64, E_NDIM = 68, E_SHAPE = 72, E_NUMEL = 88, E_OFFSET = 96,
+       E_LAYOUT = 104 };
+/* E_LAYOUT: 1 = float32 little-endian, row-major in the tensor's shape (NCHW activations,
+ * [out, in, kh, kw] conv weights); the only layout so far. */
+#define LAYOUT_F32_LE_ROWMAJOR 1u
 
 /* Which tensors go into a checkpoint: every non-aggregate PARAM/STATE tensor, plus an
  * aggregate only where its parts do not cover all of it (so every persistent float that a
@@ -215,6 +219,7 @@ int gan_ckpt_write_mem(const gan_model *m, float *const base[GAN_REGION_COUNT],
             put32(e + E_SHAPE + 4 * d, d < t->ndim ? (uint32_t)t->shape[d] : 0);
         put64(e + E_NUMEL, t->numel);
         put64(e + E_OFFSET, off);
+        put32(e + E_LAYOUT, LAYOUT_F32_LE_ROWMAJOR);
         put_floats(b + data_off + off, base[t->region] + t->offset, (size_t)t->numel);
         off += t->numel * 4;
         e += GAN_CKPT_ENTRY_BYTES;
@@ -421,6 +426,11 @@ static int parse(const void *buf, size_t len, const char *what, ckpt_view *v, ch
             if (prod > ((uint64_t)1 << 40))
                 bad = 1;
         }
+        if (get32(e + E_LAYOUT) != LAYOUT_F32_LE_ROWMAJOR) {
+            snprintf(err, errlen, "%s: tensor %s has unknown data layout %u", what,
+                     (const char *)(e + E_NAME), get32(e + E_LAYOUT));
+            return -1;
+        }
         if (bad || prod != numel || off % 4 || off > data_bytes || numel * 4 > data_bytes - off) {
             snprintf(err, errlen, "%s: tensor table entry %llu (%s) is inconsistent", what,
                      (unsigned long long)i, (const char *)(e + E_NAME));
@@ -612,7 +622,9 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int missing = 0, mismatched = 0;
+    int missing = 0, mismatched = 0, listed = 0, unlisted = 0;
+    char found[1024] = "";
+    size_t fk = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         if (!inc[i])
             continue;
@@ -635,10 +647,25 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
         get_floats(base[t->region] + t->offset, v.b + v.data_off + get64(e + E_OFFSET),
                    (size_t)t->numel);
         (*n_loaded)++;
+        /* name the parameters found (the first few; a count for the rest) */
+        if (t->region == GAN_REGION_PARAM) {
+            size_t need = strlen(t->name) + 2;
+            if (fk + need + 1 < sizeof found && listed < 24) {
+                fk += (size_t)snprintf(found + fk, sizeof found - fk, "%s%s", listed ? ", " : "",
+                                       t->name);
+                listed++;
+            } else {
+                unlisted++;
+            }
+        }
     }
-    if (report)
+    if (report) {
         fprintf(report, "init: loaded %d tensors from %s (%d not found, %d shape mismatches, %u "
                 "in the file)\n", *n_loaded, path, missing, mismatched, v.n);
+        if (listed)
+            fprintf(report, "init: parameters found: %s%s\n", found,
+                    unlisted ? " and more" : "");
+    }
     free(inc);
     free(b);
     return 0;

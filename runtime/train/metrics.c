@@ -7,11 +7,13 @@
 struct gan_metrics {
     FILE *f;
     int n_cols;
+    double last_time; /* time_s of the last row kept (a resumed run continues the clock) */
 };
 
 /* Keeps the header and the rows with step <= keep_step (a resumed run re-does the steps after
  * its checkpoint; their old rows would be duplicates). */
-static int trim_rows(const char *path, long long keep_step, char *err, size_t errlen)
+static int trim_rows(const char *path, long long keep_step, double *last_time, char *err,
+                     size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -30,6 +32,8 @@ static int trim_rows(const char *path, long long keep_step, char *err, size_t er
             char *end;
             long long s = strtoll(line, &end, 10);
             keep = end != line && *end == ',' && s <= keep_step;
+            if (keep)
+                *last_time = strtod(end + 1, NULL);
         }
         first = 0;
         if (!keep)
@@ -58,7 +62,8 @@ static int trim_rows(const char *path, long long keep_step, char *err, size_t er
 gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *cols,
                               long long resume_step, char *err, size_t errlen)
 {
-    if (resume_step >= 0 && trim_rows(path, resume_step, err, errlen))
+    double last_time = 0;
+    if (resume_step >= 0 && trim_rows(path, resume_step, &last_time, err, errlen))
         return NULL;
     FILE *f = fopen(path, "a+");
     if (!f) {
@@ -81,6 +86,7 @@ gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *c
     }
     mt->f = f;
     mt->n_cols = n_cols;
+    mt->last_time = last_time > 0 ? last_time : 0;
     return mt;
 }
 
@@ -94,6 +100,8 @@ int gan_metrics_row(gan_metrics *mt, long long step, double time_s, const double
     /* flushed every row: a crash must not lose what the checkpoint already covers */
     return fflush(mt->f) ? -1 : 0;
 }
+
+double gan_metrics_last_time(const gan_metrics *mt) { return mt->last_time; }
 
 void gan_metrics_close(gan_metrics *mt)
 {

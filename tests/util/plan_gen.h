@@ -45,4 +45,9 @@ gan_model *plan_gen_seed_model(int batch, int fused);
 /* Deep comparison; 0 = equal, else a description of the first difference in msg. */
 int plan_model_equal(const gan_model *a, const gan_model *b, char *msg, size_t len);
 
+/* Runs every program on ownership instead of values (each arena float remembers its last
+ * writer): 0 when no tensor is clobbered while still needed. Allocates one int per arena
+ * float: small models only. Independent of plan.c and plan_check.c. */
+int plan_simulate(const gan_model *m);
+
 #endif

@@ -66,6 +66,20 @@ gan_model *train_fx_build(int kind, float lr, char *err, size_t errlen)
     return m;
 }
 
+int train_fx_model(const char *path, int kind, float lr, char *err, size_t errlen)
+{
+    md_model *md = train_fx_md(kind, lr);
+    gan_build_opts bo = {1, 0};
+    gan_model *m = gan_build(md, &bo, err, errlen);
+    mdfx_free(md);
+    int rc = -1;
+    if (m && !gan_plan(m, err, errlen) && !gan_plan_check(m, err, errlen) &&
+        !gan_model_write(m, path, err, errlen))
+        rc = 0;
+    gan_model_free(m);
+    return rc;
+}
+
 void train_fx_free(gan_model *m)
 {
     if (!m)
