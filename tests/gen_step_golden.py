@@ -252,6 +252,7 @@ def write_ckpt(path, entries):
         struct.pack_into("<II", e, 64, region, len(shape))
         struct.pack_into("<4I", e, 72, *(shape + [0] * (4 - len(shape))))
         struct.pack_into("<QQ", e, 88, t.numel(), len(data))
+        struct.pack_into("<I", e, 104, 1)        # layout 1: float32 LE, row-major
         table += e
         data += t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
     data_off = 128 + len(table)

@@ -92,6 +92,10 @@ int ref_ckpt_read(const char *path, ref_ckpt *c, char *err, size_t errlen)
             t->shape[d] = (int)rd32(e + 72 + 4 * d);
             prod *= (uint64_t)(t->shape[d] > 0 ? t->shape[d] : 0);
         }
+        if (rd32(e + 104) != 1) { /* layout: float32 little-endian, row-major */
+            why = "unknown data layout";
+            break;
+        }
         if (prod != numel || numel == 0 || off % 4 || off > data_bytes ||
             numel > (data_bytes - off) / 4) {
             why = "inconsistent tensor entry";
