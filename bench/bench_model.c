@@ -52,15 +52,19 @@
 #define MAX_MODELS 8
 #define MAX_THREADS 4
 #define PY "/usr/bin/python3"
+#define MIN_TIMED_S 2.0
+#define MAX_STEPS 30
 
 typedef struct {
     int ok;
     char err[512];
     int batch, d_steps;
+    int steps;                            /* timed training steps */
     double d_flops, g_flops;              /* per program run */
     double t_d, t_g, t_step;              /* seconds: mean d_step run, g_step run, whole step */
     double planned_mib;                   /* params + state + grads + arena */
     double arena_mib;
+    long long params_g, params_d;         /* trainable parameters of G and D */
     long maxrss_kib;                      /* filled by the parent from wait4 */
 } model_result;
 
@@ -68,6 +72,8 @@ typedef struct {
     int ok;
     double t_d, t_g, t_step;
     double rss_base_mib, rss_peak_mib;
+    long long params_g, params_d;
+    int steps;
     char note[256];
 } torch_result;
 
@@ -138,6 +144,13 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
         gan_model_free(m);
         return;
     }
+    for (int k = 0; k < m->n_networks; k++) {
+        long long n = (long long)m->tensors[m->networks[k].params].numel;
+        if (m->networks[k].role == GAN_NET_GENERATOR)
+            r->params_g = n;
+        else if (m->networks[k].role == GAN_NET_DISCRIMINATOR)
+            r->params_d = n;
+    }
     r->batch = m->hyper.batch;
     r->d_steps = m->hyper.d_steps > 0 ? m->hyper.d_steps : 1;
     r->d_flops = m->programs[pd].flops;
@@ -162,7 +175,12 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
     if (gan_init_all(m, base, &rng, r->err, sizeof r->err))
         goto out;
     double sum_d = 0, sum_g = 0;
-    for (int it = 0; it < warmup + iters; it++) {
+    int timed = 0;
+    /* at least iters timed steps; small models continue until MIN_TIMED_S of timed work
+     * (at most MAX_STEPS steps) so that their figures are not one noisy sample */
+    for (int it = 0; it < warmup + iters || (sum_d * r->d_steps + sum_g < MIN_TIMED_S &&
+                                             timed < MAX_STEPS);
+         it++) {
         double td = 0, tg;
         for (int k = 0; k < r->d_steps; k++) {
             double t = run_program(m, &m->programs[pd], base, threads, &rng, r->err,
@@ -177,10 +195,12 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
         if (it >= warmup) {
             sum_d += td / r->d_steps;
             sum_g += tg;
+            timed++;
         }
     }
-    r->t_d = sum_d / iters;
-    r->t_g = sum_g / iters;
+    r->steps = timed;
+    r->t_d = sum_d / timed;
+    r->t_g = sum_g / timed;
     r->t_step = r->d_steps * r->t_d + r->t_g;
     r->ok = 1;
 out:
@@ -306,8 +326,9 @@ static void bench_torch(const char *script, const char *model, int threads, int 
     memset(r, 0, sizeof *r);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "timeout %d " PY " %s --model %s --threads %d --warmup %d --iters %d 2>&1", timeout,
-             script, model, threads, warmup, iters);
+             "timeout %d " PY " %s --model %s --threads %d --warmup %d --iters %d "
+             "--min-time %g --max-steps %d 2>&1",
+             timeout, script, model, threads, warmup, iters, MIN_TIMED_S, MAX_STEPS);
     FILE *p = popen(cmd, "r");
     if (!p) {
         snprintf(r->note, sizeof r->note, "cannot run %s", PY);
@@ -315,8 +336,11 @@ static void bench_torch(const char *script, const char *model, int threads, int 
     }
     char line[1024];
     while (fgets(line, sizeof line, p)) {
-        if (sscanf(line, "RESULT d_step %lf g_step %lf step %lf rss_base_mib %lf rss_peak_mib %lf",
-                   &r->t_d, &r->t_g, &r->t_step, &r->rss_base_mib, &r->rss_peak_mib) == 5)
+        if (sscanf(line,
+                   "RESULT d_step %lf g_step %lf step %lf rss_base_mib %lf rss_peak_mib %lf "
+                   "params_g %lld params_d %lld steps %d",
+                   &r->t_d, &r->t_g, &r->t_step, &r->rss_base_mib, &r->rss_peak_mib,
+                   &r->params_g, &r->params_d, &r->steps) == 8)
             r->ok = 1;
         else if (!r->ok && line[0] != '\n') { /* keep the last line: a traceback's error */
             line[strcspn(line, "\n")] = 0;
@@ -433,8 +457,9 @@ int main(int argc, char **argv)
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&t0));
     printf("bench_model: %s, %ld online CPUs, load average %.2f %.2f %.2f at the start\n", when,
            sysconf(_SC_NPROCESSORS_ONLN), load0[0], load0[1], load0[2]);
-    printf("  %d warm-up + %d timed training step(s) per configuration; a step is d_steps x "
-           "d_step + g_step\n", warmup, iters);
+    printf("  %d warm-up + at least %d timed training step(s) per configuration (more, up to "
+           "%d, until %.0f s are timed); a step is d_steps x d_step + g_step\n", warmup, iters,
+           MAX_STEPS, MIN_TIMED_S);
     const char *envs[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS",
                           "OPENBLAS_NUM_THREADS"};
     printf("  environment:");
@@ -468,8 +493,8 @@ int main(int argc, char **argv)
                 continue;
             }
             r->maxrss_kib = rss;
-            printf("  ganrt   %-18s %d thread(s): step %.2f s\n", base_name(models[i]),
-                   threads[k], r->t_step);
+            printf("  ganrt   %-18s %d thread(s): step %.3f s (mean of %d)\n",
+                   base_name(models[i]), threads[k], r->t_step, r->steps);
             fflush(stdout);
         }
     for (int k = 0; k < n_threads; k++) {
@@ -494,9 +519,19 @@ int main(int argc, char **argv)
                 if (dot)
                     *dot = 0;
                 bench_torch(script, name, threads[k], warmup, iters, timeout, &tr[i][k]);
+                /* the same model? its parameter counts must be the compiled model's */
+                if (tr[i][k].ok && (tr[i][k].params_g != gr[i][k].params_g ||
+                                    tr[i][k].params_d != gr[i][k].params_d)) {
+                    snprintf(tr[i][k].note, sizeof tr[i][k].note,
+                             "not the same model: PyTorch has %lld + %lld parameters, ganc "
+                             "%lld + %lld", tr[i][k].params_g, tr[i][k].params_d,
+                             gr[i][k].params_g, gr[i][k].params_d);
+                    tr[i][k].ok = 0;
+                    failed = 1;
+                }
                 if (tr[i][k].ok)
-                    printf("  pytorch %-18s %d thread(s): step %.2f s\n", base_name(models[i]),
-                           threads[k], tr[i][k].t_step);
+                    printf("  pytorch %-18s %d thread(s): step %.3f s (mean of %d)\n",
+                           base_name(models[i]), threads[k], tr[i][k].t_step, tr[i][k].steps);
                 else
                     printf("  pytorch %-18s %d thread(s): %s\n", base_name(models[i]),
                            threads[k], tr[i][k].note[0] ? tr[i][k].note : "failed");
