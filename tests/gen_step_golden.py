@@ -18,6 +18,9 @@ written by hand; this script mirrors it layer by layer):
                    S/NAME             every parameter and state tensor after run S
                    S/PARAM.adam_m     Adam's m and v of each parameter after run S
                    S/PARAM.adam_v
+                   in/s.y in/s.z s/image   then the sample program (G in inference mode:
+                                      running statistics, spectral norm without a power
+                                      iteration) on the state after g_step, and its output
                  so the C side can tell which run and which tensor first disagrees.
 One training step of the seed model is d_steps = 2 runs of d_step, then one g_step.
 
@@ -145,24 +148,26 @@ def spectral_norm(w, u, training):
     return w / sigma
 
 
-def batch_norm(h, P, S, name):
+def batch_norm(h, P, S, name, training=True):
     return F.batch_norm(h, S[name + ".running_mean"], S[name + ".running_var"],
-                        P[name + ".gamma"], P[name + ".beta"], training=True,
+                        P[name + ".gamma"], P[name + ".beta"], training=training,
                         momentum=1.0 - BN_MOM_KERAS, eps=BN_EPS)
 
 
-def G_forward(P, S, z, y):
+def G_forward(P, S, z, y, training=True):
+    """training: batch statistics and running-stat updates, SN power iteration (d_step,
+    g_step); else running statistics, SN without updating u (the sample program)."""
     h = torch.cat([z, y], 1)
     h = F.relu(F.linear(h, P["G.dense1.w"], P["G.dense1.b"]))
     h = h.reshape(-1, G_C0, 4, 4)
-    h = batch_norm(h, P, S, "G.bn1")
+    h = batch_norm(h, P, S, "G.bn1", training)
     for k in range(1, len(G_FILTERS) + 1):
         h = F.interpolate(h, scale_factor=2, mode="nearest")
-        w = spectral_norm(P[f"G.conv{k}.w"], S[f"G.conv{k}.w.u"], True)
+        w = spectral_norm(P[f"G.conv{k}.w"], S[f"G.conv{k}.w.u"], training)
         h = F.conv2d(F.pad(h, (1, 1, 1, 1)), w, P[f"G.conv{k}.b"])     # k3 s1 same
-        h = F.relu(batch_norm(h, P, S, f"G.bn{k + 1}"))
+        h = F.relu(batch_norm(h, P, S, f"G.bn{k + 1}", training))
     k = len(G_FILTERS) + 1
-    w = spectral_norm(P[f"G.conv{k}.w"], S[f"G.conv{k}.w.u"], True)
+    w = spectral_norm(P[f"G.conv{k}.w"], S[f"G.conv{k}.w.u"], training)
     h = F.conv2d(F.pad(h, (1, 2, 1, 2)), w, P[f"G.conv{k}.b"])         # k4 s1 same (TF)
     return torch.tanh(h)
 
@@ -332,6 +337,12 @@ def main():
     for k, v in e.items():
         out.append((f"in/g.{k}", 1, v))
     snapshot("g", g_step(P, S, opt_g, e["y"], e["z"]))
+    # then the sample program (ganrt sample): G in inference mode on the trained state
+    e = inputs("s", False)
+    for k, v in e.items():
+        out.append((f"in/s.{k}", 1, v))
+    with torch.no_grad():
+        out.append(("s/image", 1, G_forward(P, S, e["z"], e["y"], training=False)))
 
     write_ckpt(os.path.join(OUT, "expected.ckpt"), out)
     for tag in ("d1", "d2", "g"):

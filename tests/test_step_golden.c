@@ -10,7 +10,9 @@
  * schedule (d_step, d_step, g_step) with the inputs stored next to it, and compares after each
  * run: the losses, every parameter, Adam's m (= the gradient, beta1 being 0), v and t, the
  * spectral-norm u vectors and the batch-norm running statistics, with PyTorch's values
- * (computed in float64). Three configurations: fused (the default build) on 1 and 2 threads,
+ * (computed in float64). Then the sample program (ganrt sample: G in inference mode) on
+ * PyTorch's trained state, whose image must agree and which must not touch the state.
+ * Three configurations: fused (the default build) on 1 and 2 threads,
  * and --no-fuse. With STEP_GOLDEN_DUMP=DIR set, our state after each run is also written
  * there as checkpoints (CFG_RUN.ckpt) for a look with any checkpoint reader.
  *
@@ -100,9 +102,9 @@ static gan_model *build_model(int fuse)
 }
 
 /* What the comparison saw, per kind of quantity, for the summary line. */
-enum { Q_LOSS, Q_PARAM, Q_ADAM_M, Q_ADAM_V, Q_ADAM_T, Q_SN_U, Q_BN, Q_COUNT };
+enum { Q_LOSS, Q_PARAM, Q_ADAM_M, Q_ADAM_V, Q_ADAM_T, Q_SN_U, Q_BN, Q_SAMPLE, Q_COUNT };
 static const char *const q_names[Q_COUNT] = {"losses", "params", "adam_m", "adam_v", "adam_t",
-                                             "sn_u", "bn_stats"};
+                                             "sn_u", "bn_stats", "sample"};
 typedef struct {
     double max_abs[Q_COUNT], max_rel[Q_COUNT], worst_ratio[Q_COUNT];
     int n[Q_COUNT];
@@ -378,7 +380,48 @@ START_TEST(step_against_torch)
         }
         compare_state(cfg, runs[k], m, base, p, &exp, carry, &st);
     }
-    printf("step_golden [%s]: agrees with PyTorch after d_step, d_step, g_step:\n", cfg);
+    /* then the sample program: G in inference mode (running statistics, no power iteration),
+     * which must leave the state as it was. It starts from PyTorch's state after g_step, not
+     * ours: the biases that feed batch norm differ by Adam-amplified round-off (see
+     * compare_state), which BN's batch statistics cancel in training but its running
+     * statistics do not, so from our own state the image would inherit ~5e-6 of it. */
+    for (int t = 0; t < m->n_tensors; t++) {
+        const gan_tensor *T = &m->tensors[t];
+        if ((T->region != GAN_REGION_PARAM && T->region != GAN_REGION_STATE) ||
+            (T->flags & GAN_TF_AGGREGATE) || ends_with(T->name, ".adam_m") ||
+            ends_with(T->name, ".adam_v"))
+            continue;
+        const ref_tensor *w = want_of(&exp, "g", T->name);
+        ck_assert(w->numel == T->numel);
+        memcpy(gan_tensor_ptr(m, base, t), w->data, w->numel * sizeof(float));
+    }
+    int ps = gan_model_find_program(m, "sample");
+    ck_assert(ps >= 0);
+    const gan_program *sp = &m->programs[ps];
+    fill_inputs(cfg, m, base, sp, "s", &exp);
+    size_t state_bytes = m->region_floats[GAN_REGION_STATE] * sizeof(float);
+    float *state_before = malloc(state_bytes + sizeof(float));
+    ck_assert(state_before != NULL);
+    memcpy(state_before, base[GAN_REGION_STATE], state_bytes);
+    ck_assert_msg(gan_exec_program(m, sp, base, configs[_i].threads, err, sizeof err) == 0,
+                  "%s: sample: %s", cfg, err);
+    ck_assert_int_eq(sp->n_outputs, 1);
+    const ref_tensor *wimg = ref_ckpt_find(&exp, "s/image");
+    ck_assert_msg(wimg != NULL, "s/image missing from expected.ckpt");
+    compare(cfg, "sample", Q_SAMPLE, "image", gan_tensor_ptr(m, base, sp->outputs[0]), wimg,
+            (size_t)m->tensors[sp->outputs[0]].numel, ATOL, NULL, &st);
+    for (int t = 0; t < m->n_tensors; t++) {
+        const gan_tensor *T = &m->tensors[t];
+        if (T->region == GAN_REGION_STATE &&
+            (ends_with(T->name, ".u") || ends_with(T->name, ".running_mean") ||
+             ends_with(T->name, ".running_var")))
+            ck_assert_msg(!memcmp(gan_tensor_ptr(m, base, t), state_before + T->offset,
+                                  T->numel * sizeof(float)),
+                          "%s: the sample program changed %s", cfg, T->name);
+    }
+    free(state_before);
+    printf("step_golden [%s]: agrees with PyTorch after d_step, d_step, g_step, sample:\n",
+           cfg);
     for (int q = 0; q < Q_COUNT; q++)
         printf("  %-9s %3d tensors  max |diff| %.2e  max rel %.2e  worst/allowed %.3f\n",
                q_names[q], st.n[q], st.max_abs[q], st.max_rel[q], st.worst_ratio[q]);
