@@ -56,9 +56,11 @@ $(BUILD)/libganrt.a: $(RT_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 
 $(BUILD)/ganc: $(BUILD)/compiler/ganc_main.o $(BUILD)/libganc.a $(BUILD)/libganrt.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 $(BUILD)/ganrt: $(BUILD)/runtime/ganrt_main.o $(BUILD)/libganrt.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 
 $(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y
 	@mkdir -p $(@D)
@@ -68,15 +70,25 @@ $(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/gram
 	flex --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
 # Generated code is not ours to lint: keep -Werror off its unused-function noise.
 $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
-	$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter -c -o $@ $<
 $(COMP_OBJ): | $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+
+# `make V_CMD=1` shows the full command lines.
+ifeq ($(V_CMD),1)
+Q :=
+else
+Q := @
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libganrt.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libganc.a $(BUILD)/libganrt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 
