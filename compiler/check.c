@@ -8,17 +8,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "runtime/data.h"
 #include <string.h>
 
-const char *const fe_celeba_attrs[40] = {
-    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
-    "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair",
-    "Bushy_Eyebrows", "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair",
-    "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open", "Mustache",
-    "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline",
-    "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings",
-    "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
-};
 
 const char *ck_shape_str(int ndim, const int *shape, char *buf, size_t len)
 {
@@ -135,10 +127,10 @@ static void check_data(ck *c, ast_decl *dd)
                 ast_expr *e = it->values->v[k];
                 int found = -1;
                 for (int a = 0; a < 40; a++)
-                    if (!strcmp(fe_celeba_attrs[a], e->name))
+                    if (!strcmp(gan_celeba_attr_names[a], e->name))
                         found = a;
                 if (found < 0) {
-                    const char *s = fe_suggest(e->name, fe_celeba_attrs, 40);
+                    const char *s = fe_suggest(e->name, gan_celeba_attr_names, 40);
                     if (s)
                         fe_error(c->d, e->loc, "unknown CelebA attribute '%s'; did you mean '%s'?", e->name, s);
                     else
@@ -156,7 +148,7 @@ static void check_data(ck *c, ast_decl *dd)
                     continue;
                 }
                 if (n < CK_MAX_LABELS)
-                    c->labels[n++] = fe_celeba_attrs[found];
+                    c->labels[n++] = gan_celeba_attr_names[found];
             }
             if (!bad)
                 c->n_labels = n;

@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "runtime/data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,47 +208,6 @@ void fe_diag_summary(fe_diag *d)
         putf(d, "%d warning%s generated.\n", w, w == 1 ? "" : "s");
 }
 
-/* Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two
- * neighbours ("avd" -> "adv") each cost 1. */
-int fe_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 64;
-    int d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            int v = d[i - 1][j - 1] + cost;
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[la][lb];
-}
-
-/* Case differences cost nothing extra beyond the edit: "smiling" finds "Smiling". */
-static int dist_ci(const char *a, const char *b)
-{
-    char la[64], lb[64];
-    size_t i;
-    for (i = 0; a[i] && i < 63; i++)
-        la[i] = (char)(a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
-    la[i] = 0;
-    for (i = 0; b[i] && i < 63; i++)
-        lb[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]);
-    lb[i] = 0;
-    return fe_edit_distance(la, lb);
-}
-
 const char *fe_suggest(const char *name, const char *const *cands, int n)
 {
     int len = (int)strlen(name);
@@ -257,7 +217,7 @@ const char *fe_suggest(const char *name, const char *const *cands, int n)
     for (int i = 0; i < n; i++) {
         if (!cands[i] || !strcmp(cands[i], name))
             continue;
-        int dd = dist_ci(name, cands[i]);
+        int dd = gan_edit_distance(name, cands[i]);
         if (dd < best_d) {
             best_d = dd;
             best = cands[i];

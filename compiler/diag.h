@@ -37,7 +37,6 @@ void fe_diag_summary(fe_diag *d);
 void fe_line_col(const fe_diag *d, int offset, int *line, int *col);
 
 /* Levenshtein distance (bytes), capped at 64. */
-int fe_edit_distance(const char *a, const char *b);
 /* The closest candidate within a distance that scales with the name's length, or NULL. */
 const char *fe_suggest(const char *name, const char *const *cands, int n);
 /* Same over a list of ast_expr identifiers or plain strings. */

@@ -33,8 +33,6 @@ int fe_compile(const char *name, const char *src, size_t len, fe_result *out);
 int fe_compile_file(const char *path, fe_result *out);
 void fe_result_free(fe_result *r);
 
-/* The 40 CelebA attribute names, in list_attr_celeba.txt order. */
-extern const char *const fe_celeba_attrs[40];
 
 /* Parameter counts of one node / one network (report.c).
  * trainable: weights, biases, batch-norm gamma/beta.
