@@ -1,6 +1,6 @@
 /* Lowering: md_model (per-sample graph of each network + loss objectives) -> gan_model.
  *
- * Order of work (see docs/compiler-passes.md):
+ * Order of work (see docs/compiler.md):
  *   1. persistent tensors: parameters per network, contiguous, with a flat aggregate; their
  *      gradients mirrored in GRAD; Adam moments, step counter, EMA copy, batch-norm running
  *      stats and spectral-norm u vectors in STATE;
