@@ -141,6 +141,23 @@ static void act_bwd(kernt_gc *g, float *const *dy, float *const *dx)
     kern_act_bwd(g->out[0], dy[0], dx[0], g->in_n[0], a->act, a->alpha, 2);
 }
 
+START_TEST(tanh_accuracy)
+{
+    /* the rational tanh against libm over [-12, 12], vector and scalar paths */
+    enum { N = 24001 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++)
+        x[i] = -12.0f + 24.0f * (float)i / (N - 1);
+    kern_act_fwd(x, y, N, GAN_ACT_TANH, 0, 2);
+    for (int i = 0; i < N; i++) {
+        double t = tanh((double)x[i]);
+        ck_assert_msg(fabs(y[i] - t) <= 2e-7 + 2e-6 * fabs(t), "tanh(%g) = %.9g, libm %.9g", x[i],
+                      y[i], t);
+        ck_assert(y[i] == kern_act1(x[i], GAN_ACT_TANH, 0));
+    }
+}
+END_TEST
+
 START_TEST(act_grad)
 {
     for (int act = 0; act < GAN_ACT_COUNT; act++) {
@@ -502,6 +519,7 @@ int main(void)
     tcase_add_test(tc, bn_train_grad);
     tcase_add_test(tc, bn_running_stats_and_infer);
     tcase_add_test(tc, act_grad);
+    tcase_add_test(tc, tanh_accuracy);
     tcase_add_test(tc, shape_ops_grad);
     tcase_add_test(tc, shape_ops_values);
     tcase_add_test(tc, spectral_norm_grad);
