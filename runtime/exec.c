@@ -140,6 +140,15 @@ static int conv_shape(ex *e, int transposed, const opnd *x, const opnd *w, const
         return fail(e, "y is [%d,%d,..], expected [%d,%d,..]", dim(y, 0), dim(y, 1), s->n, s->oc);
     if (s->stride < 1 || s->pad_t < 0 || s->pad_l < 0)
         return fail(e, "bad stride %d or padding (%d, %d)", s->stride, s->pad_t, s->pad_l);
+    /* the kernels index with int: the largest position they form, (out - 1) * stride + kernel
+     * (+ padding), must fit (huge attributes are bad input, not a reason to overflow) */
+    {
+        int64_t gh = transposed ? s->h : s->oh, gw = transposed ? s->w : s->ow;
+        int64_t ry = (gh - 1) * s->stride + s->kh + s->pad_t, rx = (gw - 1) * s->stride + s->kw + s->pad_l;
+        if (ry > INT32_MAX / 2 || rx > INT32_MAX / 2)
+            return fail(e, "stride %d / padding (%d, %d) too large for the tensor sizes", s->stride,
+                        s->pad_t, s->pad_l);
+    }
     if (b && b->t)
         TRY(want_numel(e, b, "bias", (size_t)s->oc));
     size_t need = transposed ? kern_conv2d_t_ws_floats(s) : kern_conv2d_ws_floats(s);

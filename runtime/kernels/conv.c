@@ -41,7 +41,7 @@ static void im2col_rows(const float *img, float *cols, int c, int h, int w, int 
                 if (hi < lo) hi = lo;
                 for (int x = 0; x < lo && x < ow; x++) d[x] = 0.0f;
                 if (hi > lo)
-                    memcpy(d + lo, srow + lo - pad_l + kj, (size_t)(hi - lo) * sizeof *d);
+                    memmove(d + lo, srow + lo - pad_l + kj, (size_t)(hi - lo) * sizeof *d);
                 for (int x = hi > lo ? hi : lo; x < ow; x++) d[x] = 0.0f;
             } else {
                 for (int x = 0; x < ow; x++) {
