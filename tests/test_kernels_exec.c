@@ -304,6 +304,36 @@ START_TEST(exec_conv_bn_concat)
 }
 END_TEST
 
+/* spectral norm through the interpreter: v and sigma may be left out in a forward-only program;
+ * the normalised weight is the same as with them */
+START_TEST(exec_spectral_norm_optional_outputs)
+{
+    tiny s;
+    memset(&s, 0, sizeof s);
+    add_tensor(&s, "w", GAN_REGION_PARAM, 2, 3, 5, 0, 0);
+    add_tensor(&s, "u", GAN_REGION_STATE, 1, 3, 0, 0, 0);
+    add_tensor(&s, "w_sn", GAN_REGION_ARENA, 2, 3, 5, 0, 0);
+    add_tensor(&s, "v", GAN_REGION_ARENA, 1, 5, 0, 0, 0);
+    add_tensor(&s, "sigma", GAN_REGION_ARENA, 1, 1, 0, 0, 0);
+    add_tensor(&s, "w_sn2", GAN_REGION_ARENA, 2, 3, 5, 0, 0);
+    gan_op *o = add_op(&s, GAN_OP_SPECTRAL_NORM, 2, (int[]){0, 1}, 3, (int[]){2, 3, 4});
+    o->i[0] = 0; /* inference: u stays */
+    o = add_op(&s, GAN_OP_SPECTRAL_NORM, 2, (int[]){0, 1}, 3, (int[]){5, -1, -1});
+    o->i[0] = 0;
+    finish(&s);
+    kernt_rng r;
+    kernt_seed(&r, 8);
+    kernt_fill(&r, gan_tensor_ptr(&s.m, s.base, 0), 15, -1, 1);
+    kernt_fill(&r, gan_tensor_ptr(&s.m, s.base, 1), 3, -1, 1);
+    char err[256] = "";
+    ck_assert_msg(gan_exec_program(&s.m, &s.p, s.base, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert(memcmp(gan_tensor_ptr(&s.m, s.base, 2), gan_tensor_ptr(&s.m, s.base, 5),
+                     15 * sizeof(float)) == 0);
+    ck_assert(gan_tensor_ptr(&s.m, s.base, 4)[0] > 0.0f);
+    release(&s);
+}
+END_TEST
+
 /* Random damage to the ops of a valid program: every run must end in 0 or -1 with a message,
  * never a crash (ASan / UBSan builds catch out-of-bounds access and overflow). */
 START_TEST(exec_fuzz_ops)
@@ -399,6 +429,7 @@ int main(void)
     tcase_add_test(tc, exec_dense_step);
     tcase_add_test(tc, exec_rejects_bad_programs);
     tcase_add_test(tc, exec_conv_bn_concat);
+    tcase_add_test(tc, exec_spectral_norm_optional_outputs);
     tcase_add_test(tc, exec_fuzz_ops);
     tcase_add_test(tc, exec_fuzz_conv_attrs);
     tcase_set_timeout(tc, 120);
