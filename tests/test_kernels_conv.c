@@ -145,6 +145,8 @@ START_TEST(conv_tiled)
     max_checks = 12;
     run_conv(0, 2, 64, 4, 128, 5, 3, 3, 4, 128, 1, 1, 1, GAN_ACT_LEAKY_RELU, 1, 1, 81);
     run_conv(0, 1, 64, 7, 256, 6, 3, 3, 4, 128, 2, 1, 1, GAN_ACT_NONE, 1, 0, 82);
+    /* many output channels: the stride-1 dx GEMM over im2col(dy) in several row tiles */
+    run_conv(0, 2, 5, 4, 256, 64, 3, 3, 4, 256, 1, 1, 1, GAN_ACT_NONE, 1, 1, 83);
 }
 END_TEST
 
