@@ -109,6 +109,17 @@ START_TEST(conv_same_3x3_odd)
 }
 END_TEST
 
+START_TEST(conv_winograd_edges)
+{
+    /* 3x3 stride 1 with > 4 output channels takes the Winograd forward: valid (pad 0), pad 2,
+     * asymmetric pads, odd and even output sizes, batch 1 */
+    run_conv(0, 2, 3, 6, 7, 5, 3, 3, 4, 5, 1, 0, 0, GAN_ACT_NONE, 1, 1, 91);
+    run_conv(0, 1, 4, 5, 6, 6, 3, 3, 7, 8, 1, 2, 2, GAN_ACT_TANH, 1, 0, 92);
+    run_conv(0, 3, 2, 4, 5, 7, 3, 3, 5, 4, 1, 2, 0, GAN_ACT_LEAKY_RELU, 0, 1, 93);
+    run_conv(0, 2, 6, 8, 8, 9, 3, 3, 8, 8, 1, 1, 1, GAN_ACT_RELU, 1, 1, 94);
+}
+END_TEST
+
 START_TEST(conv_stride2)
 {
     /* k3 s2 valid, batch 1, no bias; and TF "same" k3 s2 on odd 7x7 (pad_t 1, pad_b 1) and on
@@ -295,6 +306,7 @@ int main(void)
     TCase *tc = tcase_create("conv");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, conv_same_3x3_odd);
+    tcase_add_test(tc, conv_winograd_edges);
     tcase_add_test(tc, conv_stride2);
     tcase_add_test(tc, conv_same_even_kernel);
     tcase_add_test(tc, conv_pointwise);

@@ -240,6 +240,8 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
+    if (kern_conv_winograd_ok(s))
+        return kern_conv_winograd_fwd(s, x, w, b, y, act, alpha, threads);
     int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
     size_t tile = (size_t)s->c * s->kh * s->kw * rows * s->ow;
     float *own = NULL;

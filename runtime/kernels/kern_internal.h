@@ -77,6 +77,11 @@ int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *
 int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
                          const float *dy, float *dx, float *dw, int threads);
 
+/* Winograd F(2x2,3x3) forward for 3x3 stride-1 convolutions (conv_winograd.c) */
+int kern_conv_winograd_ok(const kern_conv_shape *s);
+int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float *w,
+                           const float *b, float *y, int act, float alpha, int threads);
+
 /* Sum of f(i) for i in [0, n) in fixed blocks (deterministic whatever the thread count).
  * Implemented as a macro-free helper taking a block function. */
 typedef double (*kern_block_fn)(const void *ctx, size_t lo, size_t hi);
