@@ -14,14 +14,20 @@
 #include "../kernels.h"
 #include "kern_internal.h"
 
-/* tiles per chunk: V chunk (16 x C x tiles floats) around 256 KB */
-#define WINO_CHUNK_FLOATS (64 * 1024)
+/* tiles per chunk: V chunk (16 x C x tiles floats) around 1 MB (measured: 97->78 at 16x16
+ * 40 ms with 1 MB chunks, 47 ms with 256 KB ones) */
+#ifndef WINO_CHUNK_FLOATS
+#define WINO_CHUNK_FLOATS (256 * 1024)
+#endif
 
-/* Used where it measured faster than im2col + GEMM: small planes (the 122->97 conv at 8x8:
- * 14 ms instead of 20-25 ms at batch 100). On larger planes the scalar transforms with their
- * strided stores cost what the 2.25x fewer multiplies save (62->50 at 64x64: 367 ms against
- * 312-350 ms), so those stay on the GEMM path until the transforms are vectorised. */
-#define WINO_MAX_PLANE 64
+/* Used where it measured faster than im2col + GEMM at batch 100: planes up to 16x16 (122->97
+ * at 8x8: 14 ms instead of 20-25 ms; 97->78 at 16x16: 40 ms instead of 47 ms). On 32x32 and
+ * 64x64 the scalar transforms cost more than the 2.25x fewer multiplies save (62->50 at 64x64:
+ * 380-430 ms against 312 ms), so those stay on the GEMM path until the transforms are
+ * vectorised. */
+#ifndef WINO_MAX_PLANE
+#define WINO_MAX_PLANE 256
+#endif
 
 int kern_conv_winograd_ok(const kern_conv_shape *s)
 {
