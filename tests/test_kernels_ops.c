@@ -54,7 +54,8 @@ static void bn_fwd_act(kernt_gc *g, int act, float *y)
 {
     bn_case *b = g->user;
     kern_bn_train_fwd(g->in[0], b->affine ? g->in[1] : NULL, b->affine ? g->in[2] : NULL, b->rm,
-                      b->rv, y, b->sm, b->si, b->n, b->c, b->hw, 0.8f, b->eps, act, b->alpha, 2);
+                      b->rv, y, b->sm, b->si, b->n, b->c, b->hw, 0.8f, b->eps, act, b->alpha,
+                      g->in_fd ? 1 : 2);
 }
 static void bn_fwd(kernt_gc *g) { bn_fwd_act(g, ((bn_case *)g->user)->act, g->out[0]); }
 static void bn_pre(kernt_gc *g, float *const *z) { bn_fwd_act(g, GAN_ACT_NONE, z[0]); }
@@ -132,7 +133,7 @@ typedef struct { int act; float alpha; } act_case;
 static void act_fwd(kernt_gc *g)
 {
     act_case *a = g->user;
-    kern_act_fwd(g->in[0], g->out[0], g->in_n[0], a->act, a->alpha, 2);
+    kern_act_fwd(g->in[0], g->out[0], g->in_n[0], a->act, a->alpha, g->in_fd ? 1 : 2);
 }
 static void act_pre(kernt_gc *g, float *const *z) { memcpy(z[0], g->in[0], g->in_n[0] * sizeof(float)); }
 static void act_bwd(kernt_gc *g, float *const *dy, float *const *dx)
@@ -306,7 +307,7 @@ static void sn_fwd(kernt_gc *g)
     }
     memcpy(s->u, s->u0, (size_t)s->o * sizeof(float)); /* the op updates u: start each call alike */
     kern_spectral_norm_fwd(g->in[0], s->u, g->out[0], s->v, &s->sigma, s->o, s->k, s->training,
-                           1e-12f, 2);
+                           1e-12f, g->in_fd ? 1 : 2);
 }
 
 static void sn_bwd(kernt_gc *g, float *const *dy, float *const *dx)
