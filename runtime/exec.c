@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include "exec.h"
@@ -140,6 +141,15 @@ static int conv_shape(ex *e, int transposed, const opnd *x, const opnd *w, const
         return fail(e, "y is [%d,%d,..], expected [%d,%d,..]", dim(y, 0), dim(y, 1), s->n, s->oc);
     if (s->stride < 1 || s->pad_t < 0 || s->pad_l < 0)
         return fail(e, "bad stride %d or padding (%d, %d)", s->stride, s->pad_t, s->pad_l);
+    /* the kernels index with int: the largest position they form, (out - 1) * stride + kernel
+     * (+ padding), must fit (huge attributes are bad input, not a reason to overflow) */
+    {
+        int64_t gh = transposed ? s->h : s->oh, gw = transposed ? s->w : s->ow;
+        int64_t ry = (gh - 1) * s->stride + s->kh + s->pad_t, rx = (gw - 1) * s->stride + s->kw + s->pad_l;
+        if (ry > INT32_MAX / 2 || rx > INT32_MAX / 2)
+            return fail(e, "stride %d / padding (%d, %d) too large for the tensor sizes", s->stride,
+                        s->pad_t, s->pad_l);
+    }
     if (b && b->t)
         TRY(want_numel(e, b, "bias", (size_t)s->oc));
     size_t need = transposed ? kern_conv2d_t_ws_floats(s) : kern_conv2d_ws_floats(s);
@@ -499,14 +509,20 @@ static int run_op(ex *e, int threads)
         TRY(want_numel(e, &a[1], "u", (size_t)rows));
         if (!bwd) {
             TRY(get(e, 'o', 0, 1, &o[0]));
-            TRY(get(e, 'o', 1, 1, &o[1]));
-            TRY(get(e, 'o', 2, 1, &o[2]));
+            TRY(get(e, 'o', 1, 0, &o[1]));
+            TRY(get(e, 'o', 2, 0, &o[2]));
             TRY(want_numel(e, &o[0], "w_sn", a[0].n));
             TRY(want_numel(e, &o[1], "v", k));
             TRY(want_numel(e, &o[2], "sigma", 1));
-            float eps = op->f[0] > 0.0f ? op->f[0] : 1e-12f;
-            kern_spectral_norm_fwd(a[0].d, a[1].d, o[0].d, o[1].d, o[2].d, rows, k, op->i[0] != 0,
-                                   eps, threads);
+            float eps = op->f[0] > 0.0f ? op->f[0] : 1e-12f, sigma = 0.0f;
+            /* v and sigma are saved for the backward; a forward-only program may leave them out */
+            float *v = o[1].d ? o[1].d : malloc((k ? k : 1) * sizeof *v);
+            if (!v)
+                return fail(e, "out of memory for v (%zu floats)", k);
+            kern_spectral_norm_fwd(a[0].d, a[1].d, o[0].d, v, o[2].d ? o[2].d : &sigma, rows, k,
+                                   op->i[0] != 0, eps, threads);
+            if (!o[1].d)
+                free(v);
             return 0;
         }
         TRY(get(e, 'i', 2, 1, &a[2]));

@@ -26,9 +26,10 @@ static void conv_fwd_act(kernt_gc *g, int act, float *y)
 {
     conv_case *c = g->user;
     float *b = g->n_in > 2 ? g->in[2] : NULL;
+    int th = g->in_fd ? 1 : 2;
     int rc = c->transposed
-                 ? kern_conv2d_t_fwd(&c->s, g->in[0], g->in[1], b, y, c->ws, act, c->alpha, 2)
-                 : kern_conv2d_fwd(&c->s, g->in[0], g->in[1], b, y, c->ws, act, c->alpha, 2);
+                 ? kern_conv2d_t_fwd(&c->s, g->in[0], g->in[1], b, y, c->ws, act, c->alpha, th)
+                 : kern_conv2d_fwd(&c->s, g->in[0], g->in[1], b, y, c->ws, act, c->alpha, th);
     ck_assert_int_eq(rc, 0);
 }
 
@@ -109,6 +110,21 @@ START_TEST(conv_same_3x3_odd)
 }
 END_TEST
 
+START_TEST(conv_winograd_edges)
+{
+    /* 3x3 stride 1 with > 4 output channels takes the Winograd forward: valid (pad 0), pad 2,
+     * asymmetric pads, odd and even output sizes, batch 1 */
+    run_conv(0, 2, 3, 6, 7, 5, 3, 3, 4, 5, 1, 0, 0, GAN_ACT_NONE, 1, 1, 91);
+    run_conv(0, 1, 4, 5, 6, 6, 3, 3, 7, 8, 1, 2, 2, GAN_ACT_TANH, 1, 0, 92);
+    run_conv(0, 3, 2, 4, 5, 7, 3, 3, 5, 4, 1, 2, 0, GAN_ACT_LEAKY_RELU, 0, 1, 93);
+    run_conv(0, 2, 6, 8, 8, 9, 3, 3, 8, 8, 1, 1, 1, GAN_ACT_RELU, 1, 1, 94);
+    /* 300 input channels: 54 tiles per chunk, so 16x16 (64 tiles) spans two chunks */
+    max_checks = 6;
+    run_conv(0, 1, 300, 16, 16, 5, 3, 3, 16, 16, 1, 1, 1, GAN_ACT_NONE, 1, 1, 95);
+    max_checks = 40;
+}
+END_TEST
+
 START_TEST(conv_stride2)
 {
     /* k3 s2 valid, batch 1, no bias; and TF "same" k3 s2 on odd 7x7 (pad_t 1, pad_b 1) and on
@@ -145,6 +161,8 @@ START_TEST(conv_tiled)
     max_checks = 12;
     run_conv(0, 2, 64, 4, 128, 5, 3, 3, 4, 128, 1, 1, 1, GAN_ACT_LEAKY_RELU, 1, 1, 81);
     run_conv(0, 1, 64, 7, 256, 6, 3, 3, 4, 128, 2, 1, 1, GAN_ACT_NONE, 1, 0, 82);
+    /* many output channels: the stride-1 dx GEMM over im2col(dy) in several row tiles */
+    run_conv(0, 2, 5, 4, 256, 64, 3, 3, 4, 256, 1, 1, 1, GAN_ACT_NONE, 1, 1, 83);
 }
 END_TEST
 
@@ -172,7 +190,7 @@ static void dense_fwd_act(kernt_gc *g, int act, float *y)
 {
     dense_case *c = g->user;
     kern_dense_fwd(g->in[0], g->in[1], g->n_in > 2 ? g->in[2] : NULL, y, c->n, c->k, c->m, act,
-                   c->alpha, 2);
+                   c->alpha, g->in_fd ? 1 : 2);
 }
 static void dense_fwd(kernt_gc *g) { dense_fwd_act(g, ((dense_case *)g->user)->act, g->out[0]); }
 static void dense_pre(kernt_gc *g, float *const *z) { dense_fwd_act(g, GAN_ACT_NONE, z[0]); }
@@ -293,6 +311,7 @@ int main(void)
     TCase *tc = tcase_create("conv");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, conv_same_3x3_odd);
+    tcase_add_test(tc, conv_winograd_edges);
     tcase_add_test(tc, conv_stride2);
     tcase_add_test(tc, conv_same_even_kernel);
     tcase_add_test(tc, conv_pointwise);

@@ -3,6 +3,7 @@
  * (unknown op, bad index, shape mismatch, tensor outside its region) rejected cleanly. */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,124 @@ START_TEST(exec_conv_bn_concat)
 }
 END_TEST
 
+/* spectral norm through the interpreter: v and sigma may be left out in a forward-only program;
+ * the normalised weight is the same as with them */
+START_TEST(exec_spectral_norm_optional_outputs)
+{
+    tiny s;
+    memset(&s, 0, sizeof s);
+    add_tensor(&s, "w", GAN_REGION_PARAM, 2, 3, 5, 0, 0);
+    add_tensor(&s, "u", GAN_REGION_STATE, 1, 3, 0, 0, 0);
+    add_tensor(&s, "w_sn", GAN_REGION_ARENA, 2, 3, 5, 0, 0);
+    add_tensor(&s, "v", GAN_REGION_ARENA, 1, 5, 0, 0, 0);
+    add_tensor(&s, "sigma", GAN_REGION_ARENA, 1, 1, 0, 0, 0);
+    add_tensor(&s, "w_sn2", GAN_REGION_ARENA, 2, 3, 5, 0, 0);
+    gan_op *o = add_op(&s, GAN_OP_SPECTRAL_NORM, 2, (int[]){0, 1}, 3, (int[]){2, 3, 4});
+    o->i[0] = 0; /* inference: u stays */
+    o = add_op(&s, GAN_OP_SPECTRAL_NORM, 2, (int[]){0, 1}, 3, (int[]){5, -1, -1});
+    o->i[0] = 0;
+    finish(&s);
+    kernt_rng r;
+    kernt_seed(&r, 8);
+    kernt_fill(&r, gan_tensor_ptr(&s.m, s.base, 0), 15, -1, 1);
+    kernt_fill(&r, gan_tensor_ptr(&s.m, s.base, 1), 3, -1, 1);
+    char err[256] = "";
+    ck_assert_msg(gan_exec_program(&s.m, &s.p, s.base, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert(memcmp(gan_tensor_ptr(&s.m, s.base, 2), gan_tensor_ptr(&s.m, s.base, 5),
+                     15 * sizeof(float)) == 0);
+    ck_assert(gan_tensor_ptr(&s.m, s.base, 4)[0] > 0.0f);
+    release(&s);
+}
+END_TEST
+
+/* Random damage to the ops of a valid program: every run must end in 0 or -1 with a message,
+ * never a crash (ASan / UBSan builds catch out-of-bounds access and overflow). */
+START_TEST(exec_fuzz_ops)
+{
+    static const int32_t ivals[] = {-7, -1, 0, 1, 2, 3, 4, 5, 8, 64, 1000, 1 << 20, INT32_MAX, INT32_MIN};
+    static const float fvals[] = {0.0f, -1.0f, 0.5f, 1.0f, 1e-12f, 1e30f, -1e30f};
+    kernt_rng r;
+    kernt_seed(&r, 2024);
+    int n_ok = 0, n_err = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        tiny s;
+        build_dense_step(&s);
+        kernt_fill(&r, s.base[GAN_REGION_PARAM], s.m.region_floats[GAN_REGION_PARAM], -1, 1);
+        kernt_fill(&r, s.base[GAN_REGION_ARENA], s.m.region_floats[GAN_REGION_ARENA], -1, 1);
+        int n_mut = 1 + (int)kernt_uniform(&r, 0, 3);
+        for (int k = 0; k < n_mut; k++) {
+            gan_op *o = &s.ops[(int)kernt_uniform(&r, 0, (float)s.p.n_ops - 0.001f)];
+            int field = (int)kernt_uniform(&r, 0, 6.999f), slot = (int)kernt_uniform(&r, 0, 7.999f);
+            int32_t iv = ivals[(int)kernt_uniform(&r, 0, sizeof ivals / sizeof ivals[0] - 0.001f)];
+            int32_t tv = (int32_t)kernt_uniform(&r, -2, (float)s.m.n_tensors + 2);
+            switch (field) {
+            case 0: o->type = (uint16_t)kernt_uniform(&r, 0, GAN_OP_COUNT + 3); break;
+            case 1: o->n_in = (uint8_t)kernt_uniform(&r, 0, 9.999f); break;
+            case 2: o->n_out = (uint8_t)kernt_uniform(&r, 0, 9.999f); break;
+            case 3: o->in[slot] = tv; break;
+            case 4: o->out[slot] = tv; break;
+            case 5: o->i[slot] = iv; break;
+            default:
+                o->f[slot] = fvals[(int)kernt_uniform(&r, 0, sizeof fvals / sizeof fvals[0] - 0.001f)];
+                break;
+            }
+        }
+        char err[256] = "";
+        int rc = gan_exec_program(&s.m, &s.p, s.base, 1 + iter % 2, err, sizeof err);
+        ck_assert(rc == 0 || rc == -1);
+        if (rc) {
+            ck_assert_msg(strstr(err, "program 'step' op") != NULL, "bad message '%s'", err);
+            n_err++;
+        } else {
+            n_ok++;
+        }
+        release(&s);
+    }
+    ck_assert(n_err > 100); /* the damage was mostly caught, */
+    ck_assert(n_ok > 10);   /* and harmless damage still ran */
+}
+END_TEST
+
+/* The conv model with damaged attributes and shapes of the conv op */
+START_TEST(exec_fuzz_conv_attrs)
+{
+    static const int32_t ivals[] = {-3, -1, 0, 1, 2, 3, 5, 100, 1 << 16, 1 << 30, INT32_MAX};
+    kernt_rng r;
+    kernt_seed(&r, 99);
+    for (int iter = 0; iter < 400; iter++) {
+        tiny s;
+        memset(&s, 0, sizeof s);
+        add_tensor(&s, "x", GAN_REGION_ARENA, 4, 2, 3, 5, 5);
+        add_tensor(&s, "w", GAN_REGION_PARAM, 4, 4, 3, 3, 3);
+        add_tensor(&s, "b", GAN_REGION_PARAM, 1, 4, 0, 0, 0);
+        add_tensor(&s, "y", GAN_REGION_ARENA, 4, 2, 4, 3, 3);
+        add_tensor(&s, "ws", GAN_REGION_ARENA, 1, 3 * 9 * 25, 0, 0, 0);
+        add_tensor(&s, "dy", GAN_REGION_ARENA, 4, 2, 4, 3, 3);
+        add_tensor(&s, "dx", GAN_REGION_ARENA, 4, 2, 3, 5, 5);
+        add_tensor(&s, "dw", GAN_REGION_GRAD, 4, 4, 3, 3, 3);
+        int tr = iter % 2;
+        gan_op *o = add_op(&s, tr ? GAN_OP_CONV2D_T : GAN_OP_CONV2D, 3, (int[]){tr ? 3 : 0, 1, 2}, 2,
+                           (int[]){tr ? 0 : 3, 4});
+        gan_op *ob = add_op(&s, tr ? GAN_OP_CONV2D_T_BWD : GAN_OP_CONV2D_BWD, 4,
+                            (int[]){tr ? 3 : 0, 1, -1, tr ? 6 : 5}, 4, (int[]){tr ? 5 : 6, 7, -1, 4});
+        for (int k = 0; k < 4; k++) {
+            int32_t v = ivals[(int)kernt_uniform(&r, 0, sizeof ivals / sizeof ivals[0] - 0.001f)];
+            o->i[k] = ob->i[k] = k == 0 ? (v & 3) : v;
+        }
+        /* and sometimes a shape */
+        if (iter % 3 == 0) {
+            int t = (int)kernt_uniform(&r, 0, 3.999f), d = (int)kernt_uniform(&r, 0, 3.999f);
+            s.t[t == 2 ? 3 : t].shape[d] = ivals[(int)kernt_uniform(&r, 0, 6.999f)];
+        }
+        finish(&s);
+        char err[256] = "";
+        int rc = gan_exec_program(&s.m, &s.p, s.base, 2, err, sizeof err);
+        ck_assert(rc == 0 || rc == -1);
+        release(&s);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("kernels_exec");
@@ -310,6 +429,10 @@ int main(void)
     tcase_add_test(tc, exec_dense_step);
     tcase_add_test(tc, exec_rejects_bad_programs);
     tcase_add_test(tc, exec_conv_bn_concat);
+    tcase_add_test(tc, exec_spectral_norm_optional_outputs);
+    tcase_add_test(tc, exec_fuzz_ops);
+    tcase_add_test(tc, exec_fuzz_conv_attrs);
+    tcase_set_timeout(tc, 120);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -54,7 +54,8 @@ static void bn_fwd_act(kernt_gc *g, int act, float *y)
 {
     bn_case *b = g->user;
     kern_bn_train_fwd(g->in[0], b->affine ? g->in[1] : NULL, b->affine ? g->in[2] : NULL, b->rm,
-                      b->rv, y, b->sm, b->si, b->n, b->c, b->hw, 0.8f, b->eps, act, b->alpha, 2);
+                      b->rv, y, b->sm, b->si, b->n, b->c, b->hw, 0.8f, b->eps, act, b->alpha,
+                      g->in_fd ? 1 : 2);
 }
 static void bn_fwd(kernt_gc *g) { bn_fwd_act(g, ((bn_case *)g->user)->act, g->out[0]); }
 static void bn_pre(kernt_gc *g, float *const *z) { bn_fwd_act(g, GAN_ACT_NONE, z[0]); }
@@ -132,7 +133,7 @@ typedef struct { int act; float alpha; } act_case;
 static void act_fwd(kernt_gc *g)
 {
     act_case *a = g->user;
-    kern_act_fwd(g->in[0], g->out[0], g->in_n[0], a->act, a->alpha, 2);
+    kern_act_fwd(g->in[0], g->out[0], g->in_n[0], a->act, a->alpha, g->in_fd ? 1 : 2);
 }
 static void act_pre(kernt_gc *g, float *const *z) { memcpy(z[0], g->in[0], g->in_n[0] * sizeof(float)); }
 static void act_bwd(kernt_gc *g, float *const *dy, float *const *dx)
@@ -140,6 +141,23 @@ static void act_bwd(kernt_gc *g, float *const *dy, float *const *dx)
     act_case *a = g->user;
     kern_act_bwd(g->out[0], dy[0], dx[0], g->in_n[0], a->act, a->alpha, 2);
 }
+
+START_TEST(tanh_accuracy)
+{
+    /* the rational tanh against libm over [-12, 12], vector and scalar paths */
+    enum { N = 24001 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++)
+        x[i] = -12.0f + 24.0f * (float)i / (N - 1);
+    kern_act_fwd(x, y, N, GAN_ACT_TANH, 0, 2);
+    for (int i = 0; i < N; i++) {
+        double t = tanh((double)x[i]);
+        ck_assert_msg(fabs(y[i] - t) <= 2e-7 + 2e-6 * fabs(t), "tanh(%g) = %.9g, libm %.9g", x[i],
+                      y[i], t);
+        ck_assert(y[i] == kern_act1(x[i], GAN_ACT_TANH, 0));
+    }
+}
+END_TEST
 
 START_TEST(act_grad)
 {
@@ -289,7 +307,7 @@ static void sn_fwd(kernt_gc *g)
     }
     memcpy(s->u, s->u0, (size_t)s->o * sizeof(float)); /* the op updates u: start each call alike */
     kern_spectral_norm_fwd(g->in[0], s->u, g->out[0], s->v, &s->sigma, s->o, s->k, s->training,
-                           1e-12f, 2);
+                           1e-12f, g->in_fd ? 1 : 2);
 }
 
 static void sn_bwd(kernt_gc *g, float *const *dy, float *const *dx)
@@ -502,6 +520,7 @@ int main(void)
     tcase_add_test(tc, bn_train_grad);
     tcase_add_test(tc, bn_running_stats_and_infer);
     tcase_add_test(tc, act_grad);
+    tcase_add_test(tc, tanh_accuracy);
     tcase_add_test(tc, shape_ops_grad);
     tcase_add_test(tc, shape_ops_values);
     tcase_add_test(tc, spectral_norm_grad);

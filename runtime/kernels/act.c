@@ -18,7 +18,7 @@ float kern_act1(float x, int act, float alpha)
     switch (act) {
     case GAN_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case GAN_ACT_LEAKY_RELU: return x > 0.0f ? x : alpha * x;
-    case GAN_ACT_TANH: return tanhf(x);
+    case GAN_ACT_TANH: return kern_tanh(x);
     case GAN_ACT_SIGMOID:
         /* split by sign so exp never overflows */
         if (x >= 0.0f)
@@ -58,6 +58,11 @@ void kern_affine_act_row(const float *x, float *y, size_t n, float scale, float 
             float v = x[i] * scale + shift;
             y[i] = RELU(v) + alpha * NEG(v);
         }
+        break;
+    case GAN_ACT_TANH:
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            y[i] = kern_tanh(x[i] * scale + shift);
         break;
     default:
         for (size_t i = 0; i < n; i++)

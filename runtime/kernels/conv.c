@@ -41,7 +41,7 @@ static void im2col_rows(const float *img, float *cols, int c, int h, int w, int 
                 if (hi < lo) hi = lo;
                 for (int x = 0; x < lo && x < ow; x++) d[x] = 0.0f;
                 if (hi > lo)
-                    memcpy(d + lo, srow + lo - pad_l + kj, (size_t)(hi - lo) * sizeof *d);
+                    memmove(d + lo, srow + lo - pad_l + kj, (size_t)(hi - lo) * sizeof *d);
                 for (int x = hi > lo ? hi : lo; x < ow; x++) d[x] = 0.0f;
             } else {
                 for (int x = 0; x < ow; x++) {
@@ -169,11 +169,15 @@ static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w,
     }
 }
 
-/* dw (may be NULL) += this image's weight gradient; dxn (may be NULL) += its input gradient */
+/* dw (may be NULL) += this image's weight gradient; dxn (may be NULL) += its input gradient.
+ * wf != NULL selects the stride-1 dx path: dx is the "full" convolution of dy with the flipped,
+ * transposed kernel wf [c, oc*kh*kw], so per tile of dx rows: dx_tile += wf im2col(dy) -- a GEMM
+ * with K = oc*kh*kw instead of K = oc, and no col2im scatter. */
 static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w, const float *dyn,
-                      float *dxn, float *dw, float *ws, int pw, int rows)
+                      float *dxn, float *dw, float *ws, int pw, int rows, const float *wf,
+                      int rows_dx)
 {
-    size_t plane = (size_t)s->oh * s->ow;
+    size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
     int ckk = s->c * s->kh * s->kw;
     if (pw) {
         if (dw)
@@ -184,22 +188,34 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
                         ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
         return;
     }
-    /* per tile of output rows: dW += dy_tile cols_tile^T, then dx += col2im(W^T dy_tile) (the
-     * same buffer, reused once dW has read it) */
-    for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
-        int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
-        const float *dyt = dyn + (size_t)oy0 * s->ow;
-        if (dw) {
-            im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
-                        s->pad_t, s->pad_l, 1);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
-                        (int)plane, ws, t, 1.0f, dw, ckk);
+    /* per tile of output rows: dW += dy_tile cols_tile^T, then (without wf) dx += col2im(W^T
+     * dy_tile) (the same buffer, reused once dW has read it) */
+    int dx_here = dxn && !wf;
+    if (dw || dx_here)
+        for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
+            int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
+            const float *dyt = dyn + (size_t)oy0 * s->ow;
+            if (dw) {
+                im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                            s->pad_t, s->pad_l, 1);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
+                            (int)plane, ws, t, 1.0f, dw, ckk);
+            }
+            if (dx_here) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk,
+                            dyt, (int)plane, 0.0f, ws, t);
+                col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
+                            s->pad_t, s->pad_l, 1);
+            }
         }
-        if (dxn) {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk, dyt,
-                        (int)plane, 0.0f, ws, t);
-            col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
-                        s->pad_t, s->pad_l, 1);
+    if (dxn && wf) {
+        int okk = s->oc * s->kh * s->kw;
+        for (int iy0 = 0; iy0 < s->h; iy0 += rows_dx) {
+            int iy1 = iy0 + rows_dx < s->h ? iy0 + rows_dx : s->h, t = (iy1 - iy0) * s->w;
+            im2col_rows(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, iy0, iy1, s->w, 1,
+                        s->kh - 1 - s->pad_t, s->kw - 1 - s->pad_l, 1);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c, t, okk, 1.0f, wf, okk, ws,
+                        t, 1.0f, dxn + (size_t)iy0 * s->w, (int)ipl);
         }
     }
 }
@@ -224,6 +240,8 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
+    if (kern_conv_winograd_ok(s))
+        return kern_conv_winograd_fwd(s, x, w, b, y, act, alpha, threads);
     int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
     size_t tile = (size_t)s->c * s->kh * s->kw * rows * s->ow;
     float *own = NULL;
@@ -272,17 +290,38 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         return kern_conv_direct_bwd(s, x, w, dy, dx, dw, threads);
     int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
     size_t tile = (size_t)ckk * rows * s->ow, nw = (size_t)s->oc * ckk;
-    float *own = NULL, *dwp = NULL;
-    if (!pw && (!ws || nt > 1)) {
-        own = malloc((size_t)nt * tile * sizeof *own);
-        if (!own)
+    float *own = NULL, *dwp = NULL, *wf = NULL;
+    /* stride-1 dx as a GEMM over im2col(dy) with the flipped kernel (see image_bwd) */
+    int rows_dx = 0;
+    if (dx && !pw && s->stride == 1 && s->pad_t <= s->kh - 1 && s->pad_l <= s->kw - 1) {
+        size_t kk = (size_t)s->kh * s->kw, okk = (size_t)s->oc * kk, per_row = okk * s->w;
+        size_t r = per_row ? KERN_TILE_FLOATS / per_row : 1;
+        rows_dx = (int)(r < 1 ? 1 : r > (size_t)s->h ? (size_t)s->h : r);
+        size_t tile_dx = okk * rows_dx * s->w;
+        if (tile_dx > tile)
+            tile = tile_dx;
+        wf = malloc((size_t)s->c * okk * sizeof *wf);
+        if (!wf)
             return -1;
+        for (int c = 0; c < s->c; c++)
+            for (int o = 0; o < s->oc; o++)
+                for (size_t q = 0; q < kk; q++) /* tap q -> flipped tap kk-1-q */
+                    wf[(size_t)c * okk + o * kk + q] = w[((size_t)o * s->c + c) * kk + (kk - 1 - q)];
+    }
+    /* the program's workspace holds one image's columns; larger tiles (dx path) get our own */
+    if (!pw && (!ws || nt > 1 || tile > kern_conv2d_ws_floats(s))) {
+        own = malloc((size_t)nt * tile * sizeof *own);
+        if (!own) {
+            free(wf);
+            return -1;
+        }
         ws = own;
     }
     if (nt == 1) {
         for (int n = 0; n < s->n; n++)
             image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
-                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws, pw, rows);
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws, pw, rows, wf, rows_dx);
+        free(wf);
         free(own);
         return 0;
     }
@@ -291,6 +330,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
     if (dw) {
         dwp = calloc((size_t)nt * nw, sizeof *dwp);
         if (!dwp) {
+            free(wf);
             free(own);
             return -1;
         }
@@ -304,7 +344,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
 #pragma omp for schedule(static)
         for (int n = 0; n < s->n; n++)
             image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
-                      dx ? dx + (size_t)n * s->c * ipl : NULL, mydw, myws, pw, rows);
+                      dx ? dx + (size_t)n * s->c * ipl : NULL, mydw, myws, pw, rows, wf, rows_dx);
     }
     kern_blas_single_end(blas_nt);
     if (dw) {
@@ -318,6 +358,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         }
     }
     free(dwp);
+    free(wf);
     free(own);
     return 0;
 }

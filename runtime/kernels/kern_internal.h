@@ -23,6 +23,31 @@ int kern_thread_id(void);
 int kern_blas_single_begin(int nt);
 void kern_blas_single_end(int prev);
 
+/* tanh as the odd rational minimax approximation p(x)/q(x) of degrees 13/6 used by Eigen,
+ * XLA and MLAS (published coefficients), clamped at +-7.9053111 where tanh rounds to +-1 in
+ * float: a few ulp from libm's tanhf, and only multiplies, adds and a divide, so loops over it
+ * vectorise (libm's tanhf cost ~15-60 ns per element here). */
+static inline float kern_tanh(float x)
+{
+    const float c = 7.90531110763549805f;
+    x = x < c ? x : c;
+    x = x > -c ? x : -c;
+    float x2 = x * x;
+    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+    p = x2 * p + -8.60467152213735e-11f;
+    p = x2 * p + 5.12229709037114e-08f;
+    p = x2 * p + 1.48572235717979e-05f;
+    p = x2 * p + 6.37261928875436e-04f;
+    p = x2 * p + 4.89352455891786e-03f;
+    p = x * p;
+    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+    q = x2 * q + 2.26843463243900e-03f;
+    q = x2 * q + 4.89352518554385e-03f;
+    float t = p / q;
+    t = t < 1.0f ? t : 1.0f;
+    return t > -1.0f ? t : -1.0f;
+}
+
 /* act'(.) expressed through the forward output y. */
 static inline float kern_dact(float y, int act, float alpha)
 {
@@ -51,6 +76,11 @@ int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *
 /* dx and dw as the GEMM path (dy already multiplied by the activation's derivative) */
 int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
                          const float *dy, float *dx, float *dw, int threads);
+
+/* Winograd F(2x2,3x3) forward for 3x3 stride-1 convolutions (conv_winograd.c) */
+int kern_conv_winograd_ok(const kern_conv_shape *s);
+int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float *w,
+                           const float *b, float *y, int act, float alpha, int threads);
 
 /* Sum of f(i) for i in [0, n) in fixed blocks (deterministic whatever the thread count).
  * Implemented as a macro-free helper taking a block function. */

@@ -35,7 +35,7 @@ void kern_concat_fwd(const float *const *xs, const size_t *sz, int k, int n, flo
     for (int i = 0; i < n; i++) {
         float *dst = y + (size_t)i * tot;
         for (int j = 0; j < k; j++) {
-            memcpy(dst, xs[j] + (size_t)i * sz[j], sz[j] * sizeof *dst);
+            memmove(dst, xs[j] + (size_t)i * sz[j], sz[j] * sizeof *dst);
             dst += sz[j];
         }
     }

@@ -68,8 +68,10 @@ int kernt_gradcheck(kernt_gc *g, double eps, double atol, double rtol, int max_c
             for (size_t k = 0; k < g->in_n[i]; k++)
                 dx[i][k] = pre;
         }
+    g->in_fd = 0;
     g->fwd(g);
     g->bwd(g, dy, dx);
+    g->in_fd = 1;
     int bad = 0;
     if (msg && msglen)
         msg[0] = 0;
@@ -119,6 +121,7 @@ int kernt_gradcheck(kernt_gc *g, double eps, double atol, double rtol, int max_c
             }
         }
     }
+    g->in_fd = 0;
     g->fwd(g); /* leave outputs at the unperturbed point */
     for (int j = 0; j < KT_MAX; j++) {
         free(r[j]);

@@ -33,6 +33,9 @@ typedef struct kernt_gc {
     void (*pre)(struct kernt_gc *, float *const *z);
     void *user;
     int n_checked, n_skipped; /* filled by kernt_gradcheck */
+    int in_fd; /* 1 while the checker evaluates finite differences: callbacks may use one
+                * thread there (thousands of tiny runs; 2-thread regions on a loaded machine
+                * cost milliseconds each) and the threads under test for the analytic pass */
 } kernt_gc;
 
 /* Checks bwd against central differences of L = sum_j <r_j, out_j> (r random, fixed seed).
