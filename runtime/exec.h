@@ -6,8 +6,10 @@
 #include "model.h"
 
 /* base[r] points at region r (sizes: m->region_floats[r] floats). Program inputs must have
- * been filled by the caller. threads: elementwise/reduction threads and the OpenBLAS thread
- * count (results are deterministic for a fixed count). Returns 0, or -1 with a message in err
+ * been filled by the caller. threads: the OpenMP threads of every kernel; OpenBLAS itself is
+ * held at one thread and each OpenMP thread calls a single-threaded sgemm (two thread pools
+ * spinning against each other made 2-thread steps up to 60x slower). Results are
+ * deterministic for a fixed count. Returns 0, or -1 with a message in err
  * (a malformed op that validation should have caught; never a crash). */
 int gan_exec_program(const gan_model *m, const gan_program *p, float *const base[GAN_REGION_COUNT],
                      int threads, char *err, size_t errlen);
