@@ -13,6 +13,14 @@ DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPLIBS   = $(shell pkg-config --libs openblas libpng 2>/dev/null) -ljpeg -lz -lm -lpthread
 CHECKLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
+# The dependency check runs before anything else is computed: the flags below come from
+# pkg-config, which a fresh machine may not have yet. As root it installs what is missing.
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+ifneq ($(shell sh tools/check-deps.sh >&2; echo $$?),0)
+$(error build dependencies missing (see above))
+endif
+endif
+
 ifeq ($(V),asan)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 else
@@ -39,7 +47,7 @@ BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 .PHONY: all deps deps-check check unit asan-check integration bench demo clean
 .DEFAULT_GOAL := all
 
-all: deps-check $(BUILD)/ganc $(BUILD)/ganrt
+all: $(BUILD)/ganc $(BUILD)/ganrt
 	@ln -sf $(BUILD)/ganc ganc; ln -sf $(BUILD)/ganrt ganrt
 
 # Installs what the build needs (Debian 12). `make` alone never installs anything.
@@ -95,13 +103,13 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libganc.a $(BUILD)/libganrt.a
 # Each test binary is a Check suite; it finds the tools through GANC / GANRT.
 TEST_ENV = GANC=$(CURDIR)/$(BUILD)/ganc GANRT=$(CURDIR)/$(BUILD)/ganrt GAN_BUILD=$(CURDIR)/$(BUILD) \
            OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1
-unit: deps-check $(BUILD)/ganc $(BUILD)/ganrt $(TEST_BIN)
+unit: $(BUILD)/ganc $(BUILD)/ganrt $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $(TEST_ENV) $$t; done
 
 asan-check:
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=asan unit
 
-integration: deps-check $(BUILD)/ganc $(BUILD)/ganrt $(IT_BIN)
+integration: $(BUILD)/ganc $(BUILD)/ganrt $(IT_BIN)
 	@set -e; for t in $(IT_BIN); do echo "== $$t"; $(TEST_ENV) $$t; done
 
 check:
@@ -109,7 +117,7 @@ check:
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) asan-check
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=release integration
 
-bench: deps-check $(BENCH_BIN) $(BUILD)/ganc $(BUILD)/ganrt
+bench: $(BENCH_BIN) $(BUILD)/ganc $(BUILD)/ganrt
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; GANC=$(CURDIR)/$(BUILD)/ganc GANRT=$(CURDIR)/$(BUILD)/ganrt $$b; done
 
 demo: all
