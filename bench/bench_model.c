@@ -46,6 +46,7 @@
 #include "compiler/backend.h"
 #include "compiler/frontend.h"
 #include "runtime/exec.h"
+#include "runtime/kernels.h"
 #include "runtime/model.h"
 #include "runtime/train.h"
 
@@ -106,7 +107,7 @@ static void fill_input(const gan_model *m, float *p, size_t n, int role, gan_rng
 
 /* inputs, then the program; returns its wall time or -1 */
 static double run_program(const gan_model *m, const gan_program *p, float *const base[], int th,
-                          gan_rng *rng, char *err, size_t errlen)
+                          kern_scratch *sc, gan_rng *rng, char *err, size_t errlen)
 {
     for (int k = 0; k < p->n_inputs; k++) {
         const gan_tensor *t = &m->tensors[p->inputs[k]];
@@ -114,7 +115,7 @@ static double run_program(const gan_model *m, const gan_program *p, float *const
                    rng);
     }
     double t0 = now();
-    if (gan_exec_program(m, p, base, th, err, errlen))
+    if (gan_exec_program_scratch(m, p, base, th, sc, err, errlen))
         return -1;
     return now() - t0;
 }
@@ -162,6 +163,7 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
     r->arena_mib = (double)m->region_floats[GAN_REGION_ARENA] * 4 / (1 << 20);
 
     float *base[GAN_REGION_COUNT] = {0};
+    kern_scratch *sc = kern_scratch_new(); /* as ganrt's session: sized by the warm-up step */
     for (int q = 0; q < GAN_REGION_COUNT; q++) {
         base[q] = calloc(m->region_floats[q] + 1, sizeof(float));
         if (!base[q]) {
@@ -183,13 +185,13 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
          it++) {
         double td = 0, tg;
         for (int k = 0; k < r->d_steps; k++) {
-            double t = run_program(m, &m->programs[pd], base, threads, &rng, r->err,
+            double t = run_program(m, &m->programs[pd], base, threads, sc, &rng, r->err,
                                    sizeof r->err);
             if (t < 0)
                 goto out;
             td += t;
         }
-        tg = run_program(m, &m->programs[pg], base, threads, &rng, r->err, sizeof r->err);
+        tg = run_program(m, &m->programs[pg], base, threads, sc, &rng, r->err, sizeof r->err);
         if (tg < 0)
             goto out;
         if (it >= warmup) {
@@ -206,6 +208,7 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
 out:
     for (int q = 0; q < GAN_REGION_COUNT; q++)
         free(base[q]);
+    kern_scratch_free(sc);
     gan_model_free(m);
 }
 

@@ -18,6 +18,7 @@ typedef struct {
     int idx;
     char *err;
     size_t errlen;
+    kern_scratch *scratch; /* may be NULL */
 } ex;
 
 static int fail(ex *e, const char *fmt, ...)
@@ -240,6 +241,7 @@ static int run_op(ex *e, int threads)
         TRY(get(e, 'o', 0, 1, &o[0]));
         TRY(get(e, 'o', 1, 0, &o[1]));
         TRY(conv_shape(e, tr, &a[0], &a[1], &a[2], &o[0], &o[1], &s));
+        s.scratch = e->scratch;
         if (tr)
             return kfail(e, kern_conv2d_t_fwd(&s, a[0].d, a[1].d, a[2].d, o[0].d, o[1].d, act,
                                               alpha, threads));
@@ -258,6 +260,7 @@ static int run_op(ex *e, int threads)
         for (int j = 0; j < 4; j++)
             TRY(get(e, 'o', j, 0, &o[j]));
         TRY(conv_shape(e, tr, &a[0], &a[1], NULL, &a[3], &o[3], &s));
+        s.scratch = e->scratch;
         TRY(want_numel(e, &a[2], "y", a[3].n));
         TRY(want_numel(e, &o[0], "dx", a[0].n));
         TRY(want_numel(e, &o[1], "dw", a[1].n));
@@ -649,6 +652,13 @@ static int run_op(ex *e, int threads)
 int gan_exec_program(const gan_model *m, const gan_program *p, float *const base[GAN_REGION_COUNT],
                      int threads, char *err, size_t errlen)
 {
+    return gan_exec_program_scratch(m, p, base, threads, NULL, err, errlen);
+}
+
+int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
+                             float *const base[GAN_REGION_COUNT], int threads,
+                             kern_scratch *scratch, char *err, size_t errlen)
+{
     if (!m || !p || !base) {
         if (err && errlen)
             snprintf(err, errlen, "gan_exec_program: null model, program or regions");
@@ -670,13 +680,14 @@ int gan_exec_program(const gan_model *m, const gan_program *p, float *const base
      * it differs. */
     if (openblas_get_num_threads() != 1)
         openblas_set_num_threads(1);
-    ex e = {m, base, p, NULL, 0, err, errlen};
+    ex e = {m, base, p, NULL, 0, err, errlen, scratch};
     for (int i = 0; i < p->n_ops; i++) {
         e.op = &p->ops[i];
         e.idx = i;
         if (e.op->n_in > GAN_OP_MAX_IO || e.op->n_out > GAN_OP_MAX_IO)
             return fail(&e, "n_in %d / n_out %d exceed %d", e.op->n_in, e.op->n_out,
                         GAN_OP_MAX_IO);
+        kern_scratch_reset(scratch);
         if (run_op(&e, threads) != 0)
             return -1;
     }

@@ -14,6 +14,14 @@
 int gan_exec_program(const gan_model *m, const gan_program *p, float *const base[GAN_REGION_COUNT],
                      int threads, char *err, size_t errlen);
 
+/* The same, with the kernels' scratch memory (per-thread column tiles, dW partials) kept in
+ * `scratch` between calls: its first run of a program sizes it, later runs allocate nothing.
+ * Create it with kern_scratch_new() (runtime/kernels.h); NULL behaves as gan_exec_program. */
+struct kern_scratch;
+int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
+                             float *const base[GAN_REGION_COUNT], int threads,
+                             struct kern_scratch *scratch, char *err, size_t errlen);
+
 /* Pointer to tensor t's storage. */
 static inline float *gan_tensor_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], int t)
 {

@@ -34,12 +34,25 @@ void kern_dense_fwd(const float *x, const float *w, const float *b, float *y, in
 void kern_dense_bwd(const float *x, const float *w, const float *y, float *dy, float *dx,
                     float *dw, float *db, int n, int k, int m, int act, float alpha, int threads);
 
+/* ---- scratch ----
+ * Memory the convolution kernels need beyond the planned workspace: one column tile per
+ * thread, per-thread dW partials, padded planes, Winograd transforms. With a scratch the first
+ * run of a program sizes it (kern_scratch_reset between ops grows it once to the largest op's
+ * need) and later runs allocate nothing; without one (NULL) each call mallocs and frees. */
+typedef struct kern_scratch kern_scratch;
+kern_scratch *kern_scratch_new(void);
+void kern_scratch_free(kern_scratch *sc);
+/* Call between ops: forgets the previous op's blocks; grows the buffer if an op overflowed. */
+void kern_scratch_reset(kern_scratch *sc);
+size_t kern_scratch_bytes(const kern_scratch *sc);
+
 /* ---- convolutions ---- */
 typedef struct {
     int n, c, h, w;     /* input x [n, c, h, w] */
     int oc, kh, kw;     /* conv2d: w [oc, c, kh, kw]; conv2d_t: w [c, oc, kh, kw] */
     int oh, ow;         /* output y [n, oc, oh, ow] */
     int stride, pad_t, pad_l;
+    kern_scratch *scratch; /* may be NULL */
 } kern_conv_shape;
 
 /* Floats of workspace each kernel wants (one image's columns), as ops.h specifies. */

@@ -178,7 +178,7 @@ static void conv_family(const char *file, int transposed)
         kern_conv_shape s = {(int)gi(&c, "n"), (int)gi(&c, "c"), (int)gi(&c, "h"),
                              (int)gi(&c, "w"), (int)gi(&c, "oc"), (int)gi(&c, "kh"),
                              (int)gi(&c, "kw"), (int)gi(&c, "oh"), (int)gi(&c, "ow"),
-                             (int)gi(&c, "stride"), (int)gi(&c, "pad_t"), (int)gi(&c, "pad_l")};
+                             (int)gi(&c, "stride"), (int)gi(&c, "pad_t"), (int)gi(&c, "pad_l"), NULL};
         int act = (int)gi(&c, "act"), bias = (int)gi(&c, "bias");
         float alpha = (float)gf(&c, "alpha");
         size_t nx = (size_t)s.n * s.c * s.h * s.w, nw = (size_t)s.oc * s.c * s.kh * s.kw,

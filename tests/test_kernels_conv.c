@@ -51,7 +51,7 @@ static void conv_bwd(kernt_gc *g, float *const *dy, float *const *dx)
 static void run_conv(int tr, int n, int ch, int h, int w, int oc, int kh, int kw, int oh, int ow,
                      int stride, int pt, int pl, int act, int bias, int use_ws, unsigned seed)
 {
-    conv_case c = {{n, ch, h, w, oc, kh, kw, oh, ow, stride, pt, pl}, tr, act, use_ws, 0.2f, NULL};
+    conv_case c = {{n, ch, h, w, oc, kh, kw, oh, ow, stride, pt, pl, NULL}, tr, act, use_ws, 0.2f, NULL};
     kernt_rng r;
     kernt_seed(&r, seed);
     kernt_gc g = {0};
@@ -279,7 +279,7 @@ END_TEST
 /* same result whatever the thread count (fixed-order reductions) */
 START_TEST(conv_bwd_deterministic)
 {
-    kern_conv_shape s = {3, 4, 9, 9, 6, 3, 3, 9, 9, 1, 1, 1};
+    kern_conv_shape s = {3, 4, 9, 9, 6, 3, 3, 9, 9, 1, 1, 1, NULL};
     size_t nx = 3 * 4 * 81, nw = 6 * 4 * 9, ny = 3 * 6 * 81;
     kernt_rng r;
     kernt_seed(&r, 9);

@@ -206,25 +206,24 @@ void kern_blas_single_end(int prev)
 
 double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads)
 {
-    size_t nb = (n + KERN_RED_BLOCK - 1) / KERN_RED_BLOCK;
+    /* Fixed blocks (a function of n only) summed in block order: the same result for any
+     * thread count. At most KERN_RED_MAX_PARTS partials, kept on the stack. */
+    size_t block = KERN_RED_BLOCK;
+    if ((n + block - 1) / block > KERN_RED_MAX_PARTS)
+        block = (n + KERN_RED_MAX_PARTS - 1) / KERN_RED_MAX_PARTS;
+    size_t nb = (n + block - 1) / block;
     if (nb <= 1)
         return n ? fn(ctx, 0, n) : 0.0;
-    double *part = malloc(nb * sizeof *part);
-    double s = 0.0;
-    if (!part) { /* same blocks, same order: same result, only slower */
-        for (size_t b = 0; b < nb; b++)
-            s += fn(ctx, b * KERN_RED_BLOCK, b + 1 == nb ? n : (b + 1) * KERN_RED_BLOCK);
-        return s;
-    }
+    double part[KERN_RED_MAX_PARTS];
     long long nbb = (long long)nb;
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (nb >= 4)
     for (long long b = 0; b < nbb; b++) {
-        size_t lo = (size_t)b * KERN_RED_BLOCK;
-        size_t hi = (size_t)b + 1 == nb ? n : lo + KERN_RED_BLOCK;
+        size_t lo = (size_t)b * block;
+        size_t hi = (size_t)b + 1 == nb ? n : lo + block;
         part[b] = fn(ctx, lo, hi);
     }
+    double s = 0.0;
     for (size_t b = 0; b < nb; b++)
         s += part[b];
-    free(part);
     return s;
 }

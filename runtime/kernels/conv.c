@@ -246,7 +246,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
     size_t tile = (size_t)s->c * s->kh * s->kw * rows * s->ow;
     float *own = NULL;
     if (!pw && (!ws || nt > 1)) {
-        own = malloc((size_t)nt * tile * sizeof *own); /* a tile of columns per thread */
+        own = kern_tmp(s->scratch, (size_t)nt * tile * sizeof *own, 0); /* a tile of columns per thread */
         if (!own)
             return -1;
         ws = own;
@@ -268,7 +268,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
         }
         kern_blas_single_end(blas_nt);
     }
-    free(own);
+    kern_tmp_done(s->scratch, own);
     return 0;
 }
 
@@ -300,7 +300,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         size_t tile_dx = okk * rows_dx * s->w;
         if (tile_dx > tile)
             tile = tile_dx;
-        wf = malloc((size_t)s->c * okk * sizeof *wf);
+        wf = kern_tmp(s->scratch, (size_t)s->c * okk * sizeof *wf, 0);
         if (!wf)
             return -1;
         for (int c = 0; c < s->c; c++)
@@ -310,9 +310,9 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
     }
     /* the program's workspace holds one image's columns; larger tiles (dx path) get our own */
     if (!pw && (!ws || nt > 1 || tile > kern_conv2d_ws_floats(s))) {
-        own = malloc((size_t)nt * tile * sizeof *own);
+        own = kern_tmp(s->scratch, (size_t)nt * tile * sizeof *own, 0);
         if (!own) {
-            free(wf);
+            kern_tmp_done(s->scratch, wf);
             return -1;
         }
         ws = own;
@@ -321,17 +321,17 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         for (int n = 0; n < s->n; n++)
             image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws, pw, rows, wf, rows_dx);
-        free(wf);
-        free(own);
+        kern_tmp_done(s->scratch, wf);
+        kern_tmp_done(s->scratch, own);
         return 0;
     }
     /* per-thread dW partials, added in thread order afterwards (deterministic for a fixed
      * thread count: the image -> thread assignment is static) */
     if (dw) {
-        dwp = calloc((size_t)nt * nw, sizeof *dwp);
+        dwp = kern_tmp(s->scratch, ((size_t)nt * nw) * sizeof *dwp, 1);
         if (!dwp) {
-            free(wf);
-            free(own);
+            kern_tmp_done(s->scratch, wf);
+            kern_tmp_done(s->scratch, own);
             return -1;
         }
     }
@@ -357,8 +357,8 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
             dw[i] += acc;
         }
     }
-    free(dwp);
-    free(wf);
-    free(own);
+    kern_tmp_done(s->scratch, dwp);
+    kern_tmp_done(s->scratch, wf);
+    kern_tmp_done(s->scratch, own);
     return 0;
 }

@@ -243,7 +243,7 @@ int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *
         ph = s->pad_t + s->h;
     size_t per = (size_t)s->c * ph * pw, plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
     int nt = kern_nt(threads);
-    float *pad = malloc((size_t)nt * per * sizeof *pad);
+    float *pad = kern_tmp(s->scratch, (size_t)nt * per * sizeof *pad, 0);
     if (!pad)
         return -1;
     size_t kk = (size_t)s->kh * s->kw;
@@ -257,7 +257,7 @@ int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *
                          y + (size_t)n * s->oc * plane, plane, 0, b, act, alpha);
         }
     }
-    free(pad);
+    kern_tmp_done(s->scratch, pad);
     return 0;
 }
 
@@ -345,7 +345,7 @@ int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *
             if (ph < r0 + s->oh)
                 ph = r0 + s->oh;
             size_t per = (size_t)s->oc * ph * pw;
-            float *pad = malloc((size_t)nt * per * sizeof *pad);
+            float *pad = kern_tmp(s->scratch, (size_t)nt * per * sizeof *pad, 0);
             if (!pad)
                 return -1;
 #pragma omp parallel num_threads(nt)
@@ -365,7 +365,7 @@ int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *
                     }
                 }
             }
-            free(pad);
+            kern_tmp_done(s->scratch, pad);
         }
     }
     if (dw) {
@@ -376,11 +376,11 @@ int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *
         if (ph < s->pad_t + s->h)
             ph = s->pad_t + s->h;
         size_t per = (size_t)ph * pw, ntot = (size_t)s->oc * kk;
-        float *pad = use_fast ? malloc((size_t)nt * per * sizeof *pad) : NULL;
-        double *tots = malloc((size_t)nt * ntot * sizeof *tots);
+        float *pad = use_fast ? kern_tmp(s->scratch, (size_t)nt * per * sizeof *pad, 0) : NULL;
+        double *tots = kern_tmp(s->scratch, (size_t)nt * ntot * sizeof *tots, 0);
         if ((use_fast && !pad) || !tots) {
-            free(pad);
-            free(tots);
+            kern_tmp_done(s->scratch, pad);
+            kern_tmp_done(s->scratch, tots);
             return -1;
         }
 #pragma omp parallel num_threads(nt)
@@ -399,8 +399,8 @@ int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *
                         dw[((size_t)o * s->c + c) * kk + q] += (float)tot[o * kk + q];
             }
         }
-        free(pad);
-        free(tots);
+        kern_tmp_done(s->scratch, pad);
+        kern_tmp_done(s->scratch, tots);
     }
     return 0;
 }

@@ -64,7 +64,7 @@ int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, 
     int nt = per_image_threads(s, threads);
     float *own = NULL;
     if (!ws || nt > 1) {
-        own = malloc((per ? per : 1) * (size_t)nt * sizeof *own);
+        own = kern_tmp(s->scratch, (per ? per : 1) * (size_t)nt * sizeof *own, 0);
         if (!own)
             return -1;
         ws = own;
@@ -81,7 +81,7 @@ int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, 
                       ws + (size_t)kern_thread_id() * per, act, alpha);
         kern_blas_single_end(blas_nt);
     }
-    free(own);
+    kern_tmp_done(s->scratch, own);
     return 0;
 }
 
@@ -116,7 +116,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
     size_t nw = (size_t)s->c * ockk;
     float *own = NULL, *dwp = NULL;
     if (!ws || nt > 1) {
-        own = malloc(per * (size_t)nt * sizeof *own);
+        own = kern_tmp(s->scratch, per * (size_t)nt * sizeof *own, 0);
         if (!own)
             return -1;
         ws = own;
@@ -125,13 +125,13 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
         for (int n = 0; n < s->n; n++)
             image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws);
-        free(own);
+        kern_tmp_done(s->scratch, own);
         return 0;
     }
     if (dw) { /* per-thread partials, added in thread order */
-        dwp = calloc((size_t)nt * nw, sizeof *dwp);
+        dwp = kern_tmp(s->scratch, ((size_t)nt * nw) * sizeof *dwp, 1);
         if (!dwp) {
-            free(own);
+            kern_tmp_done(s->scratch, own);
             return -1;
         }
     }
@@ -153,7 +153,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
                 acc += dwp[(size_t)t * nw + i];
             dw[i] += acc;
         }
-    free(dwp);
-    free(own);
+    kern_tmp_done(s->scratch, dwp);
+    kern_tmp_done(s->scratch, own);
     return 0;
 }

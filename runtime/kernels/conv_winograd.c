@@ -173,10 +173,10 @@ int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float
     if (nt < 1)
         nt = 1;
     size_t nu = (size_t)16 * s->oc * s->c;
-    float *u = malloc(nu * sizeof *u), *scratch = malloc((size_t)nt * g.per * sizeof *scratch);
+    float *u = kern_tmp(s->scratch, nu * sizeof *u, 0), *scratch = kern_tmp(s->scratch, (size_t)nt * g.per * sizeof *scratch, 0);
     if (!u || !scratch) {
-        free(u);
-        free(scratch);
+        kern_tmp_done(s->scratch, u);
+        kern_tmp_done(s->scratch, scratch);
         return -1;
     }
     transform_weights(s, w, u);
@@ -187,7 +187,7 @@ int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float
         image_fwd(s, &g, x + (size_t)n * s->c * ipl, u, b, y + (size_t)n * s->oc * opl,
                   scratch + (size_t)kern_thread_id() * g.per, act, alpha);
     kern_blas_single_end(blas_nt);
-    free(u);
-    free(scratch);
+    kern_tmp_done(s->scratch, u);
+    kern_tmp_done(s->scratch, scratch);
     return 0;
 }

@@ -11,6 +11,15 @@
 /* Reductions sum fixed blocks of this many elements (each block sequentially, then the block
  * sums in order), so the result does not depend on the thread count. */
 #define KERN_RED_BLOCK 4096
+/* kern_block_sum keeps at most this many partial sums (on the stack): larger inputs get
+ * larger blocks, so no reduction allocates. */
+#define KERN_RED_MAX_PARTS 1024
+
+/* Temporary memory for one op from the scratch (sc NULL: malloc / calloc). Call outside
+ * parallel regions. NULL only when memory is exhausted. */
+void *kern_tmp(kern_scratch *sc, size_t bytes, int zero);
+/* Releases what kern_tmp gave (frees it unless it lies in the scratch buffer). */
+void kern_tmp_done(kern_scratch *sc, void *p);
 
 static inline int kern_nt(int threads) { return threads < 1 ? 1 : threads; }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/exec.h"
+#include "runtime/kernels.h"
 #include "runtime/train.h"
 #include "runtime/data.h"
 
@@ -14,6 +15,7 @@
 struct gan_session {
     const gan_model *m;
     float *base[GAN_REGION_COUNT];
+    kern_scratch *scratch; /* the kernels' temporaries: sized by the first step, then reused */
     int threads;
     uint64_t seed;
     gan_rng rng;
@@ -94,6 +96,7 @@ void gan_session_free(gan_session *s)
         return;
     for (int r = 0; r < GAN_REGION_COUNT; r++)
         free(s->base[r]);
+    kern_scratch_free(s->scratch);
     free(s->img);
     free(s->lbl);
     free(s->ema_swap);
@@ -120,6 +123,11 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
     gan_rng_seed(&s->rng, gan_mix64(o->seed ^ 0x4C4154454E54ull)); /* "LATENT" stream */
     if (s->batch <= 0) {
         snprintf(err, errlen, "model has batch size %d", s->batch);
+        goto fail;
+    }
+    s->scratch = kern_scratch_new();
+    if (!s->scratch) {
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     for (int r = 0; r < GAN_REGION_COUNT; r++) {
@@ -344,7 +352,7 @@ static int run_train_program(gan_session *s, int slot, long long step, double we
     if (fill_inputs(s, p, err, errlen))
         return -1;
     char e2[512];
-    if (gan_exec_program(m, p, s->base, s->threads, e2, sizeof e2)) {
+    if (gan_exec_program_scratch(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
         snprintf(err, errlen, "step %lld: %s: %s", step, p->name, e2);
         return -1;
     }
@@ -430,7 +438,7 @@ int gan_session_sample(gan_session *s, int n, const float *z, const float *label
                 memcpy(dst + (size_t)j * w, src + (size_t)at * w, sizeof(float) * w);
         }
         char e2[512];
-        if (gan_exec_program(m, p, s->base, s->threads, e2, sizeof e2)) {
+        if (gan_exec_program_scratch(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
             snprintf(err, errlen, "sample: %s", e2);
             rc = -1;
             break;
