@@ -544,6 +544,17 @@ static md_node *node(env *e, int i)
     return &e->ni->net.nodes[i];
 }
 
+/* A node with the single input `in` (most layers); -1 when the network is too big. */
+static int add_unary(env *e, int kind, int line, int in)
+{
+    int idx = add_node(e, kind, line);
+    if (idx >= 0) {
+        node(e, idx)->n_in = 1;
+        node(e, idx)->in[0] = in;
+    }
+    return idx;
+}
+
 static int line_of(env *e, fe_loc loc)
 {
     int l, col;
@@ -739,12 +750,10 @@ static int apply_layer(env *e, int in, ast_expr *lx)
         int units;
         if (eval_pos_int(e, pos[0], "dense units", 1, 1 << 24, &units))
             return -1;
-        idx = add_node(e, MD_DENSE, line);
+        idx = add_unary(e, MD_DENSE, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = 1;
         n->shape[0] = units;
         n->units = units;
@@ -844,12 +853,10 @@ static int apply_layer(env *e, int in, ast_expr *lx)
                 }
             }
         }
-        idx = add_node(e, lk == L_CONV ? MD_CONV : MD_CONV_T, line);
+        idx = add_unary(e, lk == L_CONV ? MD_CONV : MD_CONV_T, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = 3;
         n->shape[0] = filters;
         n->shape[1] = oh;
@@ -876,12 +883,10 @@ static int apply_layer(env *e, int in, ast_expr *lx)
             return -1;
         if (eff[O_FACTOR].set && eval_pos_int(e, eff[O_FACTOR].val, "upsample factor", 1, 64, &f))
             return -1;
-        idx = add_node(e, MD_UPSAMPLE, line);
+        idx = add_unary(e, MD_UPSAMPLE, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = 3;
         n->shape[0] = src->shape[0];
         n->shape[1] = src->shape[1] * f;
@@ -895,12 +900,10 @@ static int apply_layer(env *e, int in, ast_expr *lx)
             return -1;
         if (eff[O_EPS].set && eval_float(e, eff[O_EPS].val, "eps", 1e-12, 1, &eps))
             return -1;
-        idx = add_node(e, MD_BATCHNORM, line);
+        idx = add_unary(e, MD_BATCHNORM, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = src->ndim;
         memcpy(n->shape, src->shape, sizeof n->shape);
         n->momentum = mom;
@@ -924,12 +927,10 @@ static int apply_layer(env *e, int in, ast_expr *lx)
             if (eff[O_ALPHA].set && eval_float(e, eff[O_ALPHA].val, "alpha", 0, 1, &alpha))
                 return -1;
         }
-        idx = add_node(e, MD_ACT, line);
+        idx = add_unary(e, MD_ACT, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = src->ndim;
         memcpy(n->shape, src->shape, sizeof n->shape);
         n->act = lk == L_RELU ? GAN_ACT_RELU : lk == L_LEAKY ? GAN_ACT_LEAKY_RELU : lk == L_TANH ? GAN_ACT_TANH : GAN_ACT_SIGMOID;
@@ -1008,23 +1009,19 @@ static int apply_layer(env *e, int in, ast_expr *lx)
                      ck_shape_str(npos == 3 ? 3 : 1, d, b2, sizeof b2), want);
             return -1;
         }
-        idx = add_node(e, MD_RESHAPE, line);
+        idx = add_unary(e, MD_RESHAPE, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = npos == 3 ? 3 : 1;
         memcpy(n->shape, d, sizeof d);
         break;
     }
     case L_FLATTEN: {
-        idx = add_node(e, MD_RESHAPE, line);
+        idx = add_unary(e, MD_RESHAPE, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = 1;
         n->shape[0] = (int)numel(node(e, in));
         break;
@@ -1032,12 +1029,10 @@ static int apply_layer(env *e, int in, ast_expr *lx)
     case L_GAP: {
         if (need3(e, in, loc, name))
             return -1;
-        idx = add_node(e, MD_GAP, line);
+        idx = add_unary(e, MD_GAP, line, in);
         if (idx < 0)
             return -1;
         md_node *n = node(e, idx);
-        n->n_in = 1;
-        n->in[0] = in;
         n->ndim = 1;
         n->shape[0] = node(e, in)->shape[0];
         break;
