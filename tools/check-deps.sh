@@ -16,7 +16,9 @@ need_h() { # header package
     printf '#include <stdio.h>\n#include <%s>\n' "$1" | ${CC:-cc} $cflags -E -x c - >/dev/null 2>&1 ||
         missing="$missing $2"
 }
-need_h cblas.h libopenblas-dev
+# OpenBLAS itself, not any cblas.h: reference libblas-dev ships a cblas.h without
+# openblas_set_num_threads, and the build then fails far from the cause.
+pkg-config --exists openblas 2>/dev/null || missing="$missing libopenblas-dev"
 need_h check.h check
 need_h png.h libpng-dev
 need_h jpeglib.h libjpeg-dev
