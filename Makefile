@@ -29,13 +29,23 @@ endif
 CFLAGS  := $(CSTD) $(OPT) $(WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar $(DEPCFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -fopenmp
 
-# Sources are found, not listed: a new file in compiler/ or runtime/ joins its library.
-# Files named *_main.c hold a program's main().
+# Sources are found, not listed: a new file in a folder joins that folder's library.
+# The folders are the pipeline (docs/architecture.md): common <- format <- compiler (ganc)
+# and common <- format <- runtime (ganrt); cli/ holds the two programs. ganc never links the
+# runtime and ganrt never links the compiler: each program is linked from its own archives only.
 GRAMMAR_C  := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
-COMP_SRC   := $(filter-out %_main.c,$(wildcard compiler/*.c))
-RT_SRC     := $(filter-out %_main.c,$(wildcard runtime/*.c runtime/*/*.c))
+COMMON_SRC := $(wildcard common/*.c)
+FMT_SRC    := $(wildcard format/*.c)
+COMP_SRC   := $(wildcard compiler/*.c)
+RT_SRC     := $(wildcard runtime/*.c runtime/*/*.c)
+GANC_SRC   := cli/ganc_main.c
+GANRT_SRC  := $(filter-out %_main.c,$(wildcard cli/*.c))
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC))
+FMT_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(FMT_SRC))
 COMP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(COMP_SRC)) $(GRAMMAR_C:.c=.o)
 RT_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(RT_SRC))
+GANRT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(GANRT_SRC))
+CORE_LIBS  := $(BUILD)/libganfmt.a $(BUILD)/libgancommon.a
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BIN   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 IT_SRC     := $(wildcard tests/it_*.c)
@@ -44,7 +54,7 @@ TEST_UTIL  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-check check unit asan-check integration bench demo clean
+.PHONY: all deps deps-check check lint unit asan-check integration bench demo clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/ganc $(BUILD)/ganrt
@@ -58,15 +68,21 @@ deps:
 deps-check:
 	@sh tools/check-deps.sh
 
+$(BUILD)/libgancommon.a: $(COMMON_OBJ)
+	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+$(BUILD)/libganfmt.a: $(FMT_OBJ)
+	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 $(BUILD)/libganc.a: $(COMP_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 $(BUILD)/libganrt.a: $(RT_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 
-$(BUILD)/ganc: $(BUILD)/compiler/ganc_main.o $(BUILD)/libganc.a $(BUILD)/libganrt.a
+$(BUILD)/ganc: $(BUILD)/cli/ganc_main.o $(BUILD)/libganc.a $(CORE_LIBS)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
-$(BUILD)/ganrt: $(BUILD)/runtime/ganrt_main.o $(BUILD)/libganrt.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lz -lm
+$(BUILD)/libgancli.a: $(GANRT_OBJ)
+	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+$(BUILD)/ganrt: $(BUILD)/cli/ganrt_main.o $(BUILD)/libgancli.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 
@@ -94,10 +110,10 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libganrt.a
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libgancli.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libganc.a $(BUILD)/libganrt.a
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libganc.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 
 # Each test binary is a Check suite; it finds the tools through GANC / GANRT.
@@ -112,7 +128,13 @@ asan-check:
 integration: $(BUILD)/ganc $(BUILD)/ganrt $(IT_BIN)
 	@set -e; for t in $(IT_BIN); do echo "== $$t"; $(TEST_ENV) $$t; done
 
-check:
+# The tree's own rules: folder dependencies (docs/architecture.md) and size limits.
+lint:
+	@sh tools/check-layout.sh
+	@sh tools/check-size.sh
+	@sh tests/check_tools.sh
+
+check: lint
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=release unit
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) asan-check
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=release integration

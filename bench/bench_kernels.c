@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "runtime/kernels.h"
-#include "runtime/ops.h"
+#include "format/ops.h"
 
 #define BATCH 100
 

@@ -47,7 +47,7 @@
 #include "compiler/frontend.h"
 #include "runtime/exec.h"
 #include "runtime/kernels.h"
-#include "runtime/model.h"
+#include "format/model.h"
 #include "runtime/train.h"
 
 #define MAX_MODELS 8

@@ -12,7 +12,7 @@
  * Spectral norm falls out of the order: the SPECTRAL_NORM op precedes all uses of w_sn, so its
  * backward runs after every use has accumulated into dw_sn.
  */
-#include "graph_build.h"
+#include "compiler/graph_build.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 #define GAN_BACKEND_H
 
 #include <stdio.h>
-#include "model_def.h"
+#include "compiler/model_def.h"
 
 typedef struct {
     int fuse;        /* 1: fusion passes on (default); 0: --no-fuse */

@@ -2,13 +2,13 @@
  * and the elaboration of network bodies into md_network nodes with inferred shapes.
  * Loops are unrolled here; every layer gets its options merged from the defaults in scope,
  * its shape inferred, and its TF-style padding resolved into explicit pads. */
-#include "check_internal.h"
-#include "frontend.h"
+#include "compiler/check_internal.h"
+#include "compiler/frontend.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "runtime/data.h"
+#include "common/names.h"
 #include <string.h>
 
 

@@ -3,9 +3,9 @@
 #ifndef GAN_CHECK_INTERNAL_H
 #define GAN_CHECK_INTERNAL_H
 
-#include "ast.h"
-#include "diag.h"
-#include "model_def.h"
+#include "compiler/ast.h"
+#include "compiler/diag.h"
+#include "compiler/model_def.h"
 
 #define CK_MAX_NETS 8
 #define CK_MAX_LABELS 40

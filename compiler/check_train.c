@@ -1,8 +1,8 @@
 /* The checker, part 2: the train block. Settings, `loss N = ...` (weighted sums of loss
  * functions of network calls, type-checked against the networks' inputs and heads),
  * `optimizer N = adam(...)` and `ema N decay`, and the rules tying them together. */
-#include "check_internal.h"
-#include "frontend.h"
+#include "compiler/check_internal.h"
+#include "compiler/frontend.h"
 
 #include <math.h>
 #include <stdio.h>

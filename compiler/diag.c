@@ -1,5 +1,5 @@
-#include "diag.h"
-#include "runtime/data.h"
+#include "compiler/diag.h"
+#include "common/names.h"
 
 #include <stdio.h>
 #include <stdlib.h>

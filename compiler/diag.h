@@ -11,7 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
-#include "ast.h"
+#include "compiler/ast.h"
 
 typedef struct fe_diag {
     const char *filename;

@@ -1,7 +1,7 @@
 /* ganc --dot: every program as a Graphviz cluster; ops are boxes, tensors ellipses
  * (persistent tensors shaded), edges follow data flow. Tensor nodes are per program so each
  * cluster reads on its own. */
-#include "backend.h"
+#include "compiler/backend.h"
 
 #include <stdint.h>
 #include <stdlib.h>

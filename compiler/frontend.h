@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "model_def.h"
+#include "compiler/model_def.h"
 
 #define FE_VERSION "0.1.0"
 

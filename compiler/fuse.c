@@ -7,7 +7,7 @@
  * after the program (an output). The optimizer fusion (one ADAM over a network's flat
  * buffer) is decided where the optimizer is emitted (lower.c).
  */
-#include "graph_build.h"
+#include "compiler/graph_build.h"
 
 #include <stdlib.h>
 

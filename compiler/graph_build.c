@@ -1,5 +1,5 @@
 /* Builder helpers shared by lower.c, autodiff.c and fuse.c. */
-#include "graph_build.h"
+#include "compiler/graph_build.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #define GAN_GRAPH_BUILD_H
 
 #include <stddef.h>
-#include "../runtime/model.h"
+#include "format/model.h"
 
 typedef struct {
     gan_model *m;

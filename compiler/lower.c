@@ -10,8 +10,8 @@
  *   3. unused arena tensors (left behind by fusion) are dropped and indices renumbered.
  * Arena offsets stay 0: the planner assigns them.
  */
-#include "backend.h"
-#include "graph_build.h"
+#include "compiler/backend.h"
+#include "compiler/graph_build.h"
 
 #include <stdlib.h>
 #include <string.h>

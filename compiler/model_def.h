@@ -5,7 +5,7 @@
 #ifndef GAN_MODEL_DEF_H
 #define GAN_MODEL_DEF_H
 
-#include "../runtime/model.h"
+#include "format/model.h"
 
 typedef enum {
     MD_INPUT = 0,   /* a formal input of the network (see md_network.inputs) */

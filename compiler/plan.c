@@ -19,24 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
-#include "runtime/model_opinfo.h"
+#include "compiler/backend.h"
+#include "common/err.h"
+#include "format/model_opinfo.h"
 
 #define PLAN_ALIGN 16u /* floats: 64 bytes */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int perr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static uint64_t align_up(uint64_t n)
 {
@@ -124,7 +112,7 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
                 continue;
             if (lv[t].first < 0) {
                 if (u[j].access & GAN_ACC_READ)
-                    return perr(err, errlen,
+                    return gan_errf(err, errlen,
                                 "program '%s': op %d (%s) reads '%s' before anything writes it",
                                 g->name, k, gan_op_name(g->ops[k].type), m->tensors[t].name);
                 lv[t].first = k;
@@ -135,7 +123,7 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
     for (int j = 0; j < g->n_outputs; j++) {
         int t = g->outputs[j];
         if (lv[t].first < 0)
-            return perr(err, errlen, "program '%s': output '%s' is never written", g->name,
+            return gan_errf(err, errlen, "program '%s': output '%s' is never written", g->name,
                         m->tensors[t].name);
         lv[t].last = g->n_ops;
     }
@@ -170,7 +158,7 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
     if (!al || !idx) {
         free(al);
         free(idx);
-        return perr(err, errlen, "out of memory");
+        return gan_errf(err, errlen, "out of memory");
     }
     int *tmp = idx + nt, *near = idx + 2 * nt;
     uint64_t naive = 0;
@@ -209,7 +197,7 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
             if (al[b].pinned && al[a].first <= al[b].last && al[b].first <= al[a].last &&
                 al[a].offset < al[b].offset + al[b].size &&
                 al[b].offset < al[a].offset + al[a].size) {
-                int rc = perr(err, errlen,
+                int rc = gan_errf(err, errlen,
                               "plan: program '%s': tensors '%s' and '%s', shared with an earlier "
                               "program, are live together here but share storage",
                               g->name, m->tensors[a].name, m->tensors[b].name);
@@ -273,20 +261,20 @@ static int plan_program(gan_model *m, int p, int *placed_global, plan_live *lv, 
 int gan_plan(gan_model *m, char *err, size_t errlen)
 {
     if (!m || m->n_tensors < 0 || m->n_programs < 0)
-        return perr(err, errlen, "plan: no model");
+        return gan_errf(err, errlen, "plan: no model");
     /* Indices and op contracts first: the planner indexes with them. */
     for (int p = 0; p < m->n_programs; p++) {
         const gan_program *g = &m->programs[p];
         for (int j = 0; j < g->n_inputs + g->n_outputs; j++) {
             int t = j < g->n_inputs ? g->inputs[j] : g->outputs[j - g->n_inputs];
             if (t < 0 || t >= m->n_tensors || m->tensors[t].region != GAN_REGION_ARENA)
-                return perr(err, errlen, "plan: program '%s': %s %d is not an arena tensor",
+                return gan_errf(err, errlen, "plan: program '%s': %s %d is not an arena tensor",
                             g->name, j < g->n_inputs ? "input" : "output", t);
         }
         for (int k = 0; k < g->n_ops; k++) {
             char msg[600];
             if (gan_op_validate(m, &g->ops[k], msg, sizeof msg))
-                return perr(err, errlen, "plan: program '%s' op %d: %s", g->name, k, msg);
+                return gan_errf(err, errlen, "plan: program '%s' op %d: %s", g->name, k, msg);
         }
     }
     int nt = m->n_tensors;
@@ -295,7 +283,7 @@ int gan_plan(gan_model *m, char *err, size_t errlen)
     if (!placed || !lv) {
         free(placed);
         free(lv);
-        return perr(err, errlen, "plan: out of memory");
+        return gan_errf(err, errlen, "plan: out of memory");
     }
     int rc = 0;
     uint64_t arena = 0;

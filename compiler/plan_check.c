@@ -13,22 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
-#include "runtime/model_opinfo.h"
+#include "compiler/backend.h"
+#include "common/err.h"
+#include "format/model_opinfo.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int cfail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static const char *const region_names[GAN_REGION_COUNT] = {"param", "state", "grad", "arena"};
 
@@ -81,7 +69,7 @@ static int check_program(const gan_model *m, int p, int *first, int *last, int *
     for (int j = 0; j < g->n_inputs; j++) {
         int t = g->inputs[j];
         if (t < 0 || t >= nt || m->tensors[t].region != GAN_REGION_ARENA)
-            return cfail(err, errlen, "program '%s': input %d is not an arena tensor", g->name, j);
+            return gan_errf(err, errlen, "program '%s': input %d is not an arena tensor", g->name, j);
         first[t] = last[t] = 0;
     }
     for (int k = 0; k < g->n_ops; k++) {
@@ -90,12 +78,12 @@ static int check_program(const gan_model *m, int p, int *first, int *last, int *
         for (int j = 0; j < nu; j++) {
             int t = u[j].tensor;
             if (t < 0 || t >= nt)
-                return cfail(err, errlen, "program '%s' op %d: tensor index %d out of range",
+                return gan_errf(err, errlen, "program '%s' op %d: tensor index %d out of range",
                              g->name, k, t);
             if (m->tensors[t].region != GAN_REGION_ARENA)
                 continue;
             if (first[t] < 0 && (u[j].access & GAN_ACC_READ))
-                return cfail(err, errlen,
+                return gan_errf(err, errlen,
                              "program '%s': op %d (%s) reads '%s' (%s%d) before it is written",
                              g->name, k, gan_op_name(g->ops[k].type), m->tensors[t].name,
                              u[j].is_out ? "out" : "in", u[j].slot);
@@ -107,10 +95,10 @@ static int check_program(const gan_model *m, int p, int *first, int *last, int *
     for (int j = 0; j < g->n_outputs; j++) {
         int t = g->outputs[j];
         if (t < 0 || t >= nt || m->tensors[t].region != GAN_REGION_ARENA)
-            return cfail(err, errlen, "program '%s': output %d is not an arena tensor", g->name,
+            return gan_errf(err, errlen, "program '%s': output %d is not an arena tensor", g->name,
                          j);
         if (first[t] < 0)
-            return cfail(err, errlen, "program '%s': output '%s' is never written", g->name,
+            return gan_errf(err, errlen, "program '%s': output '%s' is never written", g->name,
                          m->tensors[t].name);
         last[t] = g->n_ops;
     }
@@ -120,7 +108,7 @@ static int check_program(const gan_model *m, int p, int *first, int *last, int *
             continue;
         const gan_tensor *x = &m->tensors[t];
         if (g->arena_floats && x->offset + x->numel > g->arena_floats)
-            return cfail(err, errlen,
+            return gan_errf(err, errlen,
                          "program '%s': '%s' at [%llu, %llu) lies outside the program's arena "
                          "(%llu floats)",
                          g->name, x->name, (unsigned long long)x->offset,
@@ -139,7 +127,7 @@ static int check_program(const gan_model *m, int p, int *first, int *last, int *
                 continue;
             if (inplace_ok(m, g, first, last, ta, tb) || inplace_ok(m, g, first, last, tb, ta))
                 continue;
-            return cfail(err, errlen,
+            return gan_errf(err, errlen,
                          "program '%s': '%s' [%llu, %llu) live at ops %d..%d overlaps '%s' "
                          "[%llu, %llu) live at ops %d..%d",
                          g->name, a->name, (unsigned long long)a->offset,
@@ -154,14 +142,14 @@ static int check_program(const gan_model *m, int p, int *first, int *last, int *
 int gan_plan_check(const gan_model *m, char *err, size_t errlen)
 {
     if (!m || m->n_tensors < 0)
-        return cfail(err, errlen, "plan check: no model");
+        return gan_errf(err, errlen, "plan check: no model");
     int nt = m->n_tensors;
     for (int t = 0; t < nt; t++) {
         const gan_tensor *x = &m->tensors[t];
         if (x->region >= GAN_REGION_COUNT)
-            return cfail(err, errlen, "tensor '%s': region %u out of range", x->name, x->region);
+            return gan_errf(err, errlen, "tensor '%s': region %u out of range", x->name, x->region);
         if (x->offset + x->numel > m->region_floats[x->region] || x->offset + x->numel < x->offset)
-            return cfail(err, errlen,
+            return gan_errf(err, errlen,
                          "tensor '%s' at [%llu, %llu) lies outside region %s (%llu floats)",
                          x->name, (unsigned long long)x->offset,
                          (unsigned long long)(x->offset + x->numel), region_names[x->region],
@@ -169,7 +157,7 @@ int gan_plan_check(const gan_model *m, char *err, size_t errlen)
     }
     int *buf = malloc(((size_t)nt + 1) * 4 * sizeof *buf);
     if (!buf)
-        return cfail(err, errlen, "plan check: out of memory");
+        return gan_errf(err, errlen, "plan check: out of memory");
     int *idx = buf, *tmp = buf + nt + 1, *first = buf + 2 * (nt + 1), *last = buf + 3 * (nt + 1);
     int rc = 0;
     /* persistent regions: non-aggregate tensors are disjoint */
@@ -184,7 +172,7 @@ int gan_plan_check(const gan_model *m, char *err, size_t errlen)
         for (int i = 0; i + 1 < n && !rc; i++) {
             const gan_tensor *a = &m->tensors[idx[i]], *b = &m->tensors[idx[i + 1]];
             if (a->offset + a->numel > b->offset)
-                rc = cfail(err, errlen, "region %s: '%s' [%llu, %llu) overlaps '%s' [%llu, %llu)",
+                rc = gan_errf(err, errlen, "region %s: '%s' [%llu, %llu) overlaps '%s' [%llu, %llu)",
                            region_names[r], a->name, (unsigned long long)a->offset,
                            (unsigned long long)(a->offset + a->numel), b->name,
                            (unsigned long long)b->offset,
@@ -193,7 +181,7 @@ int gan_plan_check(const gan_model *m, char *err, size_t errlen)
     }
     for (int p = 0; p < m->n_programs && !rc; p++) {
         if (m->programs[p].arena_floats > m->region_floats[GAN_REGION_ARENA])
-            rc = cfail(err, errlen, "program '%s': arena %llu floats exceeds the region (%llu)",
+            rc = gan_errf(err, errlen, "program '%s': arena %llu floats exceeds the region (%llu)",
                        m->programs[p].name, (unsigned long long)m->programs[p].arena_floats,
                        (unsigned long long)m->region_floats[GAN_REGION_ARENA]);
         else

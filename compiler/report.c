@@ -1,6 +1,6 @@
 /* ganc --report, front-end part: per network a layer table (name, op, output shape per
  * sample, options, parameters) and totals. Works on the md_model alone. */
-#include "frontend.h"
+#include "compiler/frontend.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * against the naive sum over all programs. */
 #include <stdio.h>
 #include <string.h>
-#include "backend.h"
+#include "compiler/backend.h"
 
 static double mib(uint64_t floats)
 {

@@ -1,7 +1,7 @@
 /* Checked AST (the checker's elaborated networks and objectives) -> md_model, and the
  * md_model destructor. The checker has already done the work; this moves ownership of the
  * node arrays and loss expressions into the md_model and fills gan_hyper. */
-#include "check_internal.h"
+#include "compiler/check_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

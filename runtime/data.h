@@ -9,13 +9,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "common/names.h"
 
 typedef struct gan_loader gan_loader;
 typedef struct {
     const char *dir;              /* CelebA layout: DIR/img_align_celeba/NNNNNN.jpg or .png + DIR/list_attr_celeba.txt */
     int c, h, w;                  /* the model's image shape (c = 3 or 1) */
     float lo, hi;                 /* value range, e.g. -1, 1 */
-    int label_kind;               /* gan_label_kind from runtime/model.h */
+    int label_kind;               /* gan_label_kind from format/model.h */
     int n_labels;
     const char (*label_names)[64];/* attribute names the model asks for */
     int batch;
@@ -46,8 +47,6 @@ typedef struct { int n_attrs; char (*names)[64]; size_t n_rows; char (*files)[32
 int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen);
 void gan_attr_table_free(gan_attr_table *t);
 int gan_attr_find(const gan_attr_table *t, const char *name);  /* -1 if absent */
-/* "did you mean" helper: closest of candidates by edit distance, or NULL. */
-const char *gan_closest_name(const char *name, const char *const *cands, int n);
 
 /* ---- additions beyond the contract above ---- */
 
@@ -78,12 +77,6 @@ int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, fl
 int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int w, int atomic,
                    char *err, size_t errlen);
 
-/* Levenshtein distance, ASCII case-insensitive. */
-int gan_edit_distance(const char *a, const char *b);
-
-/* The 40 CelebA attribute names, in the file's order. */
-#define GAN_CELEBA_N_ATTRS 40
-extern const char *const gan_celeba_attr_names[GAN_CELEBA_N_ATTRS];
 
 /* ---- synthetic labelled faces (synth_faces.c) ---- */
 typedef enum {

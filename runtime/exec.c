@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include "exec.h"
-#include "kernels.h"
+#include "runtime/exec.h"
+#include "runtime/kernels.h"
 
 typedef struct {
     const gan_model *m;

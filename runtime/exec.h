@@ -3,7 +3,7 @@
 #define GAN_EXEC_H
 
 #include <stddef.h>
-#include "model.h"
+#include "format/model.h"
 
 /* base[r] points at region r (sizes: m->region_floats[r] floats). Program inputs must have
  * been filled by the caller. threads: the OpenMP threads of every kernel; OpenBLAS itself is

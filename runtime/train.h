@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "model.h"
+#include "format/model.h"
 
 /* ---------------------------------------------------------------- rng.c
  * xoshiro256** seeded through splitmix64; normals by Box-Muller (the second value of each pair

@@ -24,7 +24,7 @@ written by hand; this script mirrors it layer by layer):
                  so the C side can tell which run and which tensor first disagrees.
 One training step of the seed model is d_steps = 2 runs of d_step, then one g_step.
 
-Semantics replicated from runtime/ops.h and from the op lists ganc emits for this model
+Semantics replicated from format/ops.h and from the op lists ganc emits for this model
 (`ganc tests/golden/step/tiny_seed.gan -o t.bin --dot t.dot`, `ganrt info t.bin`):
   - d_step: D's three spectral norms run ONCE (one power iteration each, u updated) and the
     normalized weights are shared by D(x) and D(G(z)); G runs in training mode inside d_step

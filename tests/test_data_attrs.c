@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "runtime/data.h"
-#include "runtime/model.h"
+#include "format/model.h"
 #include "tests/util/data_util.h"
 
 static char *dir;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/data.h"
-#include "runtime/model.h"
+#include "format/model.h"
 #include "tests/util/data_util.h"
 
 static char *dir;

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/cli.h"
+#include "cli/cli.h"
 #include "runtime/data.h"
-#include "runtime/model.h"
+#include "format/model.h"
 #include "tests/util/data_util.h"
 
 static char *dir;

@@ -10,11 +10,11 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "compiler/backend.h"
-#include "runtime/cli.h"
-#include "runtime/model.h"
-#include "runtime/model_format.h"
+#include "cli/cli.h"
+#include "format/model.h"
+#include "format/model_format.h"
 #include "runtime/train.h"
-#include "util/plan_gen.h"
+#include "tests/util/plan_gen.h"
 
 static gan_model *planned(uint32_t seed)
 {
@@ -501,7 +501,7 @@ START_TEST(ganrt_info_spawned)
     char *h[] = {(char *)ganrt, "info", "--help", NULL};
     if (run_capture(h, NULL, out, sizeof out) != 0 || !strstr(out, "usage: ganrt info")) {
         fprintf(stderr, "SKIP ganrt_info_spawned: %s does not dispatch 'info' yet "
-                        "(runtime/ganrt_main.c)\n", ganrt);
+                        "(cli/ganrt_main.c)\n", ganrt);
         return;
     }
     write_files(good, bad, sizeof good);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/kernels.h"
-#include "runtime/ops.h"
+#include "format/ops.h"
 
 #define MAXKV 48
 typedef struct {

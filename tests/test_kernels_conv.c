@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "util/kern_util.h"
-#include "runtime/ops.h"
+#include "tests/util/kern_util.h"
+#include "format/ops.h"
 
 #define EPS 3e-3
 #define ATOL 1e-3

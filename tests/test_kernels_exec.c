@@ -9,7 +9,7 @@
 #include <string.h>
 #include "runtime/exec.h"
 #include "runtime/kernels.h"
-#include "util/kern_util.h"
+#include "tests/util/kern_util.h"
 
 typedef struct {
     gan_model m;

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compiler/backend.h"
-#include "runtime/model.h"
-#include "runtime/model_opinfo.h"
-#include "util/plan_gen.h"
+#include "format/model.h"
+#include "format/model_opinfo.h"
+#include "tests/util/plan_gen.h"
 
 static gan_model *planned(uint32_t seed)
 {

@@ -8,11 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "compiler/backend.h"
-#include "runtime/cli.h"
+#include "cli/cli.h"
 #include "runtime/exec.h"
-#include "runtime/model.h"
-#include "util/md_fixtures.h"
-#include "util/plan_gen.h"
+#include "format/model.h"
+#include "tests/util/md_fixtures.h"
+#include "tests/util/plan_gen.h"
 
 typedef md_model *(*fixture_fn)(int tiny);
 

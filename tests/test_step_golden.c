@@ -43,7 +43,7 @@
 #include "compiler/backend.h"
 #include "compiler/frontend.h"
 #include "runtime/exec.h"
-#include "runtime/model.h"
+#include "format/model.h"
 #include "runtime/train.h"
 #include "tests/util/ref_ckpt.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "runtime/model.h"
+#include "format/model.h"
 #include "runtime/train.h"
 #include "tests/util/train_util.h"
 

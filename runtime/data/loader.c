@@ -14,7 +14,7 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
-#include "runtime/model.h"
+#include "format/model.h"
 
 #include <dirent.h>
 #include <errno.h>

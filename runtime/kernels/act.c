@@ -10,8 +10,8 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 float kern_act1(float x, int act, float alpha)
 {

@@ -2,8 +2,8 @@
  * Statistics are summed per channel in double, in a fixed order (one channel per iteration),
  * so they do not depend on the thread count. */
 #include <math.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 void kern_bn_train_fwd(const float *x, const float *gamma, const float *beta, float *run_mean,
                        float *run_var, float *y, float *saved_mean, float *saved_invstd, int n,

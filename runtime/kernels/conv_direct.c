@@ -13,8 +13,8 @@
  * Vectors are GCC's generic 16-byte vectors: the baseline x86-64 width the build targets. */
 #include <stdlib.h>
 #include <string.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 #define DIRECT_MAX_OC 4
 #define DIRECT_MAX_OW 1024

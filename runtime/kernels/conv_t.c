@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 size_t kern_conv2d_t_ws_floats(const kern_conv_shape *s)
 {

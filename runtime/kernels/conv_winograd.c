@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 /* tiles per chunk: V chunk (16 x C x tiles floats) around 1 MB (measured: 97->78 at 16x16
  * 40 ms with 1 MB chunks, 47 ms with 256 KB ones) */

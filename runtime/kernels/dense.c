@@ -5,8 +5,8 @@
  * dense backward on the 2-core machine). Each output element is computed by one sgemm call over
  * the full reduction, so results are deterministic for a fixed thread count. */
 #include <cblas.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 /* below this many multiply-adds a GEMM is not worth splitting */
 #define DENSE_SPLIT_MIN (1 << 18)

@@ -3,8 +3,8 @@
 #define GAN_KERN_INTERNAL_H
 
 #include <stddef.h>
-#include "../ops.h"
-#include "../kernels.h"
+#include "format/ops.h"
+#include "runtime/kernels.h"
 
 /* Below this many elements an OpenMP region costs more than it saves. */
 #define KERN_PAR_MIN 16384

@@ -1,8 +1,8 @@
 /* Losses. The forward returns the unweighted mean term; sums go through kern_block_sum (fixed
  * blocks, fixed order). The backward adds weight * dL/dx. */
 #include <math.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 typedef struct {
     const float *a, *t;

@@ -1,7 +1,7 @@
 /* Adam (PyTorch's form, bias-corrected; beta1 may be 0) and the EMA of weights. */
 #include <math.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 void kern_adam(float *p, const float *g, float *m, float *v, size_t n, float t, float lr,
                float beta1, float beta2, float eps, int threads)

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kern_internal.h"
+#include "runtime/kernels/kern_internal.h"
 
 struct kern_scratch {
     unsigned char *buf;

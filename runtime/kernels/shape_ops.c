@@ -1,8 +1,8 @@
 /* Data movement and small elementwise ops: zero, copy, concat, tile, gap, upsample, add, mul,
  * rowdot, with their backward forms (which add into the gradients). */
 #include <string.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 
 void kern_zero(float *y, size_t n, int threads)

@@ -1,8 +1,8 @@
 /* Spectral normalisation of w viewed as an [o, k] matrix (first dimension = rows, as ops.h),
  * one power iteration per training step, u persistent. Sums in double, each in a fixed order. */
 #include <math.h>
-#include "../kernels.h"
-#include "kern_internal.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 
 void kern_spectral_norm_fwd(const float *w, float *u, float *w_sn, float *v, float *sigma_out,
                             int o, size_t k, int training, float eps, int threads)

@@ -1,5 +1,5 @@
 /* Helpers shared by the front end's test suites (test_frontend*.c). */
-#include "fe_util.h"
+#include "tests/util/fe_util.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kern_util.h"
+#include "tests/util/kern_util.h"
 
 void kernt_seed(kernt_rng *r, unsigned long long seed) { r->s = seed * 2654435761ull + 88172645463325252ull; }
 

@@ -1,18 +1,11 @@
-#include "lower_check.h"
+#include "tests/util/lower_check.h"
+#include "common/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int is_bwd(int type)
 {
@@ -38,7 +31,7 @@ static int check_shapes(const gan_model *m, const gan_op *o, char *e, size_t n)
         if (w->ndim != 2 || x->numel / (uint64_t)x->shape[0] != (uint64_t)w->shape[1] ||
             y->shape[0] != x->shape[0] || y->shape[1] != w->shape[0] ||
             (in[2] >= 0 && T(in[2])->numel != (uint64_t)w->shape[0]))
-            return fail(e, n, "dense shapes");
+            return gan_errf(e, n, "dense shapes");
         return 0;
     }
     case GAN_OP_CONV2D:
@@ -49,13 +42,13 @@ static int check_shapes(const gan_model *m, const gan_op *o, char *e, size_t n)
         int KH = w->shape[2], KW = w->shape[3], s = o->i[1];
         if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4 || x->shape[1] != C ||
             y->shape[1] != OC || s <= 0 || y->shape[0] != x->shape[0])
-            return fail(e, n, "conv shapes");
+            return gan_errf(e, n, "conv shapes");
         if (!tr && (y->shape[2] - 1) * s - o->i[2] + KH > x->shape[2] + KH)
-            return fail(e, n, "conv output height");
+            return gan_errf(e, n, "conv output height");
         uint64_t ws = tr ? (uint64_t)OC * KH * KW * x->shape[2] * x->shape[3]
                          : (uint64_t)C * KH * KW * y->shape[2] * y->shape[3];
         if (out[1] >= 0 && T(out[1])->numel != ws)
-            return fail(e, n, "conv workspace %llu != %llu",
+            return gan_errf(e, n, "conv workspace %llu != %llu",
                         (unsigned long long)T(out[1])->numel, (unsigned long long)ws);
         return 0;
     }
@@ -63,80 +56,80 @@ static int check_shapes(const gan_model *m, const gan_op *o, char *e, size_t n)
     case GAN_OP_CONV2D_BWD:
     case GAN_OP_CONV2D_T_BWD:
         if (!SAME(out[0], in[0]) || !SAME(out[1], in[1]) || !SAME(in[2], in[3]))
-            return fail(e, n, "gemm bwd shapes");
+            return gan_errf(e, n, "gemm bwd shapes");
         return 0;
     case GAN_OP_UPSAMPLE:
         if (T(out[0])->shape[2] != T(in[0])->shape[2] * o->i[1] ||
             T(out[0])->shape[3] != T(in[0])->shape[3] * o->i[1])
-            return fail(e, n, "upsample shapes");
+            return gan_errf(e, n, "upsample shapes");
         return 0;
     case GAN_OP_BN_TRAIN:
     case GAN_OP_BN_INFER:
         for (int k = 1; k < 5; k++)
             if (in[k] >= 0 && T(in[k])->numel != (uint64_t)T(in[0])->shape[1])
-                return fail(e, n, "bn parameter size");
+                return gan_errf(e, n, "bn parameter size");
         if (!SAME(in[0], out[0]))
-            return fail(e, n, "bn shapes");
+            return gan_errf(e, n, "bn shapes");
         return 0;
     case GAN_OP_BN_TRAIN_BWD:
         if (!SAME(out[0], in[0]) || !SAME(in[3], in[0]) || !SAME(out[1], in[1]))
-            return fail(e, n, "bn bwd shapes");
+            return gan_errf(e, n, "bn bwd shapes");
         return 0;
     case GAN_OP_ACT:
     case GAN_OP_COPY:
     case GAN_OP_ADD:
     case GAN_OP_MUL:
         if (!SAME(in[0], out[0]) || (o->n_in > 1 && !SAME(in[1], out[0])))
-            return fail(e, n, "elementwise shapes");
+            return gan_errf(e, n, "elementwise shapes");
         return 0;
     case GAN_OP_ACT_BWD:
         if (!SAME(in[0], in[1]) || !SAME(in[0], out[0]))
-            return fail(e, n, "act bwd shapes");
+            return gan_errf(e, n, "act bwd shapes");
         return 0;
     case GAN_OP_CONCAT: {
         uint64_t c = 0;
         for (int k = 0; k < o->n_in; k++)
             c += T(in[k])->numel;
         if (c != T(out[0])->numel)
-            return fail(e, n, "concat sizes");
+            return gan_errf(e, n, "concat sizes");
         return 0;
     }
     case GAN_OP_CONCAT_BWD: {
         if (o->i[7] != o->n_out)
-            return fail(e, n, "concat_bwd i[7]");
+            return gan_errf(e, n, "concat_bwd i[7]");
         return 0;
     }
     case GAN_OP_GAP:
         if (T(out[0])->numel * (uint64_t)T(in[0])->shape[2] * (uint64_t)T(in[0])->shape[3] !=
             T(in[0])->numel)
-            return fail(e, n, "gap shapes");
+            return gan_errf(e, n, "gap shapes");
         return 0;
     case GAN_OP_SPECTRAL_NORM:
         if (!SAME(in[0], out[0]) || T(in[1])->numel != (uint64_t)T(in[0])->shape[0] ||
             T(out[1])->numel * (uint64_t)T(in[0])->shape[0] != T(in[0])->numel ||
             T(out[2])->numel != 1)
-            return fail(e, n, "spectral norm shapes");
+            return gan_errf(e, n, "spectral norm shapes");
         return 0;
     case GAN_OP_SPECTRAL_NORM_BWD:
         if (!SAME(out[0], in[0]) || !SAME(in[4], in[0]))
-            return fail(e, n, "spectral norm bwd shapes");
+            return gan_errf(e, n, "spectral norm bwd shapes");
         return 0;
     case GAN_OP_LOSS_HINGE_REAL: case GAN_OP_LOSS_HINGE_FAKE: case GAN_OP_LOSS_MEAN:
     case GAN_OP_LOSS_BCE_LOGITS: case GAN_OP_LOSS_BCE: case GAN_OP_LOSS_SOFTMAX_CE:
     case GAN_OP_LOSS_SUM:
         if (T(out[0])->numel != 1 || (o->type != GAN_OP_LOSS_SUM && !SAME(in[0], in[1])))
-            return fail(e, n, "loss shapes");
+            return gan_errf(e, n, "loss shapes");
         return 0;
     case GAN_OP_ADAM:
         for (int k = 1; k < 4; k++)
             if (!SAME(in[0], in[k]))
-                return fail(e, n, "adam sizes");
+                return gan_errf(e, n, "adam sizes");
         if (T(in[4])->numel != 1)
-            return fail(e, n, "adam t");
+            return gan_errf(e, n, "adam t");
         return 0;
     case GAN_OP_EMA:
         if (!SAME(in[0], in[1]))
-            return fail(e, n, "ema sizes");
+            return gan_errf(e, n, "ema sizes");
         return 0;
     default:
         return 0;
@@ -168,7 +161,7 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
             last_read[t] = -1;
         for (int i = 0; i < pr->n_inputs; i++) {
             if (pr->inputs[i] < 0 || pr->inputs[i] >= nt) {
-                rc = fail(err, errlen, "%s: input %d out of range", pr->name, i);
+                rc = gan_errf(err, errlen, "%s: input %d out of range", pr->name, i);
                 break;
             }
             written[pr->inputs[i]] = 1;
@@ -177,14 +170,14 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
             const gan_op *o = &pr->ops[j];
             const char *on = gan_op_name(o->type);
             if (o->type >= GAN_OP_COUNT || o->n_in > GAN_OP_MAX_IO || o->n_out > GAN_OP_MAX_IO) {
-                rc = fail(err, errlen, "%s op %d: bad header", pr->name, j);
+                rc = gan_errf(err, errlen, "%s op %d: bad header", pr->name, j);
                 break;
             }
             for (int k = 0; k < GAN_OP_MAX_IO && rc == 0; k++) {
                 int a = o->in[k], b = o->out[k];
                 if (a < -1 || a >= nt || b < -1 || b >= nt || (k >= o->n_in && a != -1) ||
                     (k >= o->n_out && b != -1))
-                    rc = fail(err, errlen, "%s op %d (%s): slot %d out of range", pr->name, j,
+                    rc = gan_errf(err, errlen, "%s op %d (%s): slot %d out of range", pr->name, j,
                               on, k);
             }
             if (rc)
@@ -193,13 +186,13 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
             for (int k = 0; k < o->n_in; k++) {
                 int t = o->in[k];
                 if (t >= 0 && T(t)->region == GAN_REGION_ARENA && !written[t]) {
-                    rc = fail(err, errlen, "%s op %d (%s): reads %s before it is written",
+                    rc = gan_errf(err, errlen, "%s op %d (%s): reads %s before it is written",
                               pr->name, j, on, T(t)->name);
                     break;
                 }
                 if (t >= 0 && T(t)->region == GAN_REGION_GRAD && !grad_zeroed(m, zg, t) &&
                     !written[t]) {
-                    rc = fail(err, errlen, "%s op %d (%s): reads gradient %s before it is zeroed",
+                    rc = gan_errf(err, errlen, "%s op %d (%s): reads gradient %s before it is zeroed",
                               pr->name, j, on, T(t)->name);
                     break;
                 }
@@ -215,7 +208,7 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
                  * of w_sn, GAP_BWD after both heads) */
                 if (T(t)->region != GAN_REGION_STATE && T(t)->region != GAN_REGION_PARAM &&
                     last_read[t] >= 0 && last_read[t] != j) {
-                    rc = fail(err, errlen, "%s op %d (%s): writes %s after op %d read it",
+                    rc = gan_errf(err, errlen, "%s op %d (%s): writes %s after op %d read it",
                               pr->name, j, on, T(t)->name, last_read[t]);
                     break;
                 }
@@ -224,7 +217,7 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
                              : T(t)->region == GAN_REGION_GRAD ? grad_zeroed(m, zg, t)
                                                                : 0;
                     if (!ok) {
-                        rc = fail(err, errlen,
+                        rc = gan_errf(err, errlen,
                                   "%s op %d (%s): accumulates into %s before it is zeroed",
                                   pr->name, j, on, T(t)->name);
                         break;
@@ -240,11 +233,11 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
                 if (o->in[k] >= 0)
                     last_read[o->in[k]] = j;
             if (check_shapes(m, o, msg, sizeof msg) < 0)
-                rc = fail(err, errlen, "%s op %d (%s): %s", pr->name, j, on, msg);
+                rc = gan_errf(err, errlen, "%s op %d (%s): %s", pr->name, j, on, msg);
         }
         for (int i = 0; i < pr->n_outputs && rc == 0; i++)
             if (pr->outputs[i] < 0 || pr->outputs[i] >= nt || !written[pr->outputs[i]])
-                rc = fail(err, errlen, "%s: output %d is never written", pr->name, i);
+                rc = gan_errf(err, errlen, "%s: output %d is never written", pr->name, i);
     }
     free(written);
     free(zg);

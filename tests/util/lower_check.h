@@ -3,7 +3,7 @@
 #define LOWER_CHECK_H
 
 #include <stddef.h>
-#include "runtime/model.h"
+#include "format/model.h"
 
 /* Every op: indices in range, required slots present, shapes consistent with ops.h;
  * arena tensors (and parameter gradients) are written before being read or accumulated

@@ -1,4 +1,4 @@
-#include "lower_run.h"
+#include "tests/util/lower_run.h"
 
 #include <math.h>
 #include <stdlib.h>

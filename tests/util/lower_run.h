@@ -3,7 +3,7 @@
 #ifndef LOWER_RUN_H
 #define LOWER_RUN_H
 
-#include "runtime/model.h"
+#include "format/model.h"
 
 typedef struct {
     gan_model *m;

@@ -1,4 +1,4 @@
-#include "md_fixtures.h"
+#include "tests/util/md_fixtures.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "plan_gen.h"
-#include "runtime/model_opinfo.h"
+#include "tests/util/plan_gen.h"
+#include "format/model_opinfo.h"
 
 static void *xrealloc(void *p, size_t n)
 {

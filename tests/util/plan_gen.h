@@ -4,7 +4,7 @@
 #define PLAN_GEN_H
 
 #include <stdint.h>
-#include "runtime/model.h"
+#include "format/model.h"
 
 typedef struct {
     gan_model *m;

@@ -3,7 +3,7 @@
 #define TRAIN_UTIL_H
 #include <stdio.h>
 #include "compiler/model_def.h"
-#include "runtime/model.h"
+#include "format/model.h"
 
 /* A small hand-built model with params (an aggregate over them), Adam state, BN stats, an SN u
  * and an EMA copy. variant 0: base; 1: G.conv.w has another shape; 2: the EMA is renamed. */

@@ -4,22 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "model.h"
-#include "model_opinfo.h"
+#include "format/model.h"
+#include "common/err.h"
+#include "format/model_opinfo.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int vfail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static int name_ok(const char *name)
 {
@@ -41,56 +29,56 @@ static int check_tensor(const gan_model *m, int i, char *err, size_t errlen)
 {
     const gan_tensor *t = &m->tensors[i];
     if (!name_ok(t->name))
-        return vfail(err, errlen, "tensor %d: name is empty or not NUL-terminated", i);
+        return gan_errf(err, errlen, "tensor %d: name is empty or not NUL-terminated", i);
     if (t->region >= GAN_REGION_COUNT)
-        return vfail(err, errlen, "tensor '%s': region %u out of range", t->name, t->region);
+        return gan_errf(err, errlen, "tensor '%s': region %u out of range", t->name, t->region);
     if (t->ndim < 1 || t->ndim > GAN_MAX_DIMS)
-        return vfail(err, errlen, "tensor '%s': rank %u out of range 1..%d", t->name, t->ndim,
+        return gan_errf(err, errlen, "tensor '%s': rank %u out of range 1..%d", t->name, t->ndim,
                      GAN_MAX_DIMS);
     uint64_t n = 1;
     for (int d = 0; d < GAN_MAX_DIMS; d++) {
         if (d >= t->ndim) {
             if (t->shape[d] != 0 && t->shape[d] != 1)
-                return vfail(err, errlen, "tensor '%s': unused dimension %d is %d", t->name, d,
+                return gan_errf(err, errlen, "tensor '%s': unused dimension %d is %d", t->name, d,
                              t->shape[d]);
             continue;
         }
         if (t->shape[d] < 1)
-            return vfail(err, errlen, "tensor '%s': dimension %d is %d", t->name, d,
+            return gan_errf(err, errlen, "tensor '%s': dimension %d is %d", t->name, d,
                          t->shape[d]);
         n *= (uint64_t)t->shape[d];
         if (n > MAX_FLOATS)
-            return vfail(err, errlen, "tensor '%s': too large", t->name);
+            return gan_errf(err, errlen, "tensor '%s': too large", t->name);
     }
     if (n != t->numel)
-        return vfail(err, errlen, "tensor '%s': numel %llu is not the product of its shape (%llu)",
+        return gan_errf(err, errlen, "tensor '%s': numel %llu is not the product of its shape (%llu)",
                      t->name, (unsigned long long)t->numel, (unsigned long long)n);
     if (t->offset > MAX_FLOATS || t->offset + t->numel > m->region_floats[t->region])
-        return vfail(err, errlen,
+        return gan_errf(err, errlen,
                      "tensor '%s': [%llu, %llu) lies outside region %s (%llu floats)", t->name,
                      (unsigned long long)t->offset, (unsigned long long)(t->offset + t->numel),
                      region_name(t->region), (unsigned long long)m->region_floats[t->region]);
     if (t->flags & ~GAN_TF_AGGREGATE)
-        return vfail(err, errlen, "tensor '%s': unknown flags 0x%x", t->name, t->flags);
+        return gan_errf(err, errlen, "tensor '%s': unknown flags 0x%x", t->name, t->flags);
     if (t->init >= GAN_INIT_COUNT)
-        return vfail(err, errlen, "tensor '%s': init kind %u out of range", t->name, t->init);
+        return gan_errf(err, errlen, "tensor '%s': init kind %u out of range", t->name, t->init);
     if (t->region == GAN_REGION_ARENA && t->init != GAN_INIT_NONE)
-        return vfail(err, errlen, "tensor '%s': arena tensors take no init", t->name);
+        return gan_errf(err, errlen, "tensor '%s': arena tensors take no init", t->name);
     if (t->init == GAN_INIT_COPY) {
         if (t->init_src < 0 || t->init_src >= m->n_tensors || t->init_src == i)
-            return vfail(err, errlen, "tensor '%s': init source %d out of range", t->name,
+            return gan_errf(err, errlen, "tensor '%s': init source %d out of range", t->name,
                          t->init_src);
         if (m->tensors[t->init_src].numel != t->numel)
-            return vfail(err, errlen, "tensor '%s': init source '%s' differs in size", t->name,
+            return gan_errf(err, errlen, "tensor '%s': init source '%s' differs in size", t->name,
                          m->tensors[t->init_src].name);
     } else if (t->init_src != -1) {
-        return vfail(err, errlen, "tensor '%s': init source %d without init copy", t->name,
+        return gan_errf(err, errlen, "tensor '%s': init source %d without init copy", t->name,
                      t->init_src);
     }
     if (t->fan_in < 0 || t->fan_out < 0)
-        return vfail(err, errlen, "tensor '%s': negative fan-in/out", t->name);
+        return gan_errf(err, errlen, "tensor '%s': negative fan-in/out", t->name);
     if (!(t->init_arg == t->init_arg) || t->init_arg > 1e30f || t->init_arg < -1e30f)
-        return vfail(err, errlen, "tensor '%s': init argument is not a finite number", t->name);
+        return gan_errf(err, errlen, "tensor '%s': init argument is not a finite number", t->name);
     return 0;
 }
 
@@ -100,9 +88,9 @@ static int check_tensor_ref(const gan_model *m, int t, int region, int allow_non
     if (t == -1 && allow_none)
         return 0;
     if (t < 0 || t >= m->n_tensors)
-        return vfail(err, errlen, "%s: %s %d is not a tensor index", owner, what, t);
+        return gan_errf(err, errlen, "%s: %s %d is not a tensor index", owner, what, t);
     if (region >= 0 && m->tensors[t].region != region)
-        return vfail(err, errlen, "%s: %s '%s' is in region %s, expected %s", owner, what,
+        return gan_errf(err, errlen, "%s: %s '%s' is in region %s, expected %s", owner, what,
                      m->tensors[t].name, region_name(m->tensors[t].region),
                      region_name(region));
     return 0;
@@ -116,38 +104,38 @@ static int finite(float f)
 int gan_model_validate(const gan_model *m, char *err, size_t errlen)
 {
     if (!m)
-        return vfail(err, errlen, "no model");
+        return gan_errf(err, errlen, "no model");
     const gan_hyper *h = &m->hyper;
     if (m->n_tensors < 0 || m->n_networks < 0 || m->n_programs < 0)
-        return vfail(err, errlen, "negative counts");
+        return gan_errf(err, errlen, "negative counts");
     if ((m->n_tensors && !m->tensors) || (m->n_networks && !m->networks) ||
         (m->n_programs && !m->programs))
-        return vfail(err, errlen, "missing arrays");
+        return gan_errf(err, errlen, "missing arrays");
     for (int r = 0; r < GAN_REGION_COUNT; r++)
         if (m->region_floats[r] > MAX_FLOATS)
-            return vfail(err, errlen, "region %s: size %llu too large", region_name(r),
+            return gan_errf(err, errlen, "region %s: size %llu too large", region_name(r),
                          (unsigned long long)m->region_floats[r]);
     /* hyperparameters */
     if (h->image_c < 0 || h->image_h < 0 || h->image_w < 0 || h->image_c > 4096 ||
         h->image_h > 65536 || h->image_w > 65536)
-        return vfail(err, errlen, "hyper: image %d x %d x %d out of range", h->image_c,
+        return gan_errf(err, errlen, "hyper: image %d x %d x %d out of range", h->image_c,
                      h->image_h, h->image_w);
     if (!finite(h->range_lo) || !finite(h->range_hi) || h->range_lo > h->range_hi)
-        return vfail(err, errlen, "hyper: value range [%g, %g] invalid", (double)h->range_lo,
+        return gan_errf(err, errlen, "hyper: value range [%g, %g] invalid", (double)h->range_lo,
                      (double)h->range_hi);
     if (h->label_kind < 0 || h->label_kind > GAN_LABELS_CATEGORICAL)
-        return vfail(err, errlen, "hyper: label kind %d out of range", h->label_kind);
+        return gan_errf(err, errlen, "hyper: label kind %d out of range", h->label_kind);
     if (h->n_labels < 0 || h->n_labels > 100000 || (h->n_labels && !h->label_names))
-        return vfail(err, errlen, "hyper: label count %d invalid", h->n_labels);
+        return gan_errf(err, errlen, "hyper: label count %d invalid", h->n_labels);
     for (int i = 0; i < h->n_labels; i++)
         if (!name_ok(h->label_names[i]))
-            return vfail(err, errlen, "hyper: label %d name empty or not NUL-terminated", i);
+            return gan_errf(err, errlen, "hyper: label %d name empty or not NUL-terminated", i);
     if (h->latent_size < 0 || h->latent_dist < 0 || h->latent_dist > GAN_LATENT_UNIFORM)
-        return vfail(err, errlen, "hyper: latent size %d / distribution %d invalid",
+        return gan_errf(err, errlen, "hyper: latent size %d / distribution %d invalid",
                      h->latent_size, h->latent_dist);
     if (h->batch < 1 || h->d_steps < 0 || h->epochs < 0 || h->steps < 0 || h->sample_every < 0 ||
         h->ckpt_every < 0)
-        return vfail(err, errlen, "hyper: batch %d, d_steps %d, epochs %d, steps %lld, "
+        return gan_errf(err, errlen, "hyper: batch %d, d_steps %d, epochs %d, steps %lld, "
                                   "sample_every %d, ckpt_every %d: negative or zero batch",
                      h->batch, h->d_steps, h->epochs, (long long)h->steps, h->sample_every,
                      h->ckpt_every);
@@ -158,41 +146,41 @@ int gan_model_validate(const gan_model *m, char *err, size_t errlen)
         const gan_network *n = &m->networks[i];
         char owner[GAN_NAME_MAX + 16];
         if (!name_ok(n->name))
-            return vfail(err, errlen, "network %d: name empty or not NUL-terminated", i);
+            return gan_errf(err, errlen, "network %d: name empty or not NUL-terminated", i);
         snprintf(owner, sizeof owner, "network '%s'", n->name);
         if (n->role < GAN_NET_GENERATOR || n->role > GAN_NET_CLASSIFIER)
-            return vfail(err, errlen, "%s: role %d out of range", owner, n->role);
+            return gan_errf(err, errlen, "%s: role %d out of range", owner, n->role);
         if (check_tensor_ref(m, n->params, GAN_REGION_PARAM, 0, "params", owner, err, errlen) ||
             check_tensor_ref(m, n->grads, GAN_REGION_GRAD, 1, "grads", owner, err, errlen) ||
             check_tensor_ref(m, n->ema, GAN_REGION_STATE, 1, "ema", owner, err, errlen))
             return -1;
         if (!finite(n->ema_decay) || !finite(n->lr) || !finite(n->beta1) || !finite(n->beta2) ||
             !finite(n->eps))
-            return vfail(err, errlen, "%s: optimizer settings not finite", owner);
+            return gan_errf(err, errlen, "%s: optimizer settings not finite", owner);
         for (int j = 0; j < i; j++)
             if (!strcmp(m->networks[j].name, n->name))
-                return vfail(err, errlen, "%s: name used twice", owner);
+                return gan_errf(err, errlen, "%s: name used twice", owner);
     }
     for (int p = 0; p < m->n_programs; p++) {
         const gan_program *g = &m->programs[p];
         char owner[GAN_NAME_MAX + 16];
         if (!name_ok(g->name))
-            return vfail(err, errlen, "program %d: name empty or not NUL-terminated", p);
+            return gan_errf(err, errlen, "program %d: name empty or not NUL-terminated", p);
         snprintf(owner, sizeof owner, "program '%s'", g->name);
         if (g->network < -1 || g->network >= m->n_networks)
-            return vfail(err, errlen, "%s: network %d out of range", owner, g->network);
+            return gan_errf(err, errlen, "%s: network %d out of range", owner, g->network);
         if (g->n_ops < 0 || g->n_inputs < 0 || g->n_outputs < 0 || (g->n_ops && !g->ops) ||
             (g->n_inputs && (!g->inputs || !g->input_roles)) || (g->n_outputs && !g->outputs))
-            return vfail(err, errlen, "%s: bad counts", owner);
+            return gan_errf(err, errlen, "%s: bad counts", owner);
         for (int j = 0; j < p; j++)
             if (!strcmp(m->programs[j].name, g->name))
-                return vfail(err, errlen, "%s: name used twice", owner);
+                return gan_errf(err, errlen, "%s: name used twice", owner);
         for (int j = 0; j < g->n_inputs; j++) {
             if (check_tensor_ref(m, g->inputs[j], GAN_REGION_ARENA, 0, "input", owner, err,
                                  errlen))
                 return -1;
             if (g->input_roles[j] < 0 || g->input_roles[j] >= GAN_ROLE_COUNT)
-                return vfail(err, errlen, "%s: input %d role %d out of range", owner, j,
+                return gan_errf(err, errlen, "%s: input %d role %d out of range", owner, j,
                              g->input_roles[j]);
         }
         for (int j = 0; j < g->n_outputs; j++)
@@ -201,12 +189,12 @@ int gan_model_validate(const gan_model *m, char *err, size_t errlen)
                 return -1;
         if (g->arena_floats > m->region_floats[GAN_REGION_ARENA] || !(g->flops >= 0) ||
             g->flops > 1e30)
-            return vfail(err, errlen, "%s: arena size %llu or flops out of range", owner,
+            return gan_errf(err, errlen, "%s: arena size %llu or flops out of range", owner,
                          (unsigned long long)g->arena_floats);
         for (int k = 0; k < g->n_ops; k++) {
             char msg[600];
             if (gan_op_validate(m, &g->ops[k], msg, sizeof msg))
-                return vfail(err, errlen, "%s op %d: %s", owner, k, msg);
+                return gan_errf(err, errlen, "%s op %d: %s", owner, k, msg);
         }
     }
     return 0;

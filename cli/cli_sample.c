@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runtime/cli.h"
-#include "runtime/model.h"
+#include "cli/cli.h"
+#include "format/model.h"
 #include "runtime/train.h"
 #include "runtime/train/args.h"
 #include "runtime/data.h"

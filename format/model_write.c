@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "model.h"
-#include "model_format.h"
+#include "format/model.h"
+#include "format/model_format.h"
 
 typedef struct {
     uint8_t *p;

@@ -1,4 +1,4 @@
-#include "ops.h"
+#include "format/ops.h"
 
 static const char *const op_names[GAN_OP_COUNT] = {
     [GAN_OP_ZERO] = "zero",

@@ -6,7 +6,7 @@
 #ifndef GAN_MODEL_OPINFO_H
 #define GAN_MODEL_OPINFO_H
 
-#include "model.h"
+#include "format/model.h"
 
 /* How an op touches one of its slots (bit set). */
 enum {

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "ops.h"
+#include "format/ops.h"
 
 #define GAN_FORMAT_MAGIC "GANMODEL"   /* 8 bytes at offset 0 */
 #define GAN_FORMAT_VERSION 1

@@ -1,6 +1,6 @@
 /* `ganrt data ...`: data-set tools. For now one subcommand, `synth`, which renders synthetic
  * labelled faces in CelebA layout so the quick start needs no download. */
-#include "runtime/cli.h"
+#include "cli/cli.h"
 #include "runtime/data.h"
 
 #include <errno.h>

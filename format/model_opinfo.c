@@ -1,10 +1,11 @@
 /* Per-op facts from ops.h: slot access, workspace sizes, FLOP estimates, contract checks.
- * Everything here follows the comments in runtime/ops.h; where ops.h gives a shape, the
+ * Everything here follows the comments in format/ops.h; where ops.h gives a shape, the
  * validator checks it exactly. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "model_opinfo.h"
+#include "format/model_opinfo.h"
+#include "common/err.h"
 
 static int is_backward(int type)
 {
@@ -274,13 +275,10 @@ __attribute__((format(printf, 2, 3)))
 #endif
 static int fail(vctx *v, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    gan_verrf_at(v->err, v->errlen, gan_op_name(v->op->type), fmt, ap);
     va_end(ap);
-    if (v->err && v->errlen)
-        snprintf(v->err, v->errlen, "%s: %s", gan_op_name(v->op->type), msg);
     return -1;
 }
 

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
-#include "model.h"
-#include "model_format.h"
+#include "format/model.h"
+#include "common/err.h"
+#include "format/model_format.h"
 
 typedef struct {
     const uint8_t *p;
@@ -31,13 +32,10 @@ __attribute__((format(printf, 2, 3)))
 #endif
 static int lfail(lctx *c, const char *fmt, ...)
 {
-    char msg[700];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    gan_verrf_at(c->err, c->errlen, c->what, fmt, ap);
     va_end(ap);
-    if (c->err && c->errlen)
-        snprintf(c->err, c->errlen, "%s: %s", c->what, msg);
     return -1;
 }
 

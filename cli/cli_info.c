@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "model.h"
-#include "train.h"
+#include "cli/cli.h"
+#include "format/model.h"
+#include "runtime/train.h"
 
 static const char *init_name(int k)
 {

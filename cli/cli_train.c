@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "runtime/cli.h"
-#include "runtime/model.h"
+#include "cli/cli.h"
+#include "format/model.h"
 #include "runtime/train.h"
 #include "runtime/train/args.h"
 #include "runtime/data.h"

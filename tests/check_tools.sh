@@ -1,0 +1,39 @@
+#!/bin/sh
+# Proves that the tree checks can fail: a forbidden include and an oversized function in a
+# scratch tree must be reported, and a clean scratch tree must pass.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+expect() { # name want-rc cmd...
+    name=$1; want=$2; shift 2
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" = "$want" ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL $name: exit $rc, expected $want"; echo "$out"; fi
+    LAST=$out
+}
+mkdir -p "$tmp/compiler" "$tmp/runtime" "$tmp/tools"
+printf '#include "format/model.h"\nint f(void);\n' > "$tmp/compiler/ok.c"
+printf '#include "runtime/exec.h"\n' > "$tmp/runtime/ok.c"
+expect clean-layout 0 sh "$root/tools/check-layout.sh" "$tmp"
+printf '#include "common/err.h"\n#include "runtime/exec.h"\n' > "$tmp/compiler/bad.c"
+expect compiler-includes-runtime 1 sh "$root/tools/check-layout.sh" "$tmp"
+echo "$LAST" | grep -q 'compiler/bad.c:2: includes "runtime/exec.h"' || {
+    fail=$((fail + 1)); echo "FAIL: breach not located: $LAST"; }
+rm "$tmp/compiler/bad.c"
+printf '#include <cblas.h>\n' > "$tmp/compiler/blas.c"
+expect compiler-includes-cblas 1 sh "$root/tools/check-layout.sh" "$tmp"
+rm "$tmp/compiler/blas.c"
+: > "$tmp/tools/size-allow.txt"
+expect clean-size 0 sh "$root/tools/check-size.sh" "$tmp"
+{ echo "int long_fn(void)"; echo "{"; i=0; while [ $i -lt 160 ]; do echo "    ;"; i=$((i + 1)); done
+  echo "    return 0;"; echo "}"; } > "$tmp/compiler/long.c"
+expect long-function 1 sh "$root/tools/check-size.sh" "$tmp"
+echo "$LAST" | grep -q 'compiler/long.c:long_fn: 163 lines' || {
+    fail=$((fail + 1)); echo "FAIL: long function not named: $LAST"; }
+echo "compiler/long.c:long_fn 170" > "$tmp/tools/size-allow.txt"
+expect allowed-function 0 sh "$root/tools/check-size.sh" "$tmp"
+echo "compiler/long.c:long_fn 100" > "$tmp/tools/size-allow.txt"
+expect grown-function 1 sh "$root/tools/check-size.sh" "$tmp"
+echo "check_tools: $pass passed, $fail failed"
+[ $fail = 0 ]
