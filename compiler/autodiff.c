@@ -39,137 +39,67 @@ static int ad_acc(ad_ctx *a, int t)
     return gt;
 }
 
-static int is_loss(int type)
+/* The backward's tensor for one character of the op table's BWD_IN column (op_list.h). */
+static int bwd_input(const gan_op *f, char c, int dy)
 {
-    return type >= GAN_OP_LOSS_HINGE_REAL && type <= GAN_OP_LOSS_SOFTMAX_CE;
-}
-
-static int loss_bwd(int type)
-{
-    switch (type) {
-    case GAN_OP_LOSS_HINGE_REAL: return GAN_OP_LOSS_HINGE_REAL_BWD;
-    case GAN_OP_LOSS_HINGE_FAKE: return GAN_OP_LOSS_HINGE_FAKE_BWD;
-    case GAN_OP_LOSS_MEAN: return GAN_OP_LOSS_MEAN_BWD;
-    case GAN_OP_LOSS_BCE_LOGITS: return GAN_OP_LOSS_BCE_LOGITS_BWD;
-    case GAN_OP_LOSS_BCE: return GAN_OP_LOSS_BCE_BWD;
-    default: return GAN_OP_LOSS_SOFTMAX_CE_BWD;
+    switch (c) {
+    case 'd': return dy;
+    case 'y': return f->out[0];
+    case 'Y': return f->i[0] != GAN_ACT_NONE ? f->out[0] : -1;
+    case 'a': return f->out[1];
+    case 'b': return f->out[2];
+    default: return c >= '0' && c <= '7' && c - '0' < f->n_in ? f->in[c - '0'] : -1;
     }
 }
 
-/* Emits the backward of forward op f (a copy: the list moves while we append). */
+/* Emits the backward of forward op f (a copy: the list moves while we append), as its row of
+ * the op table says: which op, which inputs, which gradients. */
 static int ad_op(ad_ctx *a, const gan_op f, const char *req)
 {
     gb_ctx *g = a->g;
-    gb_oplist *l = a->l;
-    int x = f.in[0];
-#define G(t) ((t) >= 0 && req[(t)] ? ad_acc(a, (t)) : -1)
-    if (is_loss(f.type)) {
-        if (!req[x])
-            return 0;
-        int dx = ad_acc(a, x);
-        if (dx < 0)
-            return -1;
-        int o = gb_op(g, l, loss_bwd(f.type), 2, (int[]){x, f.in[1]}, 1, (int[]){dx});
-        if (o < 0)
-            return -1;
-        memcpy(l->ops[o].f, f.f, sizeof f.f);
-        memcpy(l->ops[o].i, f.i, sizeof f.i);
+    const gan_op_info *info = gan_op_info_of(f.type);
+    if (!info || info->kind == GAN_OPK_BOOK)
         return 0;
-    }
-    int y = f.out[0];
-    int dy = a->grad[y];
-    if (dy < 0)
+    int dy = -1;
+    if (info->kind == GAN_OPK_LOSS) {
+        if (!req[f.in[0]])
+            return 0; /* a loss of something nothing trainable reaches */
+    } else if ((dy = a->grad[f.out[0]]) < 0) {
         return 0; /* no gradient reaches this op's output */
-    int o;
-    switch (f.type) {
-    case GAN_OP_ZERO:
-    case GAN_OP_LOSS_SUM:
-        return 0;
-    case GAN_OP_COPY:
-        o = gb_op(g, l, GAN_OP_COPY_BWD, 1, (int[]){dy}, 1, (int[]){G(x)});
-        break;
-    case GAN_OP_DENSE: {
-        int dx = G(x), dw = G(f.in[1]), db = G(f.in[2]);
-        int yin = f.i[0] != GAN_ACT_NONE ? y : -1;
-        o = gb_op(g, l, GAN_OP_DENSE_BWD, 4, (int[]){x, f.in[1], yin, dy}, 3,
-                  (int[]){dx, dw, db});
-        break;
     }
-    case GAN_OP_CONV2D:
-    case GAN_OP_CONV2D_T: {
-        int dx = G(x), dw = G(f.in[1]), db = G(f.in[2]);
-        int yin = f.i[0] != GAN_ACT_NONE ? y : -1;
-        int ws = -1;
-        if (f.out[1] >= 0) {
-            char nb[GAN_NAME_MAX];
-            gb_suffix(nb, g->m->tensors[y].name, ".ws_bwd");
-            ws = gb_tensor_like(g, nb, f.out[1]); /* same size as the forward's workspace */
-            if (ws < 0)
-                return -1;
-        }
-        o = gb_op(g, l, f.type == GAN_OP_CONV2D ? GAN_OP_CONV2D_BWD : GAN_OP_CONV2D_T_BWD, 4,
-                  (int[]){x, f.in[1], yin, dy}, 4, (int[]){dx, dw, db, ws});
-        break;
-    }
-    case GAN_OP_UPSAMPLE:
-        o = gb_op(g, l, GAN_OP_UPSAMPLE_BWD, 1, (int[]){dy}, 1, (int[]){G(x)});
-        break;
-    case GAN_OP_BN_TRAIN: {
-        int dx = G(x), dgam = G(f.in[1]), dbet = G(f.in[2]);
-        int yin = f.i[0] != GAN_ACT_NONE ? y : -1;
-        o = gb_op(g, l, GAN_OP_BN_TRAIN_BWD, 6, (int[]){x, f.in[1], yin, dy, f.out[1], f.out[2]},
-                  3, (int[]){dx, dgam, dbet});
-        break;
-    }
-    case GAN_OP_ACT:
-        o = gb_op(g, l, GAN_OP_ACT_BWD, 2, (int[]){y, dy}, 1, (int[]){G(x)});
-        break;
-    case GAN_OP_CONCAT: {
-        int outs[GAN_OP_MAX_IO];
-        for (int k = 0; k < f.n_in; k++)
-            outs[k] = G(f.in[k]);
-        o = gb_op(g, l, GAN_OP_CONCAT_BWD, 1, (int[]){dy}, f.n_in, outs);
-        if (o >= 0)
-            l->ops[o].i[7] = f.n_in;
-        break;
-    }
-    case GAN_OP_TILE:
-        o = gb_op(g, l, GAN_OP_TILE_BWD, 1, (int[]){dy}, 1, (int[]){G(x)});
-        break;
-    case GAN_OP_GAP:
-        o = gb_op(g, l, GAN_OP_GAP_BWD, 1, (int[]){dy}, 1, (int[]){G(x)});
-        break;
-    case GAN_OP_ADD: {
-        int da = G(f.in[0]), db = G(f.in[1]);
-        o = gb_op(g, l, GAN_OP_ADD_BWD, 1, (int[]){dy}, 2, (int[]){da, db});
-        break;
-    }
-    case GAN_OP_MUL: {
-        int da = G(f.in[0]), db = G(f.in[1]);
-        o = gb_op(g, l, GAN_OP_MUL_BWD, 3, (int[]){f.in[0], f.in[1], dy}, 2, (int[]){da, db});
-        break;
-    }
-    case GAN_OP_ROWDOT: {
-        int da = G(f.in[0]), db = G(f.in[1]);
-        o = gb_op(g, l, GAN_OP_ROWDOT_BWD, 3, (int[]){f.in[0], f.in[1], dy}, 2, (int[]){da, db});
-        break;
-    }
-    case GAN_OP_SPECTRAL_NORM: {
-        int dw = G(x);
-        o = gb_op(g, l, GAN_OP_SPECTRAL_NORM_BWD, 5, (int[]){x, f.in[1], f.out[1], f.out[2], dy},
-                  1, (int[]){dw});
-        break;
-    }
-    default:
+    if (info->bwd == GAN_OP_NONE)
         return gb_fail(g, "autodiff: no gradient rule for op %s", gan_op_name(f.type));
+    int ins[GAN_OP_MAX_IO], outs[GAN_OP_MAX_IO], n_in = 0, n_out = 0;
+    for (const char *c = info->bwd_in; *c; c++)
+        ins[n_in++] = bwd_input(&f, *c, dy);
+    /* gradients in slot order: each first use creates (and zeroes) its buffer */
+    for (const char *c = info->bwd_out; *c; c++) {
+        if (*c == '*') {
+            for (int k = 0; k < f.n_in; k++)
+                outs[n_out++] = f.in[k] >= 0 && req[f.in[k]] ? ad_acc(a, f.in[k]) : -1;
+        } else if (*c == 'w') { /* a workspace of the forward's size, if it had one */
+            int ws = -1;
+            if (f.out[1] >= 0) {
+                char nb[GAN_NAME_MAX];
+                gb_suffix(nb, g->m->tensors[f.out[0]].name, ".ws_bwd");
+                if ((ws = gb_tensor_like(g, nb, f.out[1])) < 0)
+                    return -1;
+            }
+            outs[n_out++] = ws;
+        } else {
+            int t = f.in[*c - '0'];
+            outs[n_out++] = t >= 0 && req[t] ? ad_acc(a, t) : -1;
+        }
+        if (g->failed)
+            return -1;
     }
-#undef G
+    int o = gb_op(g, a->l, info->bwd, n_in, ins, n_out, outs);
     if (o < 0 || g->failed)
         return -1;
-    if (f.type != GAN_OP_CONCAT) { /* concat's i[7] is already set */
-        memcpy(l->ops[o].i, f.i, sizeof f.i);
-        memcpy(l->ops[o].f, f.f, sizeof f.f);
-    }
+    memcpy(a->l->ops[o].i, f.i, sizeof f.i);
+    memcpy(a->l->ops[o].f, f.f, sizeof f.f);
+    if (info->flags & GAN_OPF_VARIADIC)
+        a->l->ops[o].i[7] = f.n_in; /* the part count, for concat's backward */
     return 0;
 }
 
@@ -192,14 +122,12 @@ int gan_autodiff(gb_ctx *g, gb_oplist *l, int n_fwd, const int *param_grad, int 
         }
     for (int j = 0; j < n_fwd; j++) {
         const gan_op *f = &l->ops[j];
-        if (is_loss(f->type) || f->type == GAN_OP_LOSS_SUM || f->type == GAN_OP_ZERO)
+        int kind = gan_op_kind_of(f->type);
+        if (kind == GAN_OPK_LOSS || kind == GAN_OPK_BOOK)
             continue;
         for (int k = 0; k < f->n_in; k++)
-            if (f->in[k] >= 0 && req[f->in[k]] && gb_input_differentiable(f->type, k)) {
-                if (f->type == GAN_OP_BN_INFER)
-                    break; /* inference ops never see gradients */
-                req[f->out[0]] = 1;
-            }
+            if (f->in[k] >= 0 && req[f->in[k]] && gan_op_differentiable(f->type, k))
+                req[f->out[0]] = 1; /* (inference ops such as bn_infer are differentiable in none) */
     }
     ad_ctx a = {g, l, grad};
     int rc = 0;

@@ -60,9 +60,7 @@ void gan_write_dot(const gan_model *m, FILE *f)
             const gan_op *o = &pr->ops[j];
             fprintf(f, "    p%d_op%d [shape=box, style=rounded, label=\"%d: %s", p, j, j,
                     gan_op_name(o->type));
-            if ((o->type == GAN_OP_DENSE || o->type == GAN_OP_CONV2D ||
-                 o->type == GAN_OP_CONV2D_T || o->type == GAN_OP_BN_TRAIN ||
-                 o->type == GAN_OP_BN_INFER || o->type == GAN_OP_ACT) && o->i[0] > 0)
+            if ((gan_op_flags(o->type) & (GAN_OPF_EPILOGUE | GAN_OPF_ACT)) && o->i[0] > 0)
                 fprintf(f, "+%s", gan_act_name(o->i[0]));
             fprintf(f, "\"];\n");
             for (int k = 0; k < GAN_OP_MAX_IO; k++) {

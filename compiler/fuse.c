@@ -1,7 +1,8 @@
 /* Fusion on a program's forward op list, before autodiff (so the backward sees the fused ops
  * and gets the epilogue's derivative from the saved output y):
  *   1. ACT(sigmoid) -> LOSS_BCE       => LOSS_BCE_LOGITS on the logits (stable, one op)
- *   2. DENSE / CONV2D / CONV2D_T / BN_TRAIN / BN_INFER (act none) -> ACT
+ *   2. an op with an activation epilogue (GAN_OPF_EPILOGUE in op_list.h: dense, conv2d,
+ *      conv2d_t, bn_train, bn_infer), act none -> ACT
  *                                      => the activation moves into the producer's i0/f0
  * A fusion applies only when the intermediate tensor has no other reader and is not read
  * after the program (an output). The optimizer fusion (one ADAM over a network's flat
@@ -11,11 +12,7 @@
 
 #include <stdlib.h>
 
-static int can_take_act(int type)
-{
-    return type == GAN_OP_DENSE || type == GAN_OP_CONV2D || type == GAN_OP_CONV2D_T ||
-           type == GAN_OP_BN_TRAIN || type == GAN_OP_BN_INFER;
-}
+static int can_take_act(int type) { return (gan_op_flags(type) & GAN_OPF_EPILOGUE) != 0; }
 
 #define GONE 0xFFFFu
 

@@ -131,29 +131,6 @@ uint64_t gb_per_sample(const gan_model *m, int t)
     return x->shape[0] > 0 ? x->numel / (uint64_t)x->shape[0] : 0;
 }
 
-int gb_input_differentiable(int type, int slot)
-{
-    switch (type) {
-    case GAN_OP_COPY: case GAN_OP_UPSAMPLE: case GAN_OP_ACT: case GAN_OP_TILE: case GAN_OP_GAP:
-        return slot == 0;
-    case GAN_OP_DENSE: case GAN_OP_CONV2D: case GAN_OP_CONV2D_T:
-        return slot <= 2;
-    case GAN_OP_BN_TRAIN:
-        return slot <= 2; /* x, gamma, beta; running stats are state */
-    case GAN_OP_CONCAT:
-        return 1;
-    case GAN_OP_ADD: case GAN_OP_MUL: case GAN_OP_ROWDOT:
-        return slot <= 1;
-    case GAN_OP_SPECTRAL_NORM:
-        return slot == 0; /* u is state, treated as a constant */
-    case GAN_OP_LOSS_HINGE_REAL: case GAN_OP_LOSS_HINGE_FAKE: case GAN_OP_LOSS_MEAN:
-    case GAN_OP_LOSS_BCE_LOGITS: case GAN_OP_LOSS_BCE: case GAN_OP_LOSS_SOFTMAX_CE:
-        return slot == 0; /* targets are data */
-    default:
-        return 0; /* BN_INFER, ZERO, LOSS_SUM, backward and optimizer ops */
-    }
-}
-
 int gb_op_reads(const gan_op *o, int t)
 {
     for (int k = 0; k < o->n_in && k < GAN_OP_MAX_IO; k++)

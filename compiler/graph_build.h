@@ -47,8 +47,6 @@ void gb_model_destroy(gan_model *m);
 /* Per-sample numel of tensor t (numel / shape[0]). */
 uint64_t gb_per_sample(const gan_model *m, int t);
 
-/* Which input slots of a forward op carry a gradient (1) and which do not (0). */
-int gb_input_differentiable(int type, int slot);
 /* Whether tensor t is read (as an input) by op o. */
 int gb_op_reads(const gan_op *o, int t);
 

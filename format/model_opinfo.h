@@ -1,7 +1,7 @@
-/* Per-op facts shared by the plan, the plan checker, the validator and the reports:
- * which slots an op reads and writes, how it writes them, how big its workspace must be, and
- * how many FLOPs it costs. Lives in the runtime library because ganrt's loader validates with
- * it and ganrt links only libganrt; the compiler links libganrt too.
+/* Per-op facts shared by the plan, the plan checker, the validator, the interpreter and the
+ * reports: which slots an op reads and writes, how it writes them, how big its workspace must
+ * be, and how many FLOPs it costs. Part of the model.bin library (format/), which both ganc and
+ * ganrt link.
  */
 #ifndef GAN_MODEL_OPINFO_H
 #define GAN_MODEL_OPINFO_H
@@ -35,6 +35,12 @@ int gan_op_out_is_workspace(int type, int slot);
 /* Floats the op's workspace must hold (0 when the op takes none). Tensor indices must have
  * been validated. */
 uint64_t gan_op_workspace_floats(const gan_model *m, const gan_op *op);
+
+/* The workspace rule of conv2d (im2col of one image: C*KH*KW*OH*OW floats) and conv2d_t (the
+ * columns of one image: OC*KH*KW*H*W), in forward geometry; the one formula the compiler, the
+ * runtime's kernels and the tests all use. */
+uint64_t gan_conv_ws_floats(int transposed, int64_t c, int64_t oc, int64_t kh, int64_t kw,
+                            int64_t h, int64_t w, int64_t oh, int64_t ow);
 
 /* Estimated floating-point operations of one run of the op: 2 x multiply-adds for the
  * GEMM-like ops, a few per element for the rest. Tensor indices must have been validated. */
