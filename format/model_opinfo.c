@@ -71,12 +71,13 @@ double gan_op_flops(const gan_model *m, const gan_op *op)
 static int check_slots(vctx *v, const char *spec, int n, const int32_t *idx, const char *dir)
 {
     int len = (int)strlen(spec);
-    int variadic = (gan_op_flags(v->op->type) & GAN_OPF_VARIADIC) != 0;
+    /* a variadic op's long side (all GAN_OP_MAX_IO slots) counts its slots by n_in / n_out */
+    int variadic = (gan_op_flags(v->op->type) & GAN_OPF_VARIADIC) && len == GAN_OP_MAX_IO;
     /* n may count trailing -1 slots (model.h), even past the op's last slot */
     for (int j = len; j < n && j < GAN_OP_MAX_IO; j++)
         if (idx[j] != -1)
             return opc_fail(v, "%s%d = %d: the op has only %d %s slots", dir, j, idx[j], len, dir);
-    if (variadic && !strcmp(dir, "in") && n < 1)
+    if (variadic && n < 1 && !strcmp(dir, "in"))
         return opc_fail(v, "needs at least one input");
     for (int j = 0; j < GAN_OP_MAX_IO; j++) {
         int t = idx[j];

@@ -56,7 +56,7 @@ GAN_OP(GAP,                  11, "gap",                 FWD,   shape, "r",      
 GAN_OP(ADD,                  12, "add",                 FWD,   shape, "rr",       "r",        0x03, 0x00, -1, 0,                         ADD_BWD,             "d",      "01")
 GAN_OP(MUL,                  13, "mul",                 FWD,   shape, "rr",       "r",        0x03, 0x00, -1, 0,                         MUL_BWD,             "01d",    "01")
 GAN_OP(ROWDOT,               14, "rowdot",              FWD,   shape, "rr",       "r",        0x03, 0x00, -1, 0,                         ROWDOT_BWD,          "01d",    "01")
-GAN_OP(SPECTRAL_NORM,        15, "spectral_norm",       FWD,   norm,  "rr",       "rrr",      0x01, 0x02, -1, GAN_OPF_UPD_IF_TRAINING,   SPECTRAL_NORM_BWD,   "01abd",  "0")
+GAN_OP(SPECTRAL_NORM,        15, "spectral_norm",       FWD,   norm,  "rr",       "roo",      0x01, 0x02, -1, GAN_OPF_UPD_IF_TRAINING,   SPECTRAL_NORM_BWD,   "01abd",  "0")
 GAN_OP(LOSS_HINGE_REAL,      16, "loss_hinge_real",     LOSS,  loss,  "r",        "r",        0x01, 0x00, -1, 0,                         LOSS_HINGE_REAL_BWD, "01",     "0")
 GAN_OP(LOSS_HINGE_FAKE,      17, "loss_hinge_fake",     LOSS,  loss,  "r",        "r",        0x01, 0x00, -1, 0,                         LOSS_HINGE_FAKE_BWD, "01",     "0")
 GAN_OP(LOSS_MEAN,            18, "loss_mean",           LOSS,  loss,  "r",        "r",        0x01, 0x00, -1, 0,                         LOSS_MEAN_BWD,       "01",     "0")

@@ -84,6 +84,11 @@ static int check_geometry(vctx *v, const gan_tensor *x, const gan_tensor *y, int
         return opc_fail(v, "padding (top %lld, left %lld) must be >= 0 and smaller than the "
                            "kernel %lldx%lld",
                         (long long)pt, (long long)pl, (long long)kh, (long long)kw);
+    /* the kernels index with int: the largest position they form must fit */
+    int64_t gh = is_transposed(v->op->type) ? h : oh, gw = is_transposed(v->op->type) ? wd : ow;
+    if ((gh - 1) * s + kh + pt > INT32_MAX / 2 || (gw - 1) * s + kw + pl > INT32_MAX / 2)
+        return opc_fail(v, "stride %lld / padding (%lld, %lld) too large for the tensor sizes",
+                        (long long)s, (long long)pt, (long long)pl);
     int64_t pb, pr;
     if (!is_transposed(v->op->type)) {
         pb = (oh - 1) * s + kh - h - pt;

@@ -15,7 +15,8 @@
  *               out0 dx, out1 dgamma, out2 dbeta; i0 act, f0 alpha
  * SPECTRAL_NORM in0 w [O, ...] viewed as an O x K matrix (K = numel/O),
  *               in1 u [O] (persistent state)
- *               out0 w_sn (shape of w), out1 v [K] (saved), out2 sigma [1] (saved)
+ *               out0 w_sn (shape of w), out1 v [K] (saved), out2 sigma [1] (saved); out1 and
+ *               out2 may be -1 in a forward-only program
  *               i0 training: 1 = one power iteration, u updated in place:
  *                   v = normalize(W^T u); u = normalize(W v)
  *                 0 = no update: v = normalize(W^T u)

@@ -1,5 +1,6 @@
 #include "tests/util/lower_check.h"
 #include "common/err.h"
+#include "format/model_opinfo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,133 +8,22 @@
 #include <string.h>
 
 
-static int is_bwd(int type)
-{
-    return type >= GAN_OP_COPY_BWD && type <= GAN_OP_LOSS_SOFTMAX_CE_BWD;
-}
-
-/* workspace slots are scratch: written without being read */
-static int is_workspace_slot(int type, int k)
-{
-    return ((type == GAN_OP_CONV2D || type == GAN_OP_CONV2D_T) && k == 1) ||
-           ((type == GAN_OP_CONV2D_BWD || type == GAN_OP_CONV2D_T_BWD) && k == 3);
-}
-
 #define T(i) (&m->tensors[(i)])
-#define SAME(a, b) ((a) < 0 || (b) < 0 || T(a)->numel == T(b)->numel)
 
+/* The op's contract is the one the validator and the interpreter hold it to; beyond it the
+ * compiler promises exact workspaces (no slack) and concat backwards with all their parts. */
 static int check_shapes(const gan_model *m, const gan_op *o, char *e, size_t n)
 {
-    const int *in = o->in, *out = o->out;
-    switch (o->type) {
-    case GAN_OP_DENSE: {
-        const gan_tensor *x = T(in[0]), *w = T(in[1]), *y = T(out[0]);
-        if (w->ndim != 2 || x->numel / (uint64_t)x->shape[0] != (uint64_t)w->shape[1] ||
-            y->shape[0] != x->shape[0] || y->shape[1] != w->shape[0] ||
-            (in[2] >= 0 && T(in[2])->numel != (uint64_t)w->shape[0]))
-            return gan_errf(e, n, "dense shapes");
-        return 0;
-    }
-    case GAN_OP_CONV2D:
-    case GAN_OP_CONV2D_T: {
-        const gan_tensor *x = T(in[0]), *w = T(in[1]), *y = T(out[0]);
-        int tr = o->type == GAN_OP_CONV2D_T;
-        int C = tr ? w->shape[0] : w->shape[1], OC = tr ? w->shape[1] : w->shape[0];
-        int KH = w->shape[2], KW = w->shape[3], s = o->i[1];
-        if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4 || x->shape[1] != C ||
-            y->shape[1] != OC || s <= 0 || y->shape[0] != x->shape[0])
-            return gan_errf(e, n, "conv shapes");
-        if (!tr && (y->shape[2] - 1) * s - o->i[2] + KH > x->shape[2] + KH)
-            return gan_errf(e, n, "conv output height");
-        uint64_t ws = tr ? (uint64_t)OC * KH * KW * x->shape[2] * x->shape[3]
-                         : (uint64_t)C * KH * KW * y->shape[2] * y->shape[3];
-        if (out[1] >= 0 && T(out[1])->numel != ws)
-            return gan_errf(e, n, "conv workspace %llu != %llu",
-                        (unsigned long long)T(out[1])->numel, (unsigned long long)ws);
-        return 0;
-    }
-    case GAN_OP_DENSE_BWD:
-    case GAN_OP_CONV2D_BWD:
-    case GAN_OP_CONV2D_T_BWD:
-        if (!SAME(out[0], in[0]) || !SAME(out[1], in[1]) || !SAME(in[2], in[3]))
-            return gan_errf(e, n, "gemm bwd shapes");
-        return 0;
-    case GAN_OP_UPSAMPLE:
-        if (T(out[0])->shape[2] != T(in[0])->shape[2] * o->i[1] ||
-            T(out[0])->shape[3] != T(in[0])->shape[3] * o->i[1])
-            return gan_errf(e, n, "upsample shapes");
-        return 0;
-    case GAN_OP_BN_TRAIN:
-    case GAN_OP_BN_INFER:
-        for (int k = 1; k < 5; k++)
-            if (in[k] >= 0 && T(in[k])->numel != (uint64_t)T(in[0])->shape[1])
-                return gan_errf(e, n, "bn parameter size");
-        if (!SAME(in[0], out[0]))
-            return gan_errf(e, n, "bn shapes");
-        return 0;
-    case GAN_OP_BN_TRAIN_BWD:
-        if (!SAME(out[0], in[0]) || !SAME(in[3], in[0]) || !SAME(out[1], in[1]))
-            return gan_errf(e, n, "bn bwd shapes");
-        return 0;
-    case GAN_OP_ACT:
-    case GAN_OP_COPY:
-    case GAN_OP_ADD:
-    case GAN_OP_MUL:
-        if (!SAME(in[0], out[0]) || (o->n_in > 1 && !SAME(in[1], out[0])))
-            return gan_errf(e, n, "elementwise shapes");
-        return 0;
-    case GAN_OP_ACT_BWD:
-        if (!SAME(in[0], in[1]) || !SAME(in[0], out[0]))
-            return gan_errf(e, n, "act bwd shapes");
-        return 0;
-    case GAN_OP_CONCAT: {
-        uint64_t c = 0;
-        for (int k = 0; k < o->n_in; k++)
-            c += T(in[k])->numel;
-        if (c != T(out[0])->numel)
-            return gan_errf(e, n, "concat sizes");
-        return 0;
-    }
-    case GAN_OP_CONCAT_BWD: {
-        if (o->i[7] != o->n_out)
-            return gan_errf(e, n, "concat_bwd i[7]");
-        return 0;
-    }
-    case GAN_OP_GAP:
-        if (T(out[0])->numel * (uint64_t)T(in[0])->shape[2] * (uint64_t)T(in[0])->shape[3] !=
-            T(in[0])->numel)
-            return gan_errf(e, n, "gap shapes");
-        return 0;
-    case GAN_OP_SPECTRAL_NORM:
-        if (!SAME(in[0], out[0]) || T(in[1])->numel != (uint64_t)T(in[0])->shape[0] ||
-            T(out[1])->numel * (uint64_t)T(in[0])->shape[0] != T(in[0])->numel ||
-            T(out[2])->numel != 1)
-            return gan_errf(e, n, "spectral norm shapes");
-        return 0;
-    case GAN_OP_SPECTRAL_NORM_BWD:
-        if (!SAME(out[0], in[0]) || !SAME(in[4], in[0]))
-            return gan_errf(e, n, "spectral norm bwd shapes");
-        return 0;
-    case GAN_OP_LOSS_HINGE_REAL: case GAN_OP_LOSS_HINGE_FAKE: case GAN_OP_LOSS_MEAN:
-    case GAN_OP_LOSS_BCE_LOGITS: case GAN_OP_LOSS_BCE: case GAN_OP_LOSS_SOFTMAX_CE:
-    case GAN_OP_LOSS_SUM:
-        if (T(out[0])->numel != 1 || (o->type != GAN_OP_LOSS_SUM && !SAME(in[0], in[1])))
-            return gan_errf(e, n, "loss shapes");
-        return 0;
-    case GAN_OP_ADAM:
-        for (int k = 1; k < 4; k++)
-            if (!SAME(in[0], in[k]))
-                return gan_errf(e, n, "adam sizes");
-        if (T(in[4])->numel != 1)
-            return gan_errf(e, n, "adam t");
-        return 0;
-    case GAN_OP_EMA:
-        if (!SAME(in[0], in[1]))
-            return gan_errf(e, n, "ema sizes");
-        return 0;
-    default:
-        return 0;
-    }
+    if (gan_op_validate(m, o, e, n))
+        return -1;
+    int ws = gan_op_info_of(o->type)->ws_slot;
+    if (ws >= 0 && ws < o->n_out && o->out[ws] >= 0 &&
+        T(o->out[ws])->numel != gan_op_workspace_floats(m, o))
+        return gan_errf(e, n, "workspace %llu != %llu", (unsigned long long)T(o->out[ws])->numel,
+                        (unsigned long long)gan_op_workspace_floats(m, o));
+    if (o->type == GAN_OP_CONCAT_BWD && o->i[7] != o->n_out)
+        return gan_errf(e, n, "concat_bwd i[7]");
+    return 0;
 }
 
 /* Is GRAD tensor t inside a range zeroed so far? */
@@ -212,7 +102,7 @@ int lower_check_model(const gan_model *m, char *err, size_t errlen)
                               pr->name, j, on, T(t)->name, last_read[t]);
                     break;
                 }
-                if (is_bwd(o->type) && !is_workspace_slot(o->type, k)) {
+                if (gan_op_is_backward(o->type) && !gan_op_out_is_workspace(o->type, k)) {
                     int ok = T(t)->region == GAN_REGION_ARENA ? written[t]
                              : T(t)->region == GAN_REGION_GRAD ? grad_zeroed(m, zg, t)
                                                                : 0;
