@@ -55,7 +55,8 @@ typedef struct {
     kern_scratch *scratch; /* may be NULL */
 } kern_conv_shape;
 
-/* Floats of workspace each kernel wants (one image's columns), as ops.h specifies. */
+/* Floats of workspace each kernel wants (one image's columns): gan_conv_ws_floats, the
+ * format's one workspace rule. */
 size_t kern_conv2d_ws_floats(const kern_conv_shape *s);   /* c*kh*kw*oh*ow */
 size_t kern_conv2d_t_ws_floats(const kern_conv_shape *s); /* oc*kh*kw*h*w */
 

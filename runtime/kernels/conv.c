@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#include "format/model_opinfo.h"
 #include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
 
 size_t kern_conv2d_ws_floats(const kern_conv_shape *s)
 {
-    return (size_t)s->c * s->kh * s->kw * s->oh * s->ow;
+    return (size_t)gan_conv_ws_floats(0, s->c, s->oc, s->kh, s->kw, s->h, s->w, s->oh, s->ow);
 }
 
 /* im2col of output rows [oy0, oy1) only: cols [c*kh*kw, (oy1-oy0)*ow] */

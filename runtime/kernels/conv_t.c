@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#include "format/model_opinfo.h"
 #include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
 
 size_t kern_conv2d_t_ws_floats(const kern_conv_shape *s)
 {
-    return (size_t)s->oc * s->kh * s->kw * s->h * s->w;
+    return (size_t)gan_conv_ws_floats(1, s->c, s->oc, s->kh, s->kw, s->h, s->w, s->oh, s->ow);
 }
 
 /* One image, single-threaded on our side. */
