@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the PyTorch golden reference for the kernels of runtime/kernels/kern_new_ops.h
+"""Writes the PyTorch golden reference for the kernels of runtime/kernels.h
 (average pooling, instance norm, MSE loss) into tests/golden/kernels/.
 
 Run by hand from the repository root with Debian's PyTorch (apt-get install python3-torch):

@@ -1,4 +1,4 @@
-/* Kernels of runtime/kernels/kern_new_ops.h: average pooling, instance norm, MSE loss.
+/* Kernels of runtime/kernels.h: average pooling, instance norm, MSE loss.
  * Finite differences of every gradient, accumulation into non-zero gradients, 1 and 2 threads
  * bitwise alike, edge cases, and the PyTorch goldens of tests/gen_golden_new_ops.py. */
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/kernels/kern_new_ops.h"
+#include "runtime/kernels.h"
 #include "tests/util/golden_util.h"
 #include "tests/util/kern_util.h"
 

@@ -56,6 +56,12 @@ static const struct {
     {42, "loss_softmax_ce_bwd"},
     {43, "adam"},
     {44, "ema"},
+    {45, "avg_pool"},
+    {46, "avg_pool_bwd"},
+    {47, "instance_norm"},
+    {48, "instance_norm_bwd"},
+    {49, "loss_mse"},
+    {50, "loss_mse_bwd"},
 };
 
 START_TEST(numbers_are_pinned)

@@ -3,7 +3,8 @@
  * it is summed in double: a float sum of a 128x128 plane can be off by ~1e-4 relatively. Each
  * row is handled by one thread in a fixed order, so no result depends on the thread count. */
 #include <math.h>
-#include "runtime/kernels/kern_new_ops.h"
+#include "runtime/kernels.h"
+#include "runtime/run/run.h"
 #include "runtime/kernels/kern_internal.h"
 
 void kern_instance_norm_fwd(const float *x, const float *gamma, const float *beta, float *y,
@@ -108,4 +109,20 @@ void kern_instance_norm_bwd(const float *x, const float *gamma, const float *dy,
         if (dgamma)
             dgamma[ch] += (float)tdyx;
     }
+}
+
+/* The interpreter's call (runtime/run/run.h): the op has passed its contract. */
+int gan_run_instance_norm(const gan_run_ctx *c)
+{
+    const gan_tensor *x = c->tin[0];
+    int n = run_dim(x, 0), ch = run_dim(x, 1);
+    size_t hw = (size_t)run_dim(x, 2) * run_dim(x, 3);
+    float *const *a = c->in, *const *o = c->out;
+    if (c->op->type == GAN_OP_INSTANCE_NORM)
+        kern_instance_norm_fwd(a[0], a[1], a[2], o[0], o[1], o[2], n, ch, hw, c->op->f[2],
+                               c->threads);
+    else
+        kern_instance_norm_bwd(a[0], a[1], a[2], a[3], a[4], o[0], o[1], o[2], n, ch, hw,
+                               c->threads);
+    return 0;
 }

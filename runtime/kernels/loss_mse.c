@@ -1,6 +1,6 @@
 /* Mean squared error (the LSGAN loss), in the form of losses.c: the forward sums through
  * kern_block_sum (fixed blocks, fixed order), the backward adds weight * dL/da. */
-#include "runtime/kernels/kern_new_ops.h"
+#include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
 
 typedef struct {

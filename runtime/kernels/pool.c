@@ -1,7 +1,8 @@
 /* Average pooling without padding. One plane per iteration: a plane's windows (overlapping
  * when k > stride) are summed and scattered by one thread in a fixed order, so the backward
  * needs no atomics and neither direction depends on the thread count. */
-#include "runtime/kernels/kern_new_ops.h"
+#include "runtime/kernels.h"
+#include "runtime/run/run.h"
 #include "runtime/kernels/kern_internal.h"
 
 int kern_avg_pool_out(int in, int k, int stride)
@@ -77,4 +78,18 @@ void kern_avg_pool_bwd(const float *dy, float *dx, size_t nc, int h, int w, int 
                        int threads)
 {
     each_plane(1, dy, dx, nc, h, w, k, stride, threads);
+}
+
+/* The interpreter's call (runtime/run/run.h): the op has passed its contract. */
+int gan_run_pool(const gan_run_ctx *c)
+{
+    int bwd = c->op->type == GAN_OP_AVG_POOL_BWD;
+    const gan_tensor *x = bwd ? c->tout[0] : c->tin[0];
+    size_t nc = (size_t)run_dim(x, 0) * run_dim(x, 1);
+    int h = run_dim(x, 2), w = run_dim(x, 3), k = c->op->i[1], s = c->op->i[2];
+    if (bwd)
+        kern_avg_pool_bwd(c->in[0], c->out[0], nc, h, w, k, s, c->threads);
+    else
+        kern_avg_pool_fwd(c->in[0], c->out[0], nc, h, w, k, s, c->threads);
+    return 0;
 }
