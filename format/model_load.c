@@ -9,17 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
-#include "format/model.h"
+#include "common/bytes.h"
 #include "common/err.h"
+#include "format/model.h"
 #include "format/model_format.h"
 
 typedef struct {
-    const uint8_t *p;
-    size_t len, pos;   /* within the section */
-    size_t base;       /* section payload's offset in the file, for messages */
+    gan_rbuf in;       /* the section's payload */
+    size_t base;       /* its offset in the file, for messages */
     const char *sec;   /* section name */
-} rbuf;
+} rsec;
 
 typedef struct {
     const char *what;
@@ -39,87 +38,37 @@ static int lfail(lctx *c, const char *fmt, ...)
     return -1;
 }
 
-static uint32_t rd32(const uint8_t *p)
+static int need(lctx *c, rsec *b, uint64_t n, const char *what)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-/* Readers: the caller has checked that the bytes are there (need()). */
-static uint8_t g8(rbuf *b)
-{
-    return b->p[b->pos++];
-}
-static uint16_t g16(rbuf *b)
-{
-    uint16_t v = (uint16_t)(b->p[b->pos] | b->p[b->pos + 1] << 8);
-    b->pos += 2;
-    return v;
-}
-static uint32_t g32(rbuf *b)
-{
-    uint32_t v = rd32(b->p + b->pos);
-    b->pos += 4;
-    return v;
-}
-static int32_t gi32(rbuf *b)
-{
-    return (int32_t)g32(b);
-}
-static uint64_t g64(rbuf *b)
-{
-    uint64_t v = rd64(b->p + b->pos);
-    b->pos += 8;
-    return v;
-}
-static float gf32(rbuf *b)
-{
-    uint32_t u = g32(b);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static double gf64(rbuf *b)
-{
-    uint64_t u = g64(b);
-    double f;
-    memcpy(&f, &u, 8);
-    return f;
-}
-
-static int need(lctx *c, rbuf *b, uint64_t n, const char *what)
-{
-    if (n > b->len - b->pos)
+    size_t left = gan_rbuf_left(&b->in);
+    if (n > left)
         return lfail(c, "section '%s' too short at byte %zu: %s needs %llu bytes, %zu left",
-                     b->sec, b->base + b->pos, what, (unsigned long long)n, b->len - b->pos);
+                     b->sec, b->base + b->in.pos, what, (unsigned long long)n, left);
     return 0;
 }
 
 /* Count check against the bytes left: count * rec must fit, so allocations are bounded by
  * the file size. */
-static int need_count(lctx *c, rbuf *b, int64_t count, uint64_t rec, const char *what)
+static int need_count(lctx *c, rsec *b, int64_t count, uint64_t rec, const char *what)
 {
+    size_t left = gan_rbuf_left(&b->in);
     if (count < 0 || count > INT32_MAX)
         return lfail(c, "section '%s' at byte %zu: %s count %lld invalid", b->sec,
-                     b->base + b->pos, what, (long long)count);
-    if ((uint64_t)count > (b->len - b->pos) / rec)
+                     b->base + b->in.pos, what, (long long)count);
+    if ((uint64_t)count > left / rec)
         return lfail(c, "section '%s' at byte %zu: %lld %s claimed, only %zu bytes left", b->sec,
-                     b->base + b->pos, (long long)count, what, b->len - b->pos);
+                     b->base + b->in.pos, (long long)count, what, left);
     return 0;
 }
 
-static int get_name(lctx *c, const rbuf *strs, uint32_t off, char out[GAN_NAME_MAX],
+static int get_name(lctx *c, const rsec *strs, uint32_t off, char out[GAN_NAME_MAX],
                     const char *what)
 {
-    if (off >= strs->len)
+    if (off >= strs->in.len)
         return lfail(c, "%s: string offset %u outside the string table (%zu bytes)", what, off,
-                     strs->len);
-    const uint8_t *s = strs->p + off;
-    size_t max = strs->len - off;
+                     strs->in.len);
+    const uint8_t *s = strs->in.data + off;
+    size_t max = strs->in.len - off;
     size_t n = strnlen((const char *)s, max < GAN_NAME_MAX ? max : GAN_NAME_MAX);
     if (n == max || n >= GAN_NAME_MAX)
         return lfail(c, "%s: name at string offset %u is not NUL-terminated within %d bytes",
@@ -131,26 +80,26 @@ static int get_name(lctx *c, const rbuf *strs, uint32_t off, char out[GAN_NAME_M
     return 0;
 }
 
-static int parse_hyper(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
+static int parse_hyper(lctx *c, rsec *b, const rsec *strs, gan_model *m)
 {
     gan_hyper *h = &m->hyper;
     if (need(c, b, GANF_HYPER_FIXED, "hyperparameters"))
         return -1;
-    h->image_c = gi32(b);
-    h->image_h = gi32(b);
-    h->image_w = gi32(b);
-    h->range_lo = gf32(b);
-    h->range_hi = gf32(b);
-    h->label_kind = gi32(b);
-    int32_t nl = gi32(b);
-    h->latent_size = gi32(b);
-    h->latent_dist = gi32(b);
-    h->batch = gi32(b);
-    h->d_steps = gi32(b);
-    h->epochs = gi32(b);
-    h->steps = (int64_t)g64(b);
-    h->sample_every = gi32(b);
-    h->ckpt_every = gi32(b);
+    h->image_c = gan_get_i32(&b->in);
+    h->image_h = gan_get_i32(&b->in);
+    h->image_w = gan_get_i32(&b->in);
+    h->range_lo = gan_get_f32(&b->in);
+    h->range_hi = gan_get_f32(&b->in);
+    h->label_kind = gan_get_i32(&b->in);
+    int32_t nl = gan_get_i32(&b->in);
+    h->latent_size = gan_get_i32(&b->in);
+    h->latent_dist = gan_get_i32(&b->in);
+    h->batch = gan_get_i32(&b->in);
+    h->d_steps = gan_get_i32(&b->in);
+    h->epochs = gan_get_i32(&b->in);
+    h->steps = (int64_t)gan_get_u64(&b->in);
+    h->sample_every = gan_get_i32(&b->in);
+    h->ckpt_every = gan_get_i32(&b->in);
     if (need_count(c, b, nl, 4, "label names"))
         return -1;
     if (nl > 0) {
@@ -162,21 +111,21 @@ static int parse_hyper(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
     for (int i = 0; i < nl; i++) {
         char what[48];
         snprintf(what, sizeof what, "label %d", i);
-        if (get_name(c, strs, g32(b), h->label_names[i], what))
+        if (get_name(c, strs, gan_get_u32(&b->in), h->label_names[i], what))
             return -1;
     }
     return 0;
 }
 
-static int parse_tensors(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
+static int parse_tensors(lctx *c, rsec *b, const rsec *strs, gan_model *m)
 {
     if (need(c, b, 8 + 8 * GAN_REGION_COUNT, "tensor table header"))
         return -1;
-    int64_t n = g32(b);
-    if (g32(b) != 0)
+    int64_t n = gan_get_u32(&b->in);
+    if (gan_get_u32(&b->in) != 0)
         return lfail(c, "section 'tensors': reserved field is not zero");
     for (int r = 0; r < GAN_REGION_COUNT; r++)
-        m->region_floats[r] = g64(b);
+        m->region_floats[r] = gan_get_u64(&b->in);
     if (need_count(c, b, n, GANF_TENSOR_REC, "tensors"))
         return -1;
     if (n > 0 && !(m->tensors = calloc((size_t)n, sizeof *m->tensors)))
@@ -186,30 +135,30 @@ static int parse_tensors(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
         gan_tensor *t = &m->tensors[i];
         char what[48];
         snprintf(what, sizeof what, "tensor %d", i);
-        if (get_name(c, strs, g32(b), t->name, what))
+        if (get_name(c, strs, gan_get_u32(&b->in), t->name, what))
             return -1;
-        t->region = g8(b);
-        t->ndim = g8(b);
-        t->init = g8(b);
-        t->flags = g8(b);
+        t->region = gan_get_u8(&b->in);
+        t->ndim = gan_get_u8(&b->in);
+        t->init = gan_get_u8(&b->in);
+        t->flags = gan_get_u8(&b->in);
         for (int d = 0; d < GAN_MAX_DIMS; d++)
-            t->shape[d] = gi32(b);
-        t->offset = g64(b);
-        t->numel = g64(b);
-        t->init_arg = gf32(b);
-        t->fan_in = gi32(b);
-        t->fan_out = gi32(b);
-        t->init_src = gi32(b);
+            t->shape[d] = gan_get_i32(&b->in);
+        t->offset = gan_get_u64(&b->in);
+        t->numel = gan_get_u64(&b->in);
+        t->init_arg = gan_get_f32(&b->in);
+        t->fan_in = gan_get_i32(&b->in);
+        t->fan_out = gan_get_i32(&b->in);
+        t->init_src = gan_get_i32(&b->in);
     }
     return 0;
 }
 
-static int parse_networks(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
+static int parse_networks(lctx *c, rsec *b, const rsec *strs, gan_model *m)
 {
     if (need(c, b, 8, "network table header"))
         return -1;
-    int64_t n = g32(b);
-    if (g32(b) != 0)
+    int64_t n = gan_get_u32(&b->in);
+    if (gan_get_u32(&b->in) != 0)
         return lfail(c, "section 'networks': reserved field is not zero");
     if (need_count(c, b, n, GANF_NETWORK_REC, "networks"))
         return -1;
@@ -220,27 +169,27 @@ static int parse_networks(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
         gan_network *w = &m->networks[i];
         char what[48];
         snprintf(what, sizeof what, "network %d", i);
-        if (get_name(c, strs, g32(b), w->name, what))
+        if (get_name(c, strs, gan_get_u32(&b->in), w->name, what))
             return -1;
-        w->role = gi32(b);
-        w->params = gi32(b);
-        w->grads = gi32(b);
-        w->ema = gi32(b);
-        w->ema_decay = gf32(b);
-        w->lr = gf32(b);
-        w->beta1 = gf32(b);
-        w->beta2 = gf32(b);
-        w->eps = gf32(b);
+        w->role = gan_get_i32(&b->in);
+        w->params = gan_get_i32(&b->in);
+        w->grads = gan_get_i32(&b->in);
+        w->ema = gan_get_i32(&b->in);
+        w->ema_decay = gan_get_f32(&b->in);
+        w->lr = gan_get_f32(&b->in);
+        w->beta1 = gan_get_f32(&b->in);
+        w->beta2 = gan_get_f32(&b->in);
+        w->eps = gan_get_f32(&b->in);
     }
     return 0;
 }
 
-static int parse_programs(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
+static int parse_programs(lctx *c, rsec *b, const rsec *strs, gan_model *m)
 {
     if (need(c, b, 8, "program table header"))
         return -1;
-    int64_t n = g32(b);
-    if (g32(b) != 0)
+    int64_t n = gan_get_u32(&b->in);
+    if (gan_get_u32(&b->in) != 0)
         return lfail(c, "section 'programs': reserved field is not zero");
     if (need_count(c, b, n, GANF_PROGRAM_REC, "programs"))
         return -1;
@@ -251,15 +200,16 @@ static int parse_programs(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
         gan_program *g = &m->programs[p];
         char what[48];
         snprintf(what, sizeof what, "program %d", p);
-        if (need(c, b, GANF_PROGRAM_REC, what) || get_name(c, strs, g32(b), g->name, what))
+        if (need(c, b, GANF_PROGRAM_REC, what) ||
+            get_name(c, strs, gan_get_u32(&b->in), g->name, what))
             return -1;
-        g->network = gi32(b);
-        int32_t nops = gi32(b), nin = gi32(b), nout = gi32(b);
-        if (g32(b) != 0)
+        g->network = gan_get_i32(&b->in);
+        int32_t nops = gan_get_i32(&b->in), nin = gan_get_i32(&b->in), nout = gan_get_i32(&b->in);
+        if (gan_get_u32(&b->in) != 0)
             return lfail(c, "program '%s': reserved field is not zero", g->name);
-        g->arena_floats = g64(b);
-        g->naive_floats = g64(b);
-        g->flops = gf64(b);
+        g->arena_floats = gan_get_u64(&b->in);
+        g->naive_floats = gan_get_u64(&b->in);
+        g->flops = gan_get_f64(&b->in);
         if (need_count(c, b, nin, GANF_INPUT_REC, "program inputs"))
             return -1;
         if (nin > 0 && (!(g->inputs = calloc((size_t)nin, sizeof *g->inputs)) ||
@@ -267,8 +217,8 @@ static int parse_programs(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
             return lfail(c, "out of memory");
         g->n_inputs = nin;
         for (int j = 0; j < nin; j++) {
-            g->inputs[j] = gi32(b);
-            g->input_roles[j] = gi32(b);
+            g->inputs[j] = gan_get_i32(&b->in);
+            g->input_roles[j] = gan_get_i32(&b->in);
         }
         if (need_count(c, b, nout, GANF_OUTPUT_REC, "program outputs"))
             return -1;
@@ -276,7 +226,7 @@ static int parse_programs(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
             return lfail(c, "out of memory");
         g->n_outputs = nout;
         for (int j = 0; j < nout; j++)
-            g->outputs[j] = gi32(b);
+            g->outputs[j] = gan_get_i32(&b->in);
         if (need_count(c, b, nops, GANF_OP_REC, "ops"))
             return -1;
         if (nops > 0 && !(g->ops = calloc((size_t)nops, sizeof *g->ops)))
@@ -284,17 +234,17 @@ static int parse_programs(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
         g->n_ops = nops;
         for (int k = 0; k < nops; k++) {
             gan_op *op = &g->ops[k];
-            op->type = g16(b);
-            op->n_in = g8(b);
-            op->n_out = g8(b);
+            op->type = gan_get_u16(&b->in);
+            op->n_in = gan_get_u8(&b->in);
+            op->n_out = gan_get_u8(&b->in);
             for (int j = 0; j < GAN_OP_MAX_IO; j++)
-                op->in[j] = gi32(b);
+                op->in[j] = gan_get_i32(&b->in);
             for (int j = 0; j < GAN_OP_MAX_IO; j++)
-                op->out[j] = gi32(b);
+                op->out[j] = gan_get_i32(&b->in);
             for (int j = 0; j < 8; j++)
-                op->i[j] = gi32(b);
+                op->i[j] = gan_get_i32(&b->in);
             for (int j = 0; j < 8; j++)
-                op->f[j] = gf32(b);
+                op->f[j] = gan_get_f32(&b->in);
             if (op->type >= GAN_OP_COUNT)
                 return lfail(c, "program '%s' op %d: unknown op type %u", g->name, k, op->type);
             if (op->n_in > GAN_OP_MAX_IO || op->n_out > GAN_OP_MAX_IO)
@@ -302,6 +252,40 @@ static int parse_programs(lctx *c, rbuf *b, const rbuf *strs, gan_model *m)
                              g->name, k, op->n_in, op->n_out, GAN_OP_MAX_IO);
         }
     }
+    return 0;
+}
+
+/* The section table after the file header: each section's header, its bytes and its CRC, in
+ * order, and nothing after the last. f is positioned just after the file header. */
+static int split_sections(lctx *c, gan_rbuf *f, rsec secs[GANF_N_SECTIONS + 1])
+{
+    for (unsigned s = 1; s <= GANF_N_SECTIONS; s++) {
+        size_t pos = f->pos;
+        if (gan_rbuf_left(f) < GANF_SECTION_HEADER)
+            return lfail(c, "truncated at byte %zu (expected the header of section '%s')",
+                         f->len, ganf_section_name(s));
+        uint32_t id = gan_get_u32(f), flags = gan_get_u32(f);
+        uint64_t slen = gan_get_u64(f);
+        uint32_t crc = gan_get_u32(f), zero = gan_get_u32(f);
+        if (id != s)
+            return lfail(c, "byte %zu: section id %u, expected %u ('%s')", pos, id, s,
+                         ganf_section_name(s));
+        if (flags != 0 || zero != 0)
+            return lfail(c, "section '%s': reserved header fields are not zero",
+                         ganf_section_name(s));
+        pos = f->pos;
+        if (slen > gan_rbuf_left(f))
+            return lfail(c, "section '%s' at byte %zu claims %llu bytes, only %zu left",
+                         ganf_section_name(s), pos, (unsigned long long)slen, gan_rbuf_left(f));
+        const uint8_t *payload = gan_get_bytes(f, (size_t)slen);
+        uint32_t got = gan_crc32(payload, (size_t)slen);
+        if (got != crc)
+            return lfail(c, "section '%s' CRC mismatch (stored %08x, computed %08x)",
+                         ganf_section_name(s), crc, got);
+        secs[s] = (rsec){gan_rbuf_make(payload, (size_t)slen), pos, ganf_section_name(s)};
+    }
+    if (gan_rbuf_left(f))
+        return lfail(c, "%zu bytes after the last section", gan_rbuf_left(f));
     return 0;
 }
 
@@ -325,8 +309,10 @@ gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, cha
         lfail(c, "truncated at byte %zu (expected a %u-byte header)", len, GANF_FILE_HEADER);
         return NULL;
     }
-    uint32_t version = rd32(p + 8), nsec = rd32(p + 12);
-    uint64_t flen = rd64(p + 16);
+    gan_rbuf file = gan_rbuf_make(p, len);
+    gan_get_bytes(&file, 8); /* the magic, checked above */
+    uint32_t version = gan_get_u32(&file), nsec = gan_get_u32(&file);
+    uint64_t flen = gan_get_u64(&file);
     if (version != GAN_FORMAT_VERSION) {
         lfail(c, "format version %u not supported (this ganrt reads version %d)", version,
               GAN_FORMAT_VERSION);
@@ -345,51 +331,15 @@ gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, cha
         lfail(c, "%u sections, expected %d", nsec, GANF_N_SECTIONS);
         return NULL;
     }
-    rbuf secs[GANF_N_SECTIONS + 1];
-    size_t pos = GANF_FILE_HEADER;
-    for (unsigned s = 1; s <= GANF_N_SECTIONS; s++) {
-        if (len - pos < GANF_SECTION_HEADER) {
-            lfail(c, "truncated at byte %zu (expected the header of section '%s')", len,
-                  ganf_section_name(s));
-            return NULL;
-        }
-        uint32_t id = rd32(p + pos), flags = rd32(p + pos + 4);
-        uint64_t slen = rd64(p + pos + 8);
-        uint32_t crc = rd32(p + pos + 16), zero = rd32(p + pos + 20);
-        if (id != s) {
-            lfail(c, "byte %zu: section id %u, expected %u ('%s')", pos, id, s,
-                  ganf_section_name(s));
-            return NULL;
-        }
-        if (flags != 0 || zero != 0) {
-            lfail(c, "section '%s': reserved header fields are not zero", ganf_section_name(s));
-            return NULL;
-        }
-        pos += GANF_SECTION_HEADER;
-        if (slen > len - pos) {
-            lfail(c, "section '%s' at byte %zu claims %llu bytes, only %zu left",
-                  ganf_section_name(s), pos, (unsigned long long)slen, len - pos);
-            return NULL;
-        }
-        uint32_t got = (uint32_t)crc32(0L, slen ? p + pos : (const Bytef *)"", (uInt)slen);
-        if (got != crc) {
-            lfail(c, "section '%s' CRC mismatch (stored %08x, computed %08x)",
-                  ganf_section_name(s), crc, got);
-            return NULL;
-        }
-        secs[s] = (rbuf){p + pos, (size_t)slen, 0, pos, ganf_section_name(s)};
-        pos += (size_t)slen;
-    }
-    if (pos != len) {
-        lfail(c, "%zu bytes after the last section", len - pos);
+    rsec secs[GANF_N_SECTIONS + 1];
+    if (split_sections(c, &file, secs))
         return NULL;
-    }
     gan_model *m = calloc(1, sizeof *m);
     if (!m) {
         lfail(c, "out of memory");
         return NULL;
     }
-    const rbuf *strs = &secs[GANF_SEC_STRINGS];
+    const rsec *strs = &secs[GANF_SEC_STRINGS];
     int rc = parse_hyper(c, &secs[GANF_SEC_HYPER], strs, m);
     if (!rc)
         rc = parse_tensors(c, &secs[GANF_SEC_TENSORS], strs, m);
@@ -398,9 +348,9 @@ gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, cha
     if (!rc)
         rc = parse_programs(c, &secs[GANF_SEC_PROGRAMS], strs, m);
     for (unsigned s = GANF_SEC_HYPER; s <= GANF_N_SECTIONS && !rc; s++)
-        if (secs[s].pos != secs[s].len)
+        if (gan_rbuf_left(&secs[s].in))
             rc = lfail(c, "section '%s': %zu unexpected bytes at byte %zu", secs[s].sec,
-                       secs[s].len - secs[s].pos, secs[s].base + secs[s].pos);
+                       gan_rbuf_left(&secs[s].in), secs[s].base + secs[s].in.pos);
     if (!rc) {
         char msg[800];
         if (gan_model_validate(m, msg, sizeof msg))

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "common/bytes.h" /* gan_write_file_atomic, which checkpoints and `latest` go through */
 #include "format/model.h"
 
 /* ---------------------------------------------------------------- rng.c
@@ -95,9 +96,6 @@ int gan_ckpt_save_run(const char *run_dir, int keep, const gan_model *m,
  * named by RUN/ckpt/latest (or a ckpt directory's latest). 0, or -1 with a message. */
 int gan_ckpt_resolve(const char *arg, char *path, size_t path_len, char *err, size_t errlen);
 
-/* Atomic small-file write (temp + fsync + rename + dir fsync); used for `latest`. */
-int gan_write_file_atomic(const char *path, const void *data, size_t len, char *err,
-                          size_t errlen);
 /* mkdir -p. 0 or -1 with a message. */
 int gan_mkdirs(const char *path, char *err, size_t errlen);
 

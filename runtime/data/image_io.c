@@ -5,6 +5,7 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,17 +221,26 @@ int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, fl
 
 /* ---------------- PNG encode ---------------- */
 
-static int fsync_dir_of(const char *path) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+/* The file libpng writes into: a fresh temporary next to path when atomic (*tmp receives its
+ * malloc'd name, for the rename), else path itself (*tmp NULL). */
+static FILE *open_png_out(const char *path, int atomic, char **tmp, char *err, size_t errlen) {
+    *tmp = NULL;
+    if (!atomic) {
+        FILE *f = fopen(path, "wb");
+        if (!f) gan_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        return f;
+    }
+    int fd = gan_tmpfile_create(path, tmp, err, errlen);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        gan_seterr(err, errlen, "%s: %s", *tmp, strerror(errno));
+        close(fd);
+        unlink(*tmp);
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return f;
 }
 
 int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int w, int atomic,
@@ -240,20 +250,10 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
         gan_seterr(err, errlen, "%s: cannot write a %dx%dx%d image", path, c, h, w);
         return -1;
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) {
-        gan_seterr(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    if (atomic) snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    else snprintf(tmp, plen + 32, "%s", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        gan_seterr(err, errlen, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
+    char *tmp;
+    FILE *f = open_png_out(path, atomic, &tmp, err, errlen);
+    if (!f) return -1;
+    const char *out = tmp ? tmp : path;
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
@@ -265,25 +265,18 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
     png_image_free(&img);
     if (ok && fflush(f) != 0) {
         ok = 0;
-        gan_seterr(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+        gan_seterr(err, errlen, "%s: write failed: %s", out, strerror(errno));
     }
     if (ok && atomic && fsync(fileno(f)) != 0) {
         ok = 0;
-        gan_seterr(err, errlen, "%s: fsync failed: %s", tmp, strerror(errno));
+        gan_seterr(err, errlen, "%s: fsync failed: %s", out, strerror(errno));
     }
     if (fclose(f) != 0 && ok) {
         ok = 0;
-        gan_seterr(err, errlen, "%s: close failed: %s", tmp, strerror(errno));
+        gan_seterr(err, errlen, "%s: close failed: %s", out, strerror(errno));
     }
-    if (ok && atomic) {
-        if (rename(tmp, path) != 0) {
-            ok = 0;
-            gan_seterr(err, errlen, "%s: rename from %s failed: %s", path, tmp, strerror(errno));
-        } else {
-            (void)fsync_dir_of(path); /* best effort: some file systems refuse directory fsync */
-        }
-    }
-    if (!ok) unlink(tmp);
+    if (ok && atomic && gan_rename_durable(tmp, path, err, errlen)) ok = 0;
+    if (!ok) unlink(out);
     free(tmp);
     return ok ? 0 : -1;
 }

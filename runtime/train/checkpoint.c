@@ -8,80 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include "common/bytes.h"
 #include "runtime/train.h"
 
-/* ---- little-endian encoding, independent of the host ---- */
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-static uint32_t fbits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-static float bitsf(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static void put_floats(unsigned char *p, const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        put32(p + 4 * i, fbits(x[i]));
-}
-static void get_floats(float *x, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = bitsf(get32(p + 4 * i));
-}
-
-static uint32_t crc(const unsigned char *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n) { /* zlib's length is a uInt */
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
-
-/* Header field offsets (docs/checkpoint-format.md). */
-enum {
-    H_MAGIC = 0, H_VERSION = 8, H_NTENSORS = 12, H_STEP = 16, H_EPOCH = 24, H_INDEX = 32,
-    H_RNG = 40, H_SPARE_FLAG = 72, H_SPARE = 76, H_MODEL_ID = 80, H_SEED = 88,
-    H_TABLE_OFF = 96, H_DATA_OFF = 104, H_DATA_BYTES = 112, H_DATA_CRC = 120, H_HEAD_CRC = 124
-};
-/* Table entry field offsets. */
-enum { E_NAME = 0, E_REGION = 64, E_NDIM = 68, E_SHAPE = 72, E_NUMEL = 88, E_OFFSET = 96,
-       E_LAYOUT = 104 };
-/* E_LAYOUT: 1 = float32 little-endian, row-major in the tensor's shape (NCHW activations,
- * [out, in, kh, kw] conv weights); the only layout so far. */
+/* The header and table entries are read and written field by field in file order
+ * (docs/checkpoint-format.md); these are the offsets the code still needs: the two CRCs, which
+ * are filled in last, and where an entry's reserved bytes start. */
+enum { H_DATA_CRC = 120, H_HEAD_CRC = 124, E_RESERVED = 108 };
+/* An entry's layout field: 1 = float32 little-endian, row-major in the tensor's shape (NCHW
+ * activations, [out, in, kh, kw] conv weights); the only layout so far. */
 #define LAYOUT_F32_LE_ROWMAJOR 1u
 
 /* Which tensors go into a checkpoint: every non-aggregate PARAM/STATE tensor, plus an
@@ -154,9 +89,9 @@ static uint64_t model_id_mask(const gan_model *m, const unsigned char *inc)
         const gan_tensor *t = &m->tensors[i];
         unsigned char buf[4 + 4 * GAN_MAX_DIMS];
         h = fnv(h, t->name, strnlen(t->name, GAN_NAME_MAX));
-        put32(buf, t->region);
+        gan_le32_store(buf, t->region);
         for (int d = 0; d < GAN_MAX_DIMS; d++)
-            put32(buf + 4 + 4 * d, d < t->ndim ? (uint32_t)t->shape[d] : 0);
+            gan_le32_store(buf + 4 + 4 * d, d < t->ndim ? (uint32_t)t->shape[d] : 0);
         h = fnv(h, buf, sizeof buf);
     }
     return h;
@@ -168,6 +103,41 @@ uint64_t gan_ckpt_model_id(const gan_model *m)
     uint64_t h = inc ? model_id_mask(m, inc) : 0;
     free(inc);
     return h;
+}
+
+static void put_header(gan_wbuf *w, uint32_t n, const gan_ckpt_info *info, uint64_t model_id,
+                       uint64_t data_off, uint64_t data_bytes)
+{
+    gan_put_bytes(w, GAN_CKPT_MAGIC, 8);
+    gan_put_u32(w, GAN_CKPT_VERSION);
+    gan_put_u32(w, n);
+    gan_put_u64(w, info->step);
+    gan_put_u64(w, info->data_epoch);
+    gan_put_u64(w, info->data_index);
+    for (int k = 0; k < 4; k++)
+        gan_put_u64(w, info->rng.s[k]);
+    gan_put_u32(w, info->rng.has_spare);
+    gan_put_f32(w, info->rng.spare);
+    gan_put_u64(w, model_id);
+    gan_put_u64(w, info->seed);
+    gan_put_u64(w, GAN_CKPT_HEADER_BYTES);
+    gan_put_u64(w, data_off);
+    gan_put_u64(w, data_bytes);
+    gan_put_u32(w, 0); /* data CRC, once the data is there */
+    gan_put_u32(w, 0); /* header CRC, likewise */
+}
+
+static void put_entry(gan_wbuf *w, const gan_tensor *t, uint64_t off)
+{
+    gan_put_strfield(w, t->name, GAN_NAME_MAX);
+    gan_put_u32(w, t->region);
+    gan_put_u32(w, t->ndim);
+    for (int d = 0; d < GAN_MAX_DIMS; d++)
+        gan_put_u32(w, d < t->ndim ? (uint32_t)t->shape[d] : 0);
+    gan_put_u64(w, t->numel);
+    gan_put_u64(w, off);
+    gan_put_u32(w, LAYOUT_F32_LE_ROWMAJOR);
+    gan_put_zeros(w, GAN_CKPT_ENTRY_BYTES - E_RESERVED);
 }
 
 int gan_ckpt_write_mem(const gan_model *m, float *const base[GAN_REGION_COUNT],
@@ -186,52 +156,33 @@ int gan_ckpt_write_mem(const gan_model *m, float *const base[GAN_REGION_COUNT],
     uint64_t table_end = GAN_CKPT_HEADER_BYTES + (uint64_t)n * GAN_CKPT_ENTRY_BYTES;
     uint64_t data_off = (table_end + 63) & ~(uint64_t)63;
     size_t len = (size_t)(data_off + data_bytes);
-    unsigned char *b = calloc(len, 1);
-    if (!b) {
-        free(inc);
+    gan_wbuf w = {0};
+    gan_wbuf_reserve(&w, len);
+    put_header(&w, n, info, model_id_mask(m, inc), data_off, data_bytes);
+    uint64_t off = 0;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (inc[i]) {
+            put_entry(&w, &m->tensors[i], off);
+            off += m->tensors[i].numel * 4;
+        }
+    gan_put_zeros(&w, (size_t)(data_off - table_end));
+    for (int i = 0; i < m->n_tensors; i++)
+        if (inc[i]) {
+            const gan_tensor *t = &m->tensors[i];
+            gan_put_f32s(&w, base[t->region] + t->offset, (size_t)t->numel);
+        }
+    free(inc);
+    if (w.failed || w.len != len) {
+        gan_wbuf_free(&w);
         return -1;
     }
-    memcpy(b + H_MAGIC, GAN_CKPT_MAGIC, 8);
-    put32(b + H_VERSION, GAN_CKPT_VERSION);
-    put32(b + H_NTENSORS, n);
-    put64(b + H_STEP, info->step);
-    put64(b + H_EPOCH, info->data_epoch);
-    put64(b + H_INDEX, info->data_index);
-    for (int k = 0; k < 4; k++)
-        put64(b + H_RNG + 8 * k, info->rng.s[k]);
-    put32(b + H_SPARE_FLAG, info->rng.has_spare);
-    put32(b + H_SPARE, fbits(info->rng.spare));
-    put64(b + H_MODEL_ID, model_id_mask(m, inc));
-    put64(b + H_SEED, info->seed);
-    put64(b + H_TABLE_OFF, GAN_CKPT_HEADER_BYTES);
-    put64(b + H_DATA_OFF, data_off);
-    put64(b + H_DATA_BYTES, data_bytes);
-    uint64_t off = 0;
-    unsigned char *e = b + GAN_CKPT_HEADER_BYTES;
-    for (int i = 0; i < m->n_tensors; i++) {
-        if (!inc[i])
-            continue;
-        const gan_tensor *t = &m->tensors[i];
-        memcpy(e + E_NAME, t->name, strnlen(t->name, GAN_NAME_MAX - 1));
-        put32(e + E_REGION, t->region);
-        put32(e + E_NDIM, t->ndim);
-        for (int d = 0; d < GAN_MAX_DIMS; d++)
-            put32(e + E_SHAPE + 4 * d, d < t->ndim ? (uint32_t)t->shape[d] : 0);
-        put64(e + E_NUMEL, t->numel);
-        put64(e + E_OFFSET, off);
-        put32(e + E_LAYOUT, LAYOUT_F32_LE_ROWMAJOR);
-        put_floats(b + data_off + off, base[t->region] + t->offset, (size_t)t->numel);
-        off += t->numel * 4;
-        e += GAN_CKPT_ENTRY_BYTES;
-    }
-    free(inc);
-    put32(b + H_DATA_CRC, crc(b + data_off, (size_t)data_bytes));
+    gan_le32_store(w.data + H_DATA_CRC, gan_crc32(w.data + data_off, (size_t)data_bytes));
     /* header CRC: header bytes before the field, then the table and its padding */
-    uLong hc = crc32(0L, Z_NULL, 0);
-    hc = crc32(hc, b, H_HEAD_CRC);
-    hc = crc32(hc, b + GAN_CKPT_HEADER_BYTES, (uInt)(data_off - GAN_CKPT_HEADER_BYTES));
-    put32(b + H_HEAD_CRC, (uint32_t)hc);
-    *bufp = b;
+    uint32_t hc = gan_crc32(w.data, H_HEAD_CRC);
+    hc = gan_crc32_update(hc, w.data + GAN_CKPT_HEADER_BYTES,
+                          (size_t)(data_off - GAN_CKPT_HEADER_BYTES));
+    gan_le32_store(w.data + H_HEAD_CRC, hc);
+    *bufp = w.data;
     *lenp = len;
     return 0;
 }
@@ -266,70 +217,6 @@ int gan_mkdirs(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static void dir_of(const char *path, char *dir, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, len, ".");
-    else if (slash == path)
-        snprintf(dir, len, "/");
-    else
-        snprintf(dir, len, "%.*s", (int)(slash - path), path);
-}
-
-int gan_write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
-{
-    char tmp[4200], dir[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        return -1;
-    }
-    const unsigned char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "%s: write failed: %s", path, w < 0 ? strerror(errno) : "no space");
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd)) {
-        snprintf(err, errlen, "%s: fsync failed: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    if (close(fd)) {
-        snprintf(err, errlen, "%s: close failed: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path)) {
-        snprintf(err, errlen, "%s: rename from %s failed: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    /* make the rename itself durable */
-    dir_of(path, dir, sizeof dir);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
 int gan_ckpt_write(const char *path, const gan_model *m, float *const base[GAN_REGION_COUNT],
                    const gan_ckpt_info *info, char *err, size_t errlen)
 {
@@ -354,6 +241,66 @@ typedef struct {
     gan_ckpt_info info;
 } ckpt_view;
 
+/* One tensor table entry, decoded. name points into the file (64 bytes; NUL-terminated once
+ * parse() has accepted the file). */
+typedef struct {
+    const char *name;
+    uint32_t region, ndim, shape[GAN_MAX_DIMS], layout;
+    uint64_t numel, offset;
+} ckpt_entry;
+
+/* Entry i of a table at b + GAN_CKPT_HEADER_BYTES; the caller has checked it is in the file. */
+static ckpt_entry entry_at(const unsigned char *b, uint64_t i)
+{
+    gan_rbuf r = gan_rbuf_make(b + GAN_CKPT_HEADER_BYTES + i * GAN_CKPT_ENTRY_BYTES,
+                               GAN_CKPT_ENTRY_BYTES);
+    ckpt_entry e;
+    e.name = (const char *)gan_get_bytes(&r, GAN_NAME_MAX);
+    e.region = gan_get_u32(&r);
+    e.ndim = gan_get_u32(&r);
+    for (int d = 0; d < GAN_MAX_DIMS; d++)
+        e.shape[d] = gan_get_u32(&r);
+    e.numel = gan_get_u64(&r);
+    e.offset = gan_get_u64(&r);
+    e.layout = gan_get_u32(&r);
+    return e;
+}
+
+static int check_entries(const unsigned char *b, uint64_t n, uint64_t data_bytes,
+                         const char *what, char *err, size_t errlen)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        ckpt_entry e = entry_at(b, i);
+        if (!memchr(e.name, 0, GAN_NAME_MAX) || !e.name[0]) {
+            snprintf(err, errlen, "%s: tensor table entry %llu has a bad name", what,
+                     (unsigned long long)i);
+            return -1;
+        }
+        uint64_t prod = 1;
+        int bad = e.region > GAN_REGION_STATE || e.ndim < 1 || e.ndim > GAN_MAX_DIMS;
+        for (uint32_t d = 0; !bad && d < e.ndim; d++) {
+            if (e.shape[d] == 0 || e.shape[d] > (1u << 30))
+                bad = 1;
+            else
+                prod *= e.shape[d];
+            if (prod > ((uint64_t)1 << 40))
+                bad = 1;
+        }
+        if (e.layout != LAYOUT_F32_LE_ROWMAJOR) {
+            snprintf(err, errlen, "%s: tensor %s has unknown data layout %u", what, e.name,
+                     e.layout);
+            return -1;
+        }
+        if (bad || prod != e.numel || e.offset % 4 || e.offset > data_bytes ||
+            e.numel * 4 > data_bytes - e.offset) {
+            snprintf(err, errlen, "%s: tensor table entry %llu (%s) is inconsistent", what,
+                     (unsigned long long)i, e.name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Validates structure and CRCs. */
 static int parse(const void *buf, size_t len, const char *what, ckpt_view *v, char *err,
                  size_t errlen)
@@ -365,19 +312,31 @@ static int parse(const void *buf, size_t len, const char *what, ckpt_view *v, ch
                  len, GAN_CKPT_HEADER_BYTES);
         return -1;
     }
-    if (memcmp(b, GAN_CKPT_MAGIC, 8)) {
+    gan_rbuf r = gan_rbuf_make(b, GAN_CKPT_HEADER_BYTES);
+    if (memcmp(gan_get_bytes(&r, 8), GAN_CKPT_MAGIC, 8)) {
         snprintf(err, errlen, "%s: not a ganrt checkpoint (bad magic)", what);
         return -1;
     }
-    uint32_t ver = get32(b + H_VERSION);
+    uint32_t ver = gan_get_u32(&r);
     if (ver != GAN_CKPT_VERSION) {
         snprintf(err, errlen, "%s: checkpoint format version %u, this ganrt reads version %u",
                  what, ver, GAN_CKPT_VERSION);
         return -1;
     }
-    uint64_t n = get32(b + H_NTENSORS);
-    uint64_t table_off = get64(b + H_TABLE_OFF);
-    uint64_t data_off = get64(b + H_DATA_OFF), data_bytes = get64(b + H_DATA_BYTES);
+    uint64_t n = gan_get_u32(&r);
+    gan_ckpt_info in;
+    in.step = gan_get_u64(&r);
+    in.data_epoch = gan_get_u64(&r);
+    in.data_index = gan_get_u64(&r);
+    for (int k = 0; k < 4; k++)
+        in.rng.s[k] = gan_get_u64(&r);
+    in.rng.has_spare = gan_get_u32(&r) ? 1 : 0;
+    in.rng.spare = gan_get_f32(&r);
+    in.model_id = gan_get_u64(&r);
+    in.seed = gan_get_u64(&r);
+    uint64_t table_off = gan_get_u64(&r);
+    uint64_t data_off = gan_get_u64(&r), data_bytes = gan_get_u64(&r);
+    uint32_t data_crc = gan_get_u32(&r), head_crc = gan_get_u32(&r);
     if (table_off != GAN_CKPT_HEADER_BYTES) {
         snprintf(err, errlen, "%s: corrupted header: table offset %llu (expected %u)", what,
                  (unsigned long long)table_off, GAN_CKPT_HEADER_BYTES);
@@ -396,86 +355,52 @@ static int parse(const void *buf, size_t len, const char *what, ckpt_view *v, ch
                  what, len, (unsigned long long)(data_off + data_bytes));
         return -1;
     }
-    uLong hc = crc32(0L, Z_NULL, 0);
-    hc = crc32(hc, b, H_HEAD_CRC);
-    hc = crc32(hc, b + table_off, (uInt)(data_off - table_off));
-    if ((uint32_t)hc != get32(b + H_HEAD_CRC)) {
+    uint32_t hc = gan_crc32(b, H_HEAD_CRC);
+    hc = gan_crc32_update(hc, b + table_off, (size_t)(data_off - table_off));
+    if (hc != head_crc) {
         snprintf(err, errlen, "%s: header or tensor table corrupted (CRC mismatch)", what);
         return -1;
     }
-    if (crc(b + data_off, (size_t)data_bytes) != get32(b + H_DATA_CRC)) {
+    if (gan_crc32(b + data_off, (size_t)data_bytes) != data_crc) {
         snprintf(err, errlen, "%s: tensor data corrupted (CRC32 mismatch)", what);
         return -1;
     }
-    for (uint64_t i = 0; i < n; i++) {
-        const unsigned char *e = b + table_off + i * GAN_CKPT_ENTRY_BYTES;
-        if (!memchr(e + E_NAME, 0, GAN_NAME_MAX) || !e[E_NAME]) {
-            snprintf(err, errlen, "%s: tensor table entry %llu has a bad name", what,
-                     (unsigned long long)i);
-            return -1;
-        }
-        uint32_t region = get32(e + E_REGION), ndim = get32(e + E_NDIM);
-        uint64_t numel = get64(e + E_NUMEL), off = get64(e + E_OFFSET), prod = 1;
-        int bad = region > GAN_REGION_STATE || ndim < 1 || ndim > GAN_MAX_DIMS;
-        for (uint32_t d = 0; !bad && d < ndim; d++) {
-            uint32_t s = get32(e + E_SHAPE + 4 * d);
-            if (s == 0 || s > (1u << 30))
-                bad = 1;
-            else
-                prod *= s;
-            if (prod > ((uint64_t)1 << 40))
-                bad = 1;
-        }
-        if (get32(e + E_LAYOUT) != LAYOUT_F32_LE_ROWMAJOR) {
-            snprintf(err, errlen, "%s: tensor %s has unknown data layout %u", what,
-                     (const char *)(e + E_NAME), get32(e + E_LAYOUT));
-            return -1;
-        }
-        if (bad || prod != numel || off % 4 || off > data_bytes || numel * 4 > data_bytes - off) {
-            snprintf(err, errlen, "%s: tensor table entry %llu (%s) is inconsistent", what,
-                     (unsigned long long)i, (const char *)(e + E_NAME));
-            return -1;
-        }
-    }
-    v->b = b;
-    v->len = len;
-    v->n = (uint32_t)n;
-    v->data_off = data_off;
-    v->data_bytes = data_bytes;
-    v->info.step = get64(b + H_STEP);
-    v->info.data_epoch = get64(b + H_EPOCH);
-    v->info.data_index = get64(b + H_INDEX);
-    v->info.seed = get64(b + H_SEED);
-    for (int k = 0; k < 4; k++)
-        v->info.rng.s[k] = get64(b + H_RNG + 8 * k);
-    v->info.rng.has_spare = get32(b + H_SPARE_FLAG) ? 1 : 0;
-    v->info.rng.spare = bitsf(get32(b + H_SPARE));
-    v->info.model_id = get64(b + H_MODEL_ID);
+    if (check_entries(b, n, data_bytes, what, err, errlen))
+        return -1;
+    *v = (ckpt_view){b, len, (uint32_t)n, data_off, data_bytes, in};
     return 0;
 }
 
-static const unsigned char *entry(const ckpt_view *v, uint32_t i)
+static ckpt_entry entry(const ckpt_view *v, uint32_t i)
 {
-    return v->b + GAN_CKPT_HEADER_BYTES + (size_t)i * GAN_CKPT_ENTRY_BYTES;
+    return entry_at(v->b, i);
 }
 
 /* Index of the entry named name, or -1. */
 static long find_entry(const ckpt_view *v, const char *name)
 {
     for (uint32_t i = 0; i < v->n; i++)
-        if (!strncmp((const char *)entry(v, i) + E_NAME, name, GAN_NAME_MAX))
+        if (!strncmp(entry(v, i).name, name, GAN_NAME_MAX))
             return (long)i;
     return -1;
 }
 
-static int same_shape(const unsigned char *e, const gan_tensor *t)
+static int same_shape(const ckpt_entry *e, const gan_tensor *t)
 {
-    if (get32(e + E_NDIM) != t->ndim)
+    if (e->ndim != t->ndim)
         return 0;
     for (int d = 0; d < t->ndim; d++)
-        if (get32(e + E_SHAPE + 4 * d) != (uint32_t)t->shape[d])
+        if (e->shape[d] != (uint32_t)t->shape[d])
             return 0;
     return 1;
+}
+
+/* Copies entry e's data into tensor t's place (parse() has checked that it is in the file). */
+static void copy_tensor(const ckpt_view *v, const ckpt_entry *e, const gan_tensor *t,
+                        float *const base[GAN_REGION_COUNT])
+{
+    gan_rbuf r = gan_rbuf_make(v->b + v->data_off + e->offset, (size_t)t->numel * 4);
+    gan_get_f32s(&r, base[t->region] + t->offset, (size_t)t->numel);
 }
 
 static void shape_str(char *buf, size_t len, const int32_t *shape, int ndim)
@@ -517,13 +442,13 @@ int gan_ckpt_load_mem(const void *buf, size_t len, const char *what, const gan_m
                      what, t->name);
             goto out;
         }
-        const unsigned char *e = entry(&v, (uint32_t)k);
-        if (!same_shape(e, t) || get32(e + E_REGION) != t->region) {
+        ckpt_entry e = entry(&v, (uint32_t)k);
+        if (!same_shape(&e, t) || e.region != t->region) {
             char a[64], bb[64];
             int32_t s[GAN_MAX_DIMS] = {0};
-            uint32_t nd = get32(e + E_NDIM);
+            uint32_t nd = e.ndim;
             for (uint32_t d = 0; d < nd && d < GAN_MAX_DIMS; d++)
-                s[d] = (int32_t)get32(e + E_SHAPE + 4 * d);
+                s[d] = (int32_t)e.shape[d];
             shape_str(a, sizeof a, s, (int)nd);
             shape_str(bb, sizeof bb, t->shape, t->ndim);
             snprintf(err, errlen, "%s: tensor %s has shape %s in the checkpoint, the model has %s",
@@ -542,9 +467,8 @@ int gan_ckpt_load_mem(const void *buf, size_t len, const char *what, const gan_m
         if (map[i] < 0)
             continue;
         const gan_tensor *t = &m->tensors[i];
-        const unsigned char *e = entry(&v, (uint32_t)map[i]);
-        get_floats(base[t->region] + t->offset, v.b + v.data_off + get64(e + E_OFFSET),
-                   (size_t)t->numel);
+        ckpt_entry e = entry(&v, (uint32_t)map[i]);
+        copy_tensor(&v, &e, t, base);
     }
     if (info)
         *info = v.info;
@@ -636,16 +560,15 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
                 fprintf(report, "init: %s: not in %s (kept its initial value)\n", t->name, path);
             continue;
         }
-        const unsigned char *e = entry(&v, (uint32_t)k);
-        if (!same_shape(e, t)) {
+        ckpt_entry e = entry(&v, (uint32_t)k);
+        if (!same_shape(&e, t)) {
             mismatched++;
             if (report)
                 fprintf(report, "init: %s: shape differs in %s (kept its initial value)\n",
                         t->name, path);
             continue;
         }
-        get_floats(base[t->region] + t->offset, v.b + v.data_off + get64(e + E_OFFSET),
-                   (size_t)t->numel);
+        copy_tensor(&v, &e, t, base);
         (*n_loaded)++;
         /* name the parameters found (the first few; a count for the rest) */
         if (t->region == GAN_REGION_PARAM) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/bytes.h"
 #include "runtime/train.h"
 
 struct gan_metrics {
