@@ -139,7 +139,7 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
         gan_model_free(m);
         return;
     }
-    int pd = gan_model_find_program(m, "d_step"), pg = gan_model_find_program(m, "g_step");
+    int pd = gan_model_find_role(m, GAN_PROG_D_STEP), pg = gan_model_find_role(m, GAN_PROG_G_STEP);
     if (pd < 0 || pg < 0) {
         snprintf(r->err, sizeof r->err, "%s: not a GAN (no d_step / g_step program)", path);
         gan_model_free(m);

@@ -96,7 +96,8 @@ static void print_model(const gan_model *m, const char *path, FILE *f)
     for (int p = 0; p < m->n_programs; p++) {
         const gan_program *g = &m->programs[p];
         naive_total += g->naive_floats;
-        fprintf(f, "  %s: %d ops, network %s, %.3f GFLOP per run\n", g->name, g->n_ops,
+        fprintf(f, "  %s: role %s, %d ops, network %s, %.3f GFLOP per run\n", g->name,
+                gan_program_role_name(g->role), g->n_ops,
                 g->network >= 0 ? m->networks[g->network].name : "-", g->flops / 1e9);
         fprintf(f, "    arena %.2f MiB planned vs %.2f MiB naive", mib(g->arena_floats),
                 mib(g->naive_floats));

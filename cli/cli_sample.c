@@ -256,7 +256,7 @@ int ganrt_sample_main(int argc, char **argv)
     gan_attr_table at;
     memset(&at, 0, sizeof at);
     rc = 1;
-    if (gan_model_find_program(m, "sample") < 0 || Z <= 0) {
+    if (gan_model_find_role(m, GAN_PROG_SAMPLE) < 0 || Z <= 0) {
         snprintf(err, sizeof err, "%s: the model has no generator \"sample\" program", o.model);
         goto fail;
     }

@@ -323,7 +323,7 @@ int ganrt_train_main(int argc, char **argv)
     char dir[4200];
     if (gan_mkdirs(o.out, err, sizeof err))
         goto fail;
-    int can_sample = gan_model_find_program(m, "sample") >= 0;
+    int can_sample = gan_model_find_role(m, GAN_PROG_SAMPLE) >= 0;
     if (can_sample) {
         snprintf(dir, sizeof dir, "%s/samples", o.out);
         if (gan_mkdirs(dir, err, sizeof err))

@@ -890,9 +890,8 @@ static int prog_finish(prog_ctx *P, int network, const int *outs, int n_outs)
         return gb_fail(g, "out of memory");
     m->programs = np;
     gan_program *p = &m->programs[m->n_programs];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", P->pname);
-    p->network = network;
+    *p = (gan_program){.role = gan_program_role_of_name(P->pname), .network = network};
+    snprintf(p->name, sizeof p->name, "%s", P->pname); /* the role's own name (d_step, ...) */
     int ins[3] = {P->x, P->y, P->z};
     int roles[3] = {GAN_ROLE_IMAGE, GAN_ROLE_LABELS, GAN_ROLE_LATENT};
     p->inputs = malloc(3 * sizeof(int));

@@ -2,7 +2,6 @@
  * against the naive sum (every arena tensor in storage of its own), and the whole arena region
  * against the naive sum over all programs. */
 #include <stdio.h>
-#include <string.h>
 #include "compiler/backend.h"
 
 static double mib(uint64_t floats)
@@ -29,10 +28,10 @@ void gan_report_programs(const gan_model *m, FILE *f)
             fprintf(f, " %7.1f%%", 100.0 * (double)g->arena_floats / (double)g->naive_floats);
         fprintf(f, "\n");
         /* a training step: d_steps discriminator programs and one generator program */
-        if (!strcmp(g->name, "d_step")) {
+        if (g->role == GAN_PROG_D_STEP) {
             step += (m->hyper.d_steps > 0 ? m->hyper.d_steps : 1) * g->flops;
             has_step = 1;
-        } else if (!strcmp(g->name, "g_step") || !strcmp(g->name, "train_step")) {
+        } else if (g->role == GAN_PROG_G_STEP || g->role == GAN_PROG_TRAIN_STEP) {
             step += g->flops;
             has_step = 1;
         }

@@ -11,7 +11,7 @@
 #include "format/ops.h"
 
 #define GAN_FORMAT_MAGIC "GANMODEL"   /* 8 bytes at offset 0 */
-#define GAN_FORMAT_VERSION 1
+#define GAN_FORMAT_VERSION 2 /* 2: programs carry a role (gan_program_role) */
 #define GAN_MAX_DIMS 4
 #define GAN_OP_MAX_IO 8
 #define GAN_NAME_MAX 64
@@ -77,8 +77,20 @@ typedef enum {
     GAN_ROLE_COUNT
 } gan_input_role;
 
+/* What a program is for: the runtime finds the programs it runs by role, never by name. */
+typedef enum {
+    GAN_PROG_AUX = 0,        /* not run by role (tests, tools); any number of them */
+    GAN_PROG_D_STEP = 1,     /* one discriminator update; network = D */
+    GAN_PROG_G_STEP = 2,     /* one generator update; network = G */
+    GAN_PROG_SAMPLE = 3,     /* G in inference mode: latent (+ labels) -> images; network -1 */
+    GAN_PROG_TRAIN_STEP = 4, /* one classifier update; network = the classifier */
+    GAN_PROG_PREDICT = 5,    /* the classifier in inference mode: images -> logits; network -1 */
+    GAN_PROG_ROLE_COUNT
+} gan_program_role;
+
 typedef struct {
-    char name[GAN_NAME_MAX];  /* "d_step", "g_step", "sample", "train_step", "predict" */
+    char name[GAN_NAME_MAX];  /* for people: "d_step", "g_step", "sample", ... */
+    int32_t role;             /* gan_program_role; each role but AUX at most once per model */
     int32_t network;          /* for training programs: the network whose params it updates;
                                  -1 for sample/predict */
     int32_t n_ops;
@@ -155,6 +167,11 @@ void gan_model_free(gan_model *m);
 /* Lookups: -1 when absent. */
 int gan_model_find_tensor(const gan_model *m, const char *name);
 int gan_model_find_program(const gan_model *m, const char *name);
+int gan_model_find_role(const gan_model *m, int role);
+/* The role's canonical program name ("d_step"), the name ganc gives that program; "?" if none. */
+const char *gan_program_role_name(int role);
+/* The role whose canonical name this is, GAN_PROG_AUX for any other name. */
+int gan_program_role_of_name(const char *name);
 int gan_model_find_network(const gan_model *m, const char *name);
 
 #endif

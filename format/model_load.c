@@ -205,8 +205,7 @@ static int parse_programs(lctx *c, rsec *b, const rsec *strs, gan_model *m)
             return -1;
         g->network = gan_get_i32(&b->in);
         int32_t nops = gan_get_i32(&b->in), nin = gan_get_i32(&b->in), nout = gan_get_i32(&b->in);
-        if (gan_get_u32(&b->in) != 0)
-            return lfail(c, "program '%s': reserved field is not zero", g->name);
+        g->role = (int32_t)gan_get_u32(&b->in); /* range and uniqueness: gan_model_validate */
         g->arena_floats = gan_get_u64(&b->in);
         g->naive_floats = gan_get_u64(&b->in);
         g->flops = gan_get_f64(&b->in);
@@ -314,8 +313,10 @@ gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, cha
     uint32_t version = gan_get_u32(&file), nsec = gan_get_u32(&file);
     uint64_t flen = gan_get_u64(&file);
     if (version != GAN_FORMAT_VERSION) {
-        lfail(c, "format version %u not supported (this ganrt reads version %d)", version,
-              GAN_FORMAT_VERSION);
+        lfail(c, "format version %u not supported (this ganrt reads version %d)%s", version,
+              GAN_FORMAT_VERSION,
+              version < GAN_FORMAT_VERSION ? ": compiled by an older ganc; compile the .gan file again"
+                                           : ": written by a newer ganc");
         return NULL;
     }
     if (flen > len) {
@@ -421,28 +422,4 @@ void gan_model_free(gan_model *m)
     free(m->tensors);
     free(m->hyper.label_names);
     free(m);
-}
-
-int gan_model_find_tensor(const gan_model *m, const char *name)
-{
-    for (int i = 0; m && name && i < m->n_tensors; i++)
-        if (!strncmp(m->tensors[i].name, name, GAN_NAME_MAX))
-            return i;
-    return -1;
-}
-
-int gan_model_find_program(const gan_model *m, const char *name)
-{
-    for (int i = 0; m && name && i < m->n_programs; i++)
-        if (!strncmp(m->programs[i].name, name, GAN_NAME_MAX))
-            return i;
-    return -1;
-}
-
-int gan_model_find_network(const gan_model *m, const char *name)
-{
-    for (int i = 0; m && name && i < m->n_networks; i++)
-        if (!strncmp(m->networks[i].name, name, GAN_NAME_MAX))
-            return i;
-    return -1;
 }

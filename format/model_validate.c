@@ -9,6 +9,26 @@
 #include "format/model_opinfo.h"
 
 
+/* A role in range, held by one program at most, and with a network exactly when it trains. */
+static int check_role(const gan_model *m, int p, const char *owner, char *err, size_t errlen)
+{
+    const gan_program *g = &m->programs[p];
+    if (g->role < 0 || g->role >= GAN_PROG_ROLE_COUNT)
+        return gan_errf(err, errlen, "%s: role %d out of range", owner, g->role);
+    if (g->role == GAN_PROG_AUX)
+        return 0;
+    for (int j = 0; j < p; j++)
+        if (m->programs[j].role == g->role)
+            return gan_errf(err, errlen, "%s: role %s already held by program '%s'", owner,
+                            gan_program_role_name(g->role), m->programs[j].name);
+    int trains = g->role == GAN_PROG_D_STEP || g->role == GAN_PROG_G_STEP ||
+                 g->role == GAN_PROG_TRAIN_STEP;
+    if (trains != (g->network >= 0))
+        return gan_errf(err, errlen, "%s: role %s %s network (network %d)", owner,
+                        gan_program_role_name(g->role), trains ? "needs a" : "takes no", g->network);
+    return 0;
+}
+
 static int name_ok(const char *name)
 {
     size_t n = strnlen(name, GAN_NAME_MAX);
@@ -175,6 +195,8 @@ int gan_model_validate(const gan_model *m, char *err, size_t errlen)
         for (int j = 0; j < p; j++)
             if (!strcmp(m->programs[j].name, g->name))
                 return gan_errf(err, errlen, "%s: name used twice", owner);
+        if (check_role(m, p, owner, err, errlen))
+            return -1;
         for (int j = 0; j < g->n_inputs; j++) {
             if (check_tensor_ref(m, g->inputs[j], GAN_REGION_ARENA, 0, "input", owner, err,
                                  errlen))

@@ -99,7 +99,7 @@ int gan_model_write_mem(const gan_model *m, void **bufp, size_t *lenp)
         gan_put_i32(pg, g->n_ops);
         gan_put_i32(pg, g->n_inputs);
         gan_put_i32(pg, g->n_outputs);
-        gan_put_u32(pg, 0);
+        gan_put_u32(pg, (uint32_t)g->role);
         gan_put_u64(pg, g->arena_floats);
         gan_put_u64(pg, g->naive_floats);
         gan_put_f64(pg, g->flops);

@@ -119,7 +119,7 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
     s->seed = o->seed;
     s->batch = m->hyper.batch;
     s->gen = -1;
-    s->prog_sample = gan_model_find_program(m, "sample");
+    s->prog_sample = gan_model_find_role(m, GAN_PROG_SAMPLE);
     gan_rng_seed(&s->rng, gan_mix64(o->seed ^ 0x4C4154454E54ull)); /* "LATENT" stream */
     if (s->batch <= 0) {
         snprintf(err, errlen, "model has batch size %d", s->batch);
@@ -140,8 +140,8 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
             goto fail;
         }
     }
-    int d = gan_model_find_program(m, "d_step"), g = gan_model_find_program(m, "g_step");
-    int t = gan_model_find_program(m, "train_step");
+    int d = gan_model_find_role(m, GAN_PROG_D_STEP), g = gan_model_find_role(m, GAN_PROG_G_STEP);
+    int t = gan_model_find_role(m, GAN_PROG_TRAIN_STEP);
     if (d >= 0 && g >= 0) {
         s->kind = GAN_TRAIN_GAN;
         s->prog[0] = d;

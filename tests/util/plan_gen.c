@@ -98,6 +98,7 @@ void pg_program(pg_builder *b, const char *name, int network)
     gan_program *g = &m->programs[m->n_programs];
     memset(g, 0, sizeof *g);
     snprintf(g->name, GAN_NAME_MAX, "%s", name);
+    g->role = gan_program_role_of_name(name);
     g->network = network;
     b->prog = m->n_programs++;
     b->cap_ops = b->cap_io_in = b->cap_io_out = 0;
@@ -561,7 +562,7 @@ static void bwd_op(gen *g, gan_op f)
             int n = (int)need;
             wsp = newt(g, "wsb", GAN_REGION_ARENA, 1, &n);
         }
-        op = pg_op(g->b, f.type == GAN_OP_CONV2D ? GAN_OP_CONV2D_BWD : GAN_OP_CONV2D_T_BWD);
+        op = pg_op(g->b, gan_op_backward(f.type));
         pg_in(op, 0, f.in[0]);
         pg_in(op, 1, f.in[1]);
         pg_in(op, 2, f.i[0] != GAN_ACT_NONE || (!g->det && rr(g, 0, 1)) ? y : -1);
@@ -656,7 +657,7 @@ static void bwd_op(gen *g, gan_op f)
             op = pg_op(g->b, GAN_OP_ADD_BWD);
             pg_in(op, 0, dy);
         } else {
-            op = pg_op(g->b, f.type == GAN_OP_MUL ? GAN_OP_MUL_BWD : GAN_OP_ROWDOT_BWD);
+            op = pg_op(g->b, gan_op_backward(f.type));
             pg_in(op, 0, f.in[0]);
             pg_in(op, 1, f.in[1]);
             pg_in(op, 2, dy);
@@ -672,11 +673,7 @@ static void bwd_op(gen *g, gan_op f)
         int dx = acc(g, f.in[0]);
         if (dx < 0)
             return;
-        int bt = f.type == GAN_OP_UPSAMPLE ? GAN_OP_UPSAMPLE_BWD
-                 : f.type == GAN_OP_GAP    ? GAN_OP_GAP_BWD
-                 : f.type == GAN_OP_COPY   ? GAN_OP_COPY_BWD
-                                           : GAN_OP_TILE_BWD;
-        op = pg_op(g->b, bt);
+        op = pg_op(g->b, gan_op_backward(f.type));
         pg_in(op, 0, dy);
         pg_out(op, 0, dx);
         op->i[1] = f.i[1];
