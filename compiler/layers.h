@@ -1,7 +1,7 @@
 /* The layer table: one row per layer a network body can name, holding all the compiler knows
- * about that layer in one place: its options, the stem of its node names and its shape rule
- * (the checker: check_shapes.c). Adding a layer is one row in layers.c plus its rule, declared
- * below (docs/compiler.md). */
+ * about that layer in one place: its options, the stem of its node names, its shape rule (the
+ * checker: check_shapes.c) and its lowering to ops (the back end: lower_layers.c). Adding a
+ * layer is one row in layers.c plus those two functions, declared below (docs/compiler.md). */
 #ifndef GAN_LAYERS_H
 #define GAN_LAYERS_H
 
@@ -28,6 +28,10 @@ struct ck_layer_call;  /* one use of a layer being checked (check_env.h) */
  * with the inferred shape; the node's index, or -1 after reporting an error. */
 typedef int layer_shape_fn(struct ck_layer_call *lc);
 
+struct lw_node;        /* one node being lowered (lower_internal.h) */
+/* Emits the node's forward ops into the program; the last op's index, or -1. */
+typedef int layer_lower_fn(struct lw_node *ln);
+
 typedef struct layer_row {
     const char *name;     /* as written in a network body; NULL: made only by another rule */
     const char *stem;     /* node names count per stem: conv1, conv2, bn1, ... */
@@ -38,6 +42,7 @@ typedef struct layer_row {
     int defaultable;      /* may be named in a defaults block */
     int tensor_args;      /* its positionals are tensors, and it may stand as a value: add(a, b) */
     layer_shape_fn *shape;
+    layer_lower_fn *lower;
 } layer_row;
 
 #define LAYER_MAX_ROWS 32   /* room for the table to grow; layers.c asserts it */
@@ -48,6 +53,9 @@ extern const int layer_n_rows;
 const layer_row *layer_find(const char *name);
 /* The row whose stem names a node: by kind, and for MD_ACT by activation. NULL for inputs. */
 const layer_row *layer_of_node(const md_node *n);
+/* The lowering of a node kind (rows of one kind share it: reshape and flatten, the
+ * activations). NULL when no row makes that kind. */
+const layer_row *layer_of_kind(int md_kind);
 /* The names of the nameable rows, in table order (the order "did you mean" candidates have);
  * with only_defaultable, those a defaults block may name. Returns the count. */
 int layer_names(const char **out, int only_defaultable);
@@ -55,5 +63,9 @@ int layer_names(const char **out, int only_defaultable);
 /* Shape rules (check_shapes.c). */
 layer_shape_fn shape_dense, shape_conv, shape_conv_t, shape_upsample, shape_batchnorm, shape_act,
     shape_concat, shape_reshape, shape_flatten, shape_gap, shape_project, shape_add;
+
+/* Lowerings (lower_layers.c). */
+layer_lower_fn lower_dense, lower_conv, lower_upsample, lower_batchnorm, lower_act, lower_concat,
+    lower_tile, lower_copy, lower_gap, lower_add, lower_project;
 
 #endif
