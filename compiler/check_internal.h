@@ -1,5 +1,6 @@
-/* Shared between the checker's files (check.c: data, latent, networks; check_train.c:
- * losses and optimizers). Not part of the public API. */
+/* Shared between the checker's files (check.c: the driver; check_data.c: data and latent;
+ * check_net.c and check_env.h: networks; check_train.c: losses and optimizers). Not part of
+ * the public API. */
 #ifndef GAN_CHECK_INTERNAL_H
 #define GAN_CHECK_INTERNAL_H
 
@@ -53,6 +54,10 @@ typedef struct ck {
 
 int ck_find_net(const ck *c, const char *name);
 const char *ck_shape_str(int ndim, const int *shape, char *buf, size_t len);
+void ck_data(ck *c, ast_decl *dd);        /* check_data.c */
+void ck_latent(ck *c, ast_decl *ld);      /* check_data.c */
+void ck_elab_net(ck *c, ck_net *ni);      /* check_net.c: body, inputs, heads, node names */
+void ck_warn_unused(ck *c, ast_list *stmts); /* check_net.c: names, loop variables, defaults */
 void ck_train(ck *c);   /* check_train.c */
 
 #endif

@@ -84,11 +84,7 @@ static md_expr *lcall(ck *c, ast_expr *x, const char *head, fe_loc head_loc, vty
         const char *cands[CK_MAX_NETS];
         for (int i = 0; i < c->n_nets; i++)
             cands[i] = c->nets[i].net.name;
-        const char *s = fe_suggest(x->name, cands, c->n_nets);
-        if (s)
-            fe_error(c->d, x->name_loc, "unknown network '%s'; did you mean '%s'?", x->name, s);
-        else
-            fe_error(c->d, x->name_loc, "unknown network '%s'", x->name);
+        fe_error_unknown(c->d, x->name_loc, "unknown network", x->name, cands, c->n_nets, "");
         return NULL;
     }
     ck_net *ni = &c->nets[ni_idx];
@@ -285,11 +281,8 @@ static void add_term(lin_ctx *lc, ast_expr *x, double coef)
         if (ck_find_net(c, x->name) >= 0) {
             fe_error(c->d, x->loc, "a network output is not a loss; wrap it in a loss function (hinge_real, hinge_fake, mean, bce, softmax_ce)");
         } else {
-            const char *s = fe_suggest(x->name, loss_fns, 5);
-            if (s)
-                fe_error(c->d, x->name_loc, "unknown loss function '%s'; did you mean '%s'?", x->name, s);
-            else
-                fe_error(c->d, x->name_loc, "unknown loss function '%s' (expected hinge_real, hinge_fake, mean, bce or softmax_ce)", x->name);
+            fe_error_unknown(c->d, x->name_loc, "unknown loss function", x->name, loss_fns, 5,
+                             " (expected hinge_real, hinge_fake, mean, bce or softmax_ce)");
         }
         lc->err = 1;
         return;
@@ -477,11 +470,7 @@ static int net_or_error(ck *c, ast_stmt *s)
     const char *cands[CK_MAX_NETS];
     for (int i = 0; i < c->n_nets; i++)
         cands[i] = c->nets[i].net.name;
-    const char *sg = fe_suggest(s->name, cands, c->n_nets);
-    if (sg)
-        fe_error(c->d, s->name_loc, "unknown network '%s'; did you mean '%s'?", s->name, sg);
-    else
-        fe_error(c->d, s->name_loc, "unknown network '%s'", s->name);
+    fe_error_unknown(c->d, s->name_loc, "unknown network", s->name, cands, c->n_nets, "");
     return -1;
 }
 
@@ -494,11 +483,7 @@ static void check_adam(ck *c, ast_stmt *s, md_objective *o)
     o->eps = 1e-7f;
     if (strcmp(call->name, "adam")) {
         static const char *const opts[] = {"adam"};
-        const char *sg = fe_suggest(call->name, opts, 1);
-        if (sg)
-            fe_error(c->d, call->name_loc, "unknown optimizer '%s'; did you mean '%s'?", call->name, sg);
-        else
-            fe_error(c->d, call->name_loc, "unknown optimizer '%s' (only adam is supported)", call->name);
+        fe_error_unknown(c->d, call->name_loc, "unknown optimizer", call->name, opts, 1, " (only adam is supported)");
         return;
     }
     static const char *const keys[] = {"lr", "beta1", "beta2", "eps"};
@@ -559,16 +544,10 @@ void ck_train(ck *c)
         ast_stmt *s = td->body->v[i];
         if (s->kind != AS_SETTING)
             continue;
-        int k = -1;
-        for (int j = 0; j < 6; j++)
-            if (!strcmp(settings[j], s->name))
-                k = j;
+        int k = fe_name_index(s->name, settings, 6);
         if (k < 0) {
-            const char *sg = fe_suggest(s->name, settings, 6);
-            if (sg)
-                fe_error(c->d, s->name_loc, "unknown train setting '%s'; did you mean '%s'?", s->name, sg);
-            else
-                fe_error(c->d, s->name_loc, "unknown train setting '%s' (expected batch, d_steps, epochs, steps, sample_every, checkpoint_every)", s->name);
+            fe_error_unknown(c->d, s->name_loc, "unknown train setting", s->name, settings, 6,
+                             " (expected batch, d_steps, epochs, steps, sample_every, checkpoint_every)");
             continue;
         }
         if (seen[k]) {

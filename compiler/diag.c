@@ -165,6 +165,16 @@ void fe_error(fe_diag *d, fe_loc loc, const char *fmt, ...)
     va_end(ap);
 }
 
+void fe_error_unknown(fe_diag *d, fe_loc loc, const char *what, const char *name,
+                      const char *const *cands, int n, const char *otherwise)
+{
+    const char *s = fe_suggest(name, cands, n);
+    if (s)
+        fe_error(d, loc, "%s '%s'; did you mean '%s'?", what, name, s);
+    else
+        fe_error(d, loc, "%s '%s'%s", what, name, otherwise);
+}
+
 void fe_error_noloc(fe_diag *d, const char *fmt, ...)
 {
     d->n_errors++;
@@ -206,6 +216,14 @@ void fe_diag_summary(fe_diag *d)
         putf(d, "%d error%s generated.\n", e, e == 1 ? "" : "s");
     else if (w)
         putf(d, "%d warning%s generated.\n", w, w == 1 ? "" : "s");
+}
+
+int fe_name_index(const char *name, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return i;
+    return -1;
 }
 
 const char *fe_suggest(const char *name, const char *const *cands, int n)

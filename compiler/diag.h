@@ -29,6 +29,10 @@ void fe_diag_free(fe_diag *d);
 void fe_error(fe_diag *d, fe_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void fe_warning(fe_diag *d, fe_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void fe_note(fe_diag *d, fe_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An unknown name: "WHAT 'NAME'; did you mean 'X'?" when a candidate is close to NAME, else
+ * "WHAT 'NAME'" and then `otherwise` (" (expected a or b)", or ""). */
+void fe_error_unknown(fe_diag *d, fe_loc loc, const char *what, const char *name,
+                      const char *const *cands, int n, const char *otherwise);
 /* An error with no source position ("file.gan: error: ..."). */
 void fe_error_noloc(fe_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends "2 errors generated." / "1 warning and 1 error generated." (nothing if clean). */
@@ -39,6 +43,7 @@ void fe_line_col(const fe_diag *d, int offset, int *line, int *col);
 /* Levenshtein distance (bytes), capped at 64. */
 /* The closest candidate within a distance that scales with the name's length, or NULL. */
 const char *fe_suggest(const char *name, const char *const *cands, int n);
-/* Same over a list of ast_expr identifiers or plain strings. */
+/* The index of name in names[0..n), or -1. */
+int fe_name_index(const char *name, const char *const *names, int n);
 
 #endif

@@ -1,0 +1,104 @@
+/* The nodes of the network being elaborated: appending one (the array grows, so callers
+ * hold indices, not pointers, across an append), sizes and the checks every shape rule uses. */
+#include "compiler/check_env.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ck_add_node(env *e, int kind, int line)
+{
+    ck_net *ni = e->ni;
+    if (ni->net.n_nodes >= CK_MAX_NODES) {
+        e->too_big = 1;
+        return -1;
+    }
+    if (ni->net.n_nodes == ni->node_cap) {
+        int cap = ni->node_cap ? ni->node_cap * 2 : 32;
+        md_node *nn = realloc(ni->net.nodes, sizeof(md_node) * (size_t)cap);
+        if (!nn) {
+            e->too_big = 1;
+            return -1;
+        }
+        ni->net.nodes = nn;
+        ni->node_cap = cap;
+    }
+    md_node *n = &ni->net.nodes[ni->net.n_nodes];
+    memset(n, 0, sizeof *n);
+    n->kind = kind;
+    n->line = line;
+    n->stride = 1;
+    n->factor = 1;
+    return ni->net.n_nodes++;
+}
+
+md_node *ck_node(env *e, int i)
+{
+    return &e->ni->net.nodes[i];
+}
+
+/* A node with the single input `in` (most layers); -1 when the network is too big. */
+int ck_add_unary(env *e, int kind, int line, int in)
+{
+    int idx = ck_add_node(e, kind, line);
+    if (idx >= 0) {
+        ck_node(e, idx)->n_in = 1;
+        ck_node(e, idx)->in[0] = in;
+    }
+    return idx;
+}
+
+int ck_line_of(env *e, fe_loc loc)
+{
+    int l, col;
+    fe_line_col(e->c->d, loc.start, &l, &col);
+    return l;
+}
+
+long long ck_numel(const md_node *n)
+{
+    return n->ndim == 3 ? (long long)n->shape[0] * n->shape[1] * n->shape[2] : n->shape[0];
+}
+
+int ck_check_size(env *e, int idx, fe_loc loc)
+{
+    md_node *n = ck_node(e, idx);
+    if (ck_numel(n) > (1LL << 26)) {
+        fe_error(e->c->d, loc, "tensor too large: %lld values per sample", ck_numel(n));
+        return -1;
+    }
+    return idx;
+}
+
+int ck_need3(env *e, int in, fe_loc loc, const char *lname)
+{
+    md_node *n = ck_node(e, in);
+    if (n->ndim != 3) {
+        char b[64];
+        fe_error(e->c->d, loc, "%s needs a [C, H, W] input, got %s", lname, ck_shape_str(n->ndim, n->shape, b, sizeof b));
+        return -1;
+    }
+    return 0;
+}
+
+/* a + b, for the '+' operator and for add(a, b) (`what` names which in the message). */
+int ck_add_sum(env *e, int a, int b, int line, fe_loc loc, const char *what)
+{
+    md_node *na = ck_node(e, a), *nb = ck_node(e, b);
+    char b1[64], b2[64];
+    if (na->ndim != nb->ndim || memcmp(na->shape, nb->shape, sizeof na->shape)) {
+        fe_error(e->c->d, loc, "%s needs two tensors of the same shape: %s vs %s", what,
+                 ck_shape_str(na->ndim, na->shape, b1, sizeof b1), ck_shape_str(nb->ndim, nb->shape, b2, sizeof b2));
+        return -1;
+    }
+    int idx = ck_add_node(e, MD_ADD, line);
+    if (idx < 0)
+        return -1;
+    md_node *n = ck_node(e, idx);
+    na = ck_node(e, a);
+    n->n_in = 2;
+    n->in[0] = a;
+    n->in[1] = b;
+    n->ndim = na->ndim;
+    memcpy(n->shape, na->shape, sizeof n->shape);
+    return idx;
+}

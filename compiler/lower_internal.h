@@ -1,0 +1,86 @@
+/* Shared between the lowering's files (not a public contract):
+ *   lower.c           gan_build: the driver, the network table, dropping unused tensors;
+ *   lower_check.c     the md_model checked before anything is built from it;
+ *   lower_tensors.c   persistent tensors: parameters, gradients, optimizer and layer state;
+ *   lower_net.c       a network call, node by node, on demand, memoized;
+ *   lower_layers.c    each layer's ops (the lowerings of the layer table, compiler/layers.h);
+ *   lower_programs.c  training and inference programs: losses, autodiff, optimizer, EMA.
+ */
+#ifndef GAN_LOWER_INTERNAL_H
+#define GAN_LOWER_INTERNAL_H
+
+#include "compiler/backend.h"
+#include "compiler/graph_build.h"
+
+#define MAX_CALLS 64
+
+typedef struct {
+    int *w, *b, *gamma, *beta, *rmean, *rvar, *u; /* per node: tensor index or -1 */
+    int n_params;
+    int *plist;          /* parameter tensors in layout order */
+    int *pgrad, *pm, *pv; /* per plist entry: grad tensor, Adam m / v views (unfused), or -1 */
+    int agg_params, agg_grads, adam_m, adam_v, adam_t, ema;
+    int objective;       /* index into md->objectives, or -1 */
+} net_info;
+
+typedef struct {
+    const md_model *md;
+    gb_ctx g;
+    int fuse;
+    int batch;
+    net_info *nets;
+} lower_ctx;
+
+typedef struct {
+    int net;
+    int n_args;
+    int args[8];
+    int *val; /* per node: tensor, -1 until lowered */
+} call_rec;
+
+typedef struct {
+    lower_ctx *L;
+    gb_oplist ops;
+    const char *pname;
+    int train;           /* 1: BN_TRAIN, spectral norm power iteration */
+    call_rec calls[MAX_CALLS];
+    int n_calls;
+    int **wsn;           /* per network, per node: normalised weight in this program, or -1 */
+    int x, y, z;         /* program inputs, -1 until used */
+} prog_ctx;
+
+/* One node being lowered, handed to its layer's lowering (compiler/layers.h). */
+typedef struct lw_node {
+    prog_ctx *P;
+    int n, k;                /* network index, node index */
+    const md_network *net;
+    const md_node *nd;
+    const int *in;           /* tensors of the node's inputs */
+    int y;                   /* its output tensor */
+    const char *name;        /* y's name: helper tensors add a suffix (".ws", ".mean", ...) */
+} lw_node;
+
+/* Per-sample values of an md node. */
+uint64_t lw_numel(const md_node *n);
+
+/* lower_check.c */
+int lw_check_md(lower_ctx *L);
+
+/* lower_tensors.c */
+int lw_make_params(lower_ctx *L);
+int lw_make_grads(lower_ctx *L);
+int lw_make_state(lower_ctx *L);
+
+/* lower_net.c */
+int lw_arena(prog_ctx *P, const char *name, int ndim, const int *shape);
+int lw_op(prog_ctx *P, int type, int n_in, const int *in, int n_out, const int *out);
+int lw_get_input(prog_ctx *P, int role);
+int lw_node_tensor(prog_ctx *P, int c, int k);
+int lw_find_call(prog_ctx *P, int n, int n_args, const int *args);
+int lw_eval_expr(prog_ctx *P, const md_expr *e, int depth);
+
+/* lower_programs.c */
+int lw_build_train(lower_ctx *L, int obj, const char *name);
+int lw_build_infer(lower_ctx *L, int n, const char *name, int all_heads);
+
+#endif

@@ -1,0 +1,253 @@
+/* The programs: a training program per loss objective (its loss terms, fusion, autodiff, the
+ * optimizer over the trained network, EMA) and the inference programs (sample, predict). */
+#include "compiler/lower_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int lower_term(prog_ctx *P, const md_loss_term *t, int idx)
+{
+    gb_ctx *g = &P->L->g;
+    int a = lw_eval_expr(P, t->arg, 0);
+    if (a < 0)
+        return -1;
+    char nm[GAN_NAME_MAX];
+    gb_name(nm, "%s.loss%d", P->pname, idx + 1);
+    int l = lw_arena(P, nm, 1, (int[]){1});
+    if (l < 0)
+        return -1;
+    int tgt = -1, o = -1;
+    if ((t->kind == MD_LOSS_BCE && t->target) || t->kind == MD_LOSS_SOFTMAX_CE) {
+        if ((tgt = lw_eval_expr(P, t->target, 0)) < 0)
+            return -1;
+        if (g->m->tensors[tgt].numel != g->m->tensors[a].numel)
+            return gb_fail(g, "%s: loss term %d: target has %llu values, prediction %llu",
+                           P->pname, idx + 1, (unsigned long long)g->m->tensors[tgt].numel,
+                           (unsigned long long)g->m->tensors[a].numel);
+    }
+    switch (t->kind) {
+    case MD_LOSS_HINGE_REAL:
+        o = lw_op(P, GAN_OP_LOSS_HINGE_REAL, 1, &a, 1, &l);
+        break;
+    case MD_LOSS_HINGE_FAKE:
+        o = lw_op(P, GAN_OP_LOSS_HINGE_FAKE, 1, &a, 1, &l);
+        break;
+    case MD_LOSS_MEAN:
+        o = lw_op(P, GAN_OP_LOSS_MEAN, 1, &a, 1, &l);
+        if (o >= 0)
+            P->ops.ops[o].f[1] = t->scale;
+        break;
+    case MD_LOSS_BCE: {
+        /* the two-op form; fusion turns it into LOSS_BCE_LOGITS */
+        gb_suffix(nm, g->m->tensors[a].name, ".sigmoid");
+        int p = gb_tensor_like(g, nm, a);
+        if (p < 0)
+            return -1;
+        o = lw_op(P, GAN_OP_ACT, 1, &a, 1, &p);
+        if (o < 0)
+            return -1;
+        P->ops.ops[o].i[0] = GAN_ACT_SIGMOID;
+        o = lw_op(P, GAN_OP_LOSS_BCE, 2, (int[]){p, tgt}, 1, &l);
+        if (o >= 0)
+            P->ops.ops[o].f[1] = t->const_target;
+        break;
+    }
+    case MD_LOSS_SOFTMAX_CE:
+        o = lw_op(P, GAN_OP_LOSS_SOFTMAX_CE, 2, (int[]){a, tgt}, 1, &l);
+        break;
+    default:
+        return gb_fail(g, "%s: unknown loss kind %d", P->pname, t->kind);
+    }
+    if (o < 0 || g->failed)
+        return -1;
+    P->ops.ops[o].f[0] = t->weight;
+    return l;
+}
+
+static void prog_free(prog_ctx *P)
+{
+    for (int c = 0; c < P->n_calls; c++)
+        free(P->calls[c].val);
+    if (P->wsn)
+        for (int n = 0; n < P->L->md->n_networks; n++)
+            free(P->wsn[n]);
+    free(P->wsn);
+    gb_oplist_free(&P->ops);
+}
+
+static int prog_init(prog_ctx *P, lower_ctx *L, const char *name, int train)
+{
+    memset(P, 0, sizeof *P);
+    P->L = L;
+    P->pname = name;
+    P->train = train;
+    P->x = P->y = P->z = -1;
+    P->wsn = calloc((size_t)L->md->n_networks, sizeof *P->wsn);
+    if (!P->wsn)
+        return gb_fail(&L->g, "out of memory");
+    for (int n = 0; n < L->md->n_networks; n++) {
+        int nn = L->md->networks[n].n_nodes;
+        P->wsn[n] = malloc((size_t)nn * sizeof(int));
+        if (!P->wsn[n])
+            return gb_fail(&L->g, "out of memory");
+        for (int k = 0; k < nn; k++)
+            P->wsn[n][k] = -1;
+    }
+    return 0;
+}
+
+/* Appends the finished program to the model (takes the op list). */
+static int prog_finish(prog_ctx *P, int network, const int *outs, int n_outs)
+{
+    gan_model *m = P->L->g.m;
+    gb_ctx *g = &P->L->g;
+    gan_program *np = realloc(m->programs, (size_t)(m->n_programs + 1) * sizeof *np);
+    if (!np)
+        return gb_fail(g, "out of memory");
+    m->programs = np;
+    gan_program *p = &m->programs[m->n_programs];
+    *p = (gan_program){.role = gan_program_role_of_name(P->pname), .network = network};
+    snprintf(p->name, sizeof p->name, "%s", P->pname); /* the role's own name (d_step, ...) */
+    int ins[3] = {P->x, P->y, P->z};
+    int roles[3] = {GAN_ROLE_IMAGE, GAN_ROLE_LABELS, GAN_ROLE_LATENT};
+    p->inputs = malloc(3 * sizeof(int));
+    p->input_roles = malloc(3 * sizeof(int));
+    p->outputs = malloc((size_t)(n_outs > 0 ? n_outs : 1) * sizeof(int));
+    m->n_programs++; /* from here on gb_model_destroy frees what is attached */
+    if (!p->inputs || !p->input_roles || !p->outputs)
+        return gb_fail(g, "out of memory");
+    for (int r = 0; r < 3; r++)
+        if (ins[r] >= 0) {
+            p->inputs[p->n_inputs] = ins[r];
+            p->input_roles[p->n_inputs++] = roles[r];
+        }
+    memcpy(p->outputs, outs, (size_t)n_outs * sizeof(int));
+    p->n_outputs = n_outs;
+    p->ops = P->ops.ops;
+    p->n_ops = P->ops.n;
+    P->ops.ops = NULL;
+    P->ops.n = P->ops.cap = 0;
+    return 0;
+}
+
+int lw_build_train(lower_ctx *L, int obj, const char *name)
+{
+    const md_objective *ob = &L->md->objectives[obj];
+    int tn = ob->network;
+    net_info *ni = &L->nets[tn];
+    gb_ctx *g = &L->g;
+    prog_ctx P;
+    int rc = -1;
+    int *pgrad = NULL;
+    if (prog_init(&P, L, name, 1) < 0)
+        goto out;
+    /* the trained network's gradients start from zero: one ZERO over the flat buffer */
+    if (lw_op(&P, GAN_OP_ZERO, 0, NULL, 1, &ni->agg_grads) < 0)
+        goto out;
+    int outs[9];
+    for (int t = 0; t < ob->n_terms; t++)
+        if ((outs[t + 1] = lower_term(&P, &ob->terms[t], t)) < 0)
+            goto out;
+    char nm[GAN_NAME_MAX];
+    gb_name(nm, "%s.loss", name);
+    if ((outs[0] = lw_arena(&P, nm, 1, (int[]){1})) < 0)
+        goto out;
+    int s = lw_op(&P, GAN_OP_LOSS_SUM, ob->n_terms, outs + 1, 1, outs);
+    if (s < 0)
+        goto out;
+    for (int t = 0; t < ob->n_terms; t++)
+        P.ops.ops[s].f[t] = ob->terms[t].weight;
+    if (L->fuse && gan_fuse_forward(g, &P.ops, outs, ob->n_terms + 1) < 0)
+        goto out;
+    int np = g->m->n_tensors;
+    pgrad = malloc((size_t)np * sizeof *pgrad);
+    if (!pgrad) {
+        gb_fail(g, "out of memory");
+        goto out;
+    }
+    for (int t = 0; t < np; t++)
+        pgrad[t] = -1;
+    for (int p = 0; p < ni->n_params; p++)
+        pgrad[ni->plist[p]] = ni->pgrad[p];
+    if (gan_autodiff(g, &P.ops, P.ops.n, pgrad, np) < 0)
+        goto out;
+    float eps = ob->eps > 0 ? ob->eps : 1e-8f;
+    if (L->fuse) {
+        int o = lw_op(&P, GAN_OP_ADAM, 5,
+                   (int[]){ni->agg_params, ni->agg_grads, ni->adam_m, ni->adam_v, ni->adam_t},
+                   0, NULL);
+        if (o < 0)
+            goto out;
+        P.ops.ops[o].i[0] = 1;
+        P.ops.ops[o].f[0] = ob->lr;
+        P.ops.ops[o].f[1] = ob->beta1;
+        P.ops.ops[o].f[2] = ob->beta2;
+        P.ops.ops[o].f[3] = eps;
+    } else {
+        for (int p = 0; p < ni->n_params; p++) {
+            int o = lw_op(&P, GAN_OP_ADAM, 5,
+                       (int[]){ni->plist[p], ni->pgrad[p], ni->pm[p], ni->pv[p], ni->adam_t},
+                       0, NULL);
+            if (o < 0)
+                goto out;
+            P.ops.ops[o].i[0] = p == 0; /* t increments once per step */
+            P.ops.ops[o].f[0] = ob->lr;
+            P.ops.ops[o].f[1] = ob->beta1;
+            P.ops.ops[o].f[2] = ob->beta2;
+            P.ops.ops[o].f[3] = eps;
+        }
+    }
+    if (ni->ema >= 0) {
+        int o = lw_op(&P, GAN_OP_EMA, 2, (int[]){ni->agg_params, ni->ema}, 0, NULL);
+        if (o < 0)
+            goto out;
+        P.ops.ops[o].f[0] = ob->ema_decay;
+    }
+    rc = prog_finish(&P, tn, outs, ob->n_terms + 1);
+out:
+    free(pgrad);
+    prog_free(&P);
+    return rc;
+}
+
+/* Inference program: the network's forward in inference mode; outputs its heads (sample:
+ * the first head only, the image). */
+int lw_build_infer(lower_ctx *L, int n, const char *name, int all_heads)
+{
+    const md_network *net = &L->md->networks[n];
+    gb_ctx *g = &L->g;
+    prog_ctx P;
+    int rc = -1;
+    if (prog_init(&P, L, name, 0) < 0)
+        goto out;
+    int args[8];
+    for (int i = 0; i < net->n_inputs; i++) {
+        int role = net->inputs[i].kind == MD_IN_IMAGE    ? GAN_ROLE_IMAGE
+                   : net->inputs[i].kind == MD_IN_LABELS ? GAN_ROLE_LABELS
+                   : net->inputs[i].kind == MD_IN_LATENT ? GAN_ROLE_LATENT
+                                                         : -1;
+        if (role < 0) {
+            gb_fail(g, "%s: input %s of %s cannot be fed by the runtime", name,
+                    net->inputs[i].name, net->name);
+            goto out;
+        }
+        if ((args[i] = lw_get_input(&P, role)) < 0)
+            goto out;
+    }
+    int c = lw_find_call(&P, n, net->n_inputs, args);
+    if (c < 0)
+        goto out;
+    int outs[8];
+    int n_outs = all_heads ? net->n_heads : 1;
+    for (int h = 0; h < n_outs; h++)
+        if ((outs[h] = lw_node_tensor(&P, c, net->heads[h].node)) < 0)
+            goto out;
+    if (L->fuse && gan_fuse_forward(g, &P.ops, outs, n_outs) < 0)
+        goto out;
+    rc = prog_finish(&P, -1, outs, n_outs);
+out:
+    prog_free(&P);
+    return rc;
+}
+

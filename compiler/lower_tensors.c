@@ -1,0 +1,275 @@
+/* Persistent tensors, once per model: each network's parameters in node order, contiguous so
+ * a flat aggregate views them all; their gradients at the same offsets in GRAD (trained
+ * networks only); in STATE the Adam moments and step, the EMA copy, batch-norm running
+ * statistics and spectral-norm u vectors. */
+#include "compiler/lower_internal.h"
+
+#include <stdlib.h>
+
+static int persistent(lower_ctx *L, const char *name, int region, int ndim, const int *shape,
+                      uint64_t *off, int init, float arg, int fan_in, int fan_out)
+{
+    int t = gb_tensor(&L->g, name, region, ndim, shape);
+    if (t < 0)
+        return -1;
+    gan_tensor *x = &L->g.m->tensors[t];
+    x->offset = *off;
+    x->init = (uint8_t)init;
+    x->init_arg = arg;
+    x->fan_in = fan_in;
+    x->fan_out = fan_out;
+    *off += x->numel;
+    return t;
+}
+
+static int add_param(lower_ctx *L, int n, int t)
+{
+    net_info *ni = &L->nets[n];
+    int *p = realloc(ni->plist, (size_t)(ni->n_params + 1) * sizeof *p);
+    if (!p)
+        return gb_fail(&L->g, "out of memory");
+    ni->plist = p;
+    ni->plist[ni->n_params++] = t;
+    return 0;
+}
+
+static int fan(int c, int kh, int kw)
+{
+    long f = (long)c * kh * kw;
+    return f > 0x7fffffffL ? 0x7fffffff : (int)f;
+}
+
+static int init_or_default(const md_node *nd)
+{
+    return nd->init > GAN_INIT_NONE && nd->init < GAN_INIT_COUNT ? nd->init
+                                                                  : GAN_INIT_GLOROT_UNIFORM;
+}
+
+/* A vector of one node, "<net>.<node>.<what>": a bias, batch-norm gamma, beta and running
+ * statistics, a spectral-norm u. */
+static int node_vec(lower_ctx *L, const md_network *net, const md_node *nd, const char *what,
+                    int region, int len, uint64_t *off, int init)
+{
+    char nm[GAN_NAME_MAX];
+    gb_name(nm, "%s.%s.%s", net->name, nd->name, what);
+    return persistent(L, nm, region, 1, (int[]){len}, off, init, 0, 0, 0);
+}
+
+static int node_weight(lower_ctx *L, const md_network *net, const md_node *nd, int ndim,
+                       const int *shape, uint64_t *off, int fan_in, int fan_out)
+{
+    char nm[GAN_NAME_MAX];
+    gb_name(nm, "%s.%s.w", net->name, nd->name);
+    return persistent(L, nm, GAN_REGION_PARAM, ndim, shape, off, init_or_default(nd), nd->init_arg,
+                      fan_in, fan_out);
+}
+
+/* Node k's parameters, appended to the network's parameter list in layout order. */
+static int node_params(lower_ctx *L, int n, int k, uint64_t *off)
+{
+    const md_network *net = &L->md->networks[n];
+    const md_node *nd = &net->nodes[k];
+    const md_node *in0 = nd->n_in > 0 ? &net->nodes[nd->in[0]] : NULL;
+    net_info *ni = &L->nets[n];
+    int w = -1, b = -1;
+    switch (nd->kind) {
+    case MD_DENSE: {
+        int K = (int)lw_numel(in0), M = nd->units;
+        w = node_weight(L, net, nd, 2, (int[]){M, K}, off, K, M);
+        if (nd->bias)
+            b = node_vec(L, net, nd, "b", GAN_REGION_PARAM, M, off, GAN_INIT_ZEROS);
+        break;
+    }
+    case MD_CONV:
+    case MD_CONV_T: {
+        int C = in0->shape[0], OC = nd->shape[0];
+        int sh[4] = {OC, C, nd->kh, nd->kw};
+        if (nd->kind == MD_CONV_T) {
+            sh[0] = C;
+            sh[1] = OC;
+        }
+        w = node_weight(L, net, nd, 4, sh, off, fan(C, nd->kh, nd->kw), fan(OC, nd->kh, nd->kw));
+        if (nd->bias)
+            b = node_vec(L, net, nd, "b", GAN_REGION_PARAM, OC, off, GAN_INIT_ZEROS);
+        break;
+    }
+    case MD_BATCHNORM:
+        if (nd->affine) {
+            int C = nd->shape[0];
+            ni->gamma[k] = node_vec(L, net, nd, "gamma", GAN_REGION_PARAM, C, off, GAN_INIT_ONES);
+            ni->beta[k] = node_vec(L, net, nd, "beta", GAN_REGION_PARAM, C, off, GAN_INIT_ZEROS);
+            if (L->g.failed || add_param(L, n, ni->gamma[k]) || add_param(L, n, ni->beta[k]))
+                return -1;
+        }
+        break;
+    case MD_PROJECT: {
+        int F = (int)lw_numel(in0), Lb = (int)lw_numel(&net->nodes[nd->in[1]]);
+        w = node_weight(L, net, nd, 2, (int[]){F, Lb}, off, Lb, F);
+        break;
+    }
+    default:
+        break;
+    }
+    if (L->g.failed)
+        return -1;
+    ni->w[k] = w;
+    ni->b[k] = b;
+    return (w >= 0 && add_param(L, n, w)) || (b >= 0 && add_param(L, n, b)) ? -1 : 0;
+}
+
+/* One network's parameters and their flat aggregate "<net>.params". */
+static int net_params(lower_ctx *L, int n, uint64_t *off)
+{
+    const md_network *net = &L->md->networks[n];
+    net_info *ni = &L->nets[n];
+    gb_ctx *g = &L->g;
+    uint64_t start = *off;
+    for (int k = 0; k < net->n_nodes; k++)
+        if (node_params(L, n, k, off) < 0)
+            return -1;
+    if (*off == start)
+        return gb_fail(g, "network %s has no parameters", net->name);
+    if (*off - start > 0x7fffffffULL)
+        return gb_fail(g, "network %s has too many parameters (%llu)", net->name,
+                       (unsigned long long)(*off - start));
+    char nm[GAN_NAME_MAX];
+    gb_name(nm, "%s.params", net->name);
+    ni->agg_params = gb_tensor(g, nm, GAN_REGION_PARAM, 1, (int[]){(int)(*off - start)});
+    if (ni->agg_params < 0)
+        return -1;
+    g->m->tensors[ni->agg_params].offset = start;
+    g->m->tensors[ni->agg_params].flags = GAN_TF_AGGREGATE;
+    return 0;
+}
+
+/* Lays a region out network by network: fn appends network n's tensors at *off. */
+static int lay_out(lower_ctx *L, int region, int (*fn)(lower_ctx *L, int n, uint64_t *off))
+{
+    uint64_t off = 0;
+    for (int n = 0; n < L->md->n_networks; n++)
+        if (fn(L, n, &off) < 0)
+            return -1;
+    L->g.m->region_floats[region] = off;
+    return 0;
+}
+
+int lw_make_params(lower_ctx *L)
+{
+    return lay_out(L, GAN_REGION_PARAM, net_params);
+}
+
+/* Gradients mirror the parameter layout (same offsets) for the networks that are trained. */
+int lw_make_grads(lower_ctx *L)
+{
+    gb_ctx *g = &L->g;
+    char nm[GAN_NAME_MAX];
+    for (int n = 0; n < L->md->n_networks; n++) {
+        net_info *ni = &L->nets[n];
+        ni->pgrad = malloc((size_t)ni->n_params * sizeof(int));
+        ni->pm = malloc((size_t)ni->n_params * sizeof(int));
+        ni->pv = malloc((size_t)ni->n_params * sizeof(int));
+        if (!ni->pgrad || !ni->pm || !ni->pv)
+            return gb_fail(g, "out of memory");
+        for (int p = 0; p < ni->n_params; p++)
+            ni->pgrad[p] = ni->pm[p] = ni->pv[p] = -1;
+        if (ni->objective < 0)
+            continue;
+        for (int p = 0; p < ni->n_params; p++) {
+            gan_tensor src = g->m->tensors[ni->plist[p]];
+            gb_suffix(nm, src.name, ".grad");
+            uint64_t off = src.offset;
+            ni->pgrad[p] = persistent(L, nm, GAN_REGION_GRAD, src.ndim, src.shape, &off,
+                                      GAN_INIT_ZEROS, 0, 0, 0);
+            if (ni->pgrad[p] < 0)
+                return -1;
+        }
+        gan_tensor agg = g->m->tensors[ni->agg_params];
+        gb_name(nm, "%s.grads", L->md->networks[n].name);
+        uint64_t off = agg.offset;
+        ni->agg_grads = persistent(L, nm, GAN_REGION_GRAD, 1, agg.shape, &off, GAN_INIT_NONE,
+                                   0, 0, 0);
+        if (ni->agg_grads < 0)
+            return -1;
+        g->m->tensors[ni->agg_grads].flags = GAN_TF_AGGREGATE;
+    }
+    g->m->region_floats[GAN_REGION_GRAD] = g->m->region_floats[GAN_REGION_PARAM];
+    return 0;
+}
+
+/* A trained network's Adam moments (aggregates; per-parameter views when unfused), step
+ * counter and EMA copy. */
+static int optimizer_state(lower_ctx *L, int n, uint64_t *off)
+{
+    const md_network *net = &L->md->networks[n];
+    net_info *ni = &L->nets[n];
+    gb_ctx *g = &L->g;
+    char nm[GAN_NAME_MAX];
+    const md_objective *ob = &L->md->objectives[ni->objective];
+    gan_tensor agg = g->m->tensors[ni->agg_params];
+    const char *which[2] = {"adam_m", "adam_v"};
+    for (int mv = 0; mv < 2; mv++) {
+        uint64_t start = *off;
+        gb_name(nm, "%s.%s", net->name, which[mv]);
+        int a = persistent(L, nm, GAN_REGION_STATE, 1, agg.shape, off, GAN_INIT_ZEROS, 0, 0, 0);
+        if (a < 0)
+            return -1;
+        g->m->tensors[a].flags = GAN_TF_AGGREGATE;
+        if (mv == 0)
+            ni->adam_m = a;
+        else
+            ni->adam_v = a;
+        if (!L->fuse)
+            for (int p = 0; p < ni->n_params; p++) {
+                gan_tensor src = g->m->tensors[ni->plist[p]];
+                gb_suffix(nm, src.name, mv == 0 ? ".adam_m" : ".adam_v");
+                uint64_t o = start + (src.offset - agg.offset);
+                int t = persistent(L, nm, GAN_REGION_STATE, src.ndim, src.shape, &o,
+                                   GAN_INIT_ZEROS, 0, 0, 0);
+                if (t < 0)
+                    return -1;
+                (mv == 0 ? ni->pm : ni->pv)[p] = t;
+            }
+    }
+    gb_name(nm, "%s.adam_t", net->name);
+    ni->adam_t = persistent(L, nm, GAN_REGION_STATE, 1, (int[]){1}, off, GAN_INIT_ZEROS, 0, 0, 0);
+    if (ni->adam_t < 0)
+        return -1;
+    if (ob->ema_decay > 0) {
+        gb_name(nm, "%s.ema", net->name);
+        ni->ema = persistent(L, nm, GAN_REGION_STATE, 1, agg.shape, off, GAN_INIT_COPY, 0, 0, 0);
+        if (ni->ema < 0)
+            return -1;
+        g->m->tensors[ni->ema].init_src = ni->agg_params;
+    }
+    return 0;
+}
+
+/* One network's state: its optimizer's when it is trained, then per node batch-norm running
+ * statistics and spectral-norm u vectors ([O] for the O x K view of w). */
+static int net_state(lower_ctx *L, int n, uint64_t *off)
+{
+    const md_network *net = &L->md->networks[n];
+    net_info *ni = &L->nets[n];
+    if (ni->objective >= 0 && optimizer_state(L, n, off) < 0)
+        return -1;
+    for (int k = 0; k < net->n_nodes; k++) {
+        const md_node *nd = &net->nodes[k];
+        if (nd->kind == MD_BATCHNORM) {
+            int C = nd->shape[0];
+            ni->rmean[k] = node_vec(L, net, nd, "running_mean", GAN_REGION_STATE, C, off, GAN_INIT_ZEROS);
+            ni->rvar[k] = node_vec(L, net, nd, "running_var", GAN_REGION_STATE, C, off, GAN_INIT_ONES);
+        }
+        if (nd->spectral_norm && ni->w[k] >= 0) {
+            int O = L->g.m->tensors[ni->w[k]].shape[0];
+            ni->u[k] = node_vec(L, net, nd, "w.u", GAN_REGION_STATE, O, off, GAN_INIT_UNIT_NORMAL);
+        }
+        if (L->g.failed)
+            return -1;
+    }
+    return 0;
+}
+
+int lw_make_state(lower_ctx *L)
+{
+    return lay_out(L, GAN_REGION_STATE, net_state);
+}
