@@ -13,6 +13,7 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/bytes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -479,28 +480,15 @@ int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, con
         txt[off++] = '\n';
     }
     free(rows);
-    char *apath = malloc(dlen + 64), *tpath = malloc(dlen + 64);
+    char *apath = malloc(dlen + 64);
     int rc = -1;
-    if (apath && tpath) {
+    if (apath) {
         snprintf(apath, dlen + 64, "%s/list_attr_celeba.txt", dir);
-        snprintf(tpath, dlen + 64, "%s/list_attr_celeba.txt.tmp.%ld", dir, (long)getpid());
-        FILE *fp = fopen(tpath, "wb");
-        if (!fp) {
-            gan_seterr(err, errlen, "%s: %s", tpath, strerror(errno));
-        } else {
-            int ok = fwrite(txt, 1, off, fp) == off && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-            ok = fclose(fp) == 0 && ok;
-            if (ok && rename(tpath, apath) == 0) rc = 0;
-            else {
-                gan_seterr(err, errlen, "%s: write failed: %s", apath, strerror(errno));
-                unlink(tpath);
-            }
-        }
+        rc = gan_write_file_atomic(apath, txt, off, err, errlen);
     } else {
         gan_seterr(err, errlen, "synth: out of memory");
     }
     free(apath);
-    free(tpath);
     free(txt);
     return rc;
 }
