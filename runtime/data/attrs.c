@@ -4,47 +4,20 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/bytes.h"
 #include "common/err.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a whole file; NUL-terminated. */
+/* The whole file, NUL-terminated; a file that cannot be opened is reported as "PATH: REASON". */
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gan_errf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) { free(buf); buf = NULL; break; }
-            buf = nb, cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf) {
-        gan_errf(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    if (rerr) {
-        free(buf);
-        gan_errf(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+    uint8_t *buf;
+    int rc = gan_read_file(path, &buf, len, SIZE_MAX, err, errlen);
+    if (rc == GAN_READ_EOPEN) gan_errf(err, errlen, "%s: %s", path, strerror(errno));
+    return rc ? NULL : (char *)buf;
 }
 
 /* Splits the next line off *p (LF or CRLF, a lone CR counts as blank); returns NULL at end. */

@@ -9,14 +9,12 @@
 #include "common/bytes.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h> /* before jpeglib.h, which uses FILE without including it */
 #include <jpeglib.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define GAN_MAX_IMAGE_SIDE 16384
@@ -155,36 +153,15 @@ int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, g
 int gan_image_read_file_min(const char *path, int c, int min_side, gan_image8 *out, char *err,
                             size_t errlen) {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return gan_errf(err, errlen, "%s: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        gan_errf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if (st.st_size > (off_t)256 << 20) {
-        gan_errf(err, errlen, "%s: file too large for an image (%lld bytes)", path,
-                 (long long)st.st_size);
-        close(fd);
-        return -1;
-    }
-    size_t len = (size_t)st.st_size, got = 0;
-    unsigned char *buf = malloc(len ? len : 1);
-    if (!buf) {
-        close(fd);
-        return gan_errf(err, errlen, "%s: out of memory", path);
-    }
-    while (got < len) {
-        ssize_t r = read(fd, buf + got, len - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    int rc = gan_image_decode_mem_min(buf, got, c, min_side, path, out, err, errlen);
+    uint8_t *buf;
+    size_t len;
+    int rc = gan_read_file(path, &buf, &len, (size_t)256 << 20, err, errlen);
+    if (rc == GAN_READ_EOPEN)
+        gan_errf(err, errlen, "%s: %s", path, strerror(errno));
+    else if (rc == GAN_READ_ETOOBIG)
+        gan_errf(err, errlen, "%s: file too large for an image (%zu bytes)", path, len);
+    if (rc) return -1;
+    rc = gan_image_decode_mem_min(buf, len, c, min_side, path, out, err, errlen);
     free(buf);
     return rc;
 }
