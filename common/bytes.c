@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -276,6 +277,69 @@ uint32_t gan_crc32_update(uint32_t crc, const void *data, size_t n)
 uint32_t gan_crc32(const void *data, size_t n)
 {
     return gan_crc32_update(0, data, n);
+}
+
+/* ---- reading a whole file ---- */
+
+/* Fills p with exactly n bytes of fd; fewer (end of file first) is an error too, since the size
+ * came from fstat and a file that shrinks while read is not the file that was measured. */
+static int read_all(int fd, uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+int gan_read_file(const char *path, uint8_t **buf, size_t *len, size_t max_bytes, char *err,
+                  size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        gan_errf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        errno = e;
+        return GAN_READ_EOPEN;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = GAN_READ_ENOTREG;
+        gan_errf(err, errlen, "%s: not a regular file", path);
+        goto out;
+    }
+    uintmax_t size = (uintmax_t)st.st_size;
+    *len = size < SIZE_MAX ? (size_t)size : SIZE_MAX;
+    if (size > max_bytes) {
+        rc = GAN_READ_ETOOBIG;
+        gan_errf(err, errlen, "%s: %ju bytes is over the limit of %zu", path, size, max_bytes);
+        goto out;
+    }
+    uint8_t *b = size < SIZE_MAX ? malloc((size_t)size + 1) : NULL;
+    if (!b) {
+        rc = GAN_READ_ENOMEM;
+        gan_errf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    if (read_all(fd, b, (size_t)size)) {
+        free(b);
+        rc = GAN_READ_EIO;
+        gan_errf(err, errlen, "%s: read error", path);
+        goto out;
+    }
+    b[size] = 0;
+    *buf = b;
+out:
+    close(fd);
+    return rc;
 }
 
 /* ---- atomic replacement ---- */

@@ -1,6 +1,6 @@
 /* Binary I/O shared by model.bin (format/) and checkpoints (runtime/train/): little-endian
  * encoding that does not depend on the host, CRC-32 (zlib's, so files stay checkable with any
- * zlib), and replacing a file atomically.
+ * zlib), reading a whole file, and replacing a file atomically.
  *
  * Integers are written least significant byte first; floats as their IEEE-754 bit patterns.
  * Nothing here keeps state between calls: a writer or reader is a plain struct the caller owns.
@@ -79,6 +79,22 @@ uint32_t gan_crc32(const void *data, size_t n);
 /* Continues crc over more bytes: gan_crc32_update(gan_crc32(a, n), b, m) is the CRC of a
  * followed by b. */
 uint32_t gan_crc32_update(uint32_t crc, const void *data, size_t n);
+
+/* ---- reading a whole file ----
+ * Reads the regular file path into one malloc'd buffer (the caller frees *buf) of its size plus
+ * a NUL, so a text parser may treat it as a string; *len does not count the NUL. A file over
+ * max_bytes (SIZE_MAX: no limit) is refused before anything is allocated. Returns 0, or one of
+ * the codes below with its message in err: callers that word a failure their own way switch on
+ * the code. On failure *buf is NULL and *len is the file's size once it is known (else 0). */
+enum {
+    GAN_READ_EOPEN = -1,   /* "PATH: cannot open: REASON"; errno is left as open() set it */
+    GAN_READ_ENOTREG = -2, /* "PATH: not a regular file" (a directory, a device, a FIFO) */
+    GAN_READ_ETOOBIG = -3, /* "PATH: N bytes is over the limit of M" */
+    GAN_READ_ENOMEM = -4,  /* "PATH: out of memory" */
+    GAN_READ_EIO = -5,     /* "PATH: read error": a read failed, or the file shrank meanwhile */
+};
+int gan_read_file(const char *path, uint8_t **buf, size_t *len, size_t max_bytes, char *err,
+                  size_t errlen);
 
 /* ---- replacing a file atomically ----
  * Readers of path see the old file or the new one, never a part: the bytes go to a temporary

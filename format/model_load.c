@@ -370,38 +370,13 @@ gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, cha
 
 gan_model *gan_model_load(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf;
+    size_t len;
+    int rc = gan_read_file(path, &buf, &len, GAN_MODEL_MAX_FILE, err, errlen);
+    if (rc == GAN_READ_ETOOBIG)
+        gan_errf(err, errlen, "%s: %zu bytes is too large for a model file", path, len);
+    if (rc)
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        fclose(f);
-        return NULL;
-    }
-    if ((uint64_t)st.st_size > GAN_MODEL_MAX_FILE) {
-        snprintf(err, errlen, "%s: %lld bytes is too large for a model file", path,
-                 (long long)st.st_size);
-        fclose(f);
-        return NULL;
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        fclose(f);
-        return NULL;
-    }
-    size_t got = fread(buf, 1, len, f);
-    int ioerr = ferror(f);
-    fclose(f);
-    if (ioerr || got != len) {
-        snprintf(err, errlen, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
     gan_model *m = gan_model_load_mem(buf, len, path, err, errlen);
     free(buf);
     return m;

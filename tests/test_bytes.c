@@ -1,7 +1,8 @@
-/* common/bytes: the little-endian codec, the bounds-checked reader, CRC-32 and atomic file
- * replacement that model.bin and checkpoints share. */
+/* common/bytes: the little-endian codec, the bounds-checked reader, CRC-32, whole-file reading
+ * and atomic file replacement that model.bin and checkpoints share. */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -261,6 +262,95 @@ START_TEST(crc32_known_values)
 }
 END_TEST
 
+/* ---- reading a whole file ---- */
+
+START_TEST(read_file_whole_and_nul_terminated)
+{
+    char *dir = make_tmpdir(), path[4096], err[512];
+    uint8_t *buf;
+    size_t len;
+    snprintf(path, sizeof path, "%s/data.bin", dir);
+    static const char bytes[] = {'a', 0, 'b', '\n', (char)0xff};
+    ck_assert_int_eq(gan_write_file_atomic(path, bytes, sizeof bytes, err, sizeof err), 0);
+    ck_assert_msg(gan_read_file(path, &buf, &len, SIZE_MAX, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(len, sizeof bytes);
+    ck_assert_mem_eq(buf, bytes, sizeof bytes); /* a NUL inside is data, not the end */
+    ck_assert_uint_eq(buf[len], 0);             /* and one more after the last byte */
+    free(buf);
+    /* exactly at the limit is allowed */
+    ck_assert_msg(gan_read_file(path, &buf, &len, sizeof bytes, err, sizeof err) == 0, "%s",
+                  err);
+    ck_assert_uint_eq(len, sizeof bytes);
+    free(buf);
+    /* an empty file: a real (1-byte) buffer holding the NUL, so callers need no special case */
+    snprintf(path, sizeof path, "%s/empty", dir);
+    write_plain(path, "");
+    ck_assert_msg(gan_read_file(path, &buf, &len, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_str_eq((char *)buf, "");
+    free(buf);
+    rm_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(read_file_failures_say_which)
+{
+    char *dir = make_tmpdir(), path[4096], want[4300], err[512];
+    static uint8_t stale[1];
+    uint8_t *buf = stale; /* what a failure must overwrite */
+    size_t len = 7;
+    /* missing: the message, and errno for callers that word it their own way */
+    snprintf(path, sizeof path, "%s/missing", dir);
+    errno = 0;
+    ck_assert_int_eq(gan_read_file(path, &buf, &len, SIZE_MAX, err, sizeof err), GAN_READ_EOPEN);
+    ck_assert_int_eq(errno, ENOENT);
+    snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(ENOENT));
+    ck_assert_str_eq(err, want);
+    ck_assert_ptr_null(buf);
+    ck_assert_uint_eq(len, 0);
+    /* a directory (opens fine, is no file) */
+    ck_assert_int_eq(gan_read_file(dir, &buf, &len, SIZE_MAX, err, sizeof err), GAN_READ_ENOTREG);
+    snprintf(want, sizeof want, "%s: not a regular file", dir);
+    ck_assert_str_eq(err, want);
+    ck_assert_ptr_null(buf);
+    /* a device would never end */
+    ck_assert_int_eq(gan_read_file("/dev/zero", &buf, &len, SIZE_MAX, err, sizeof err),
+                     GAN_READ_ENOTREG);
+    /* over the limit: refused before reading, *len says how big */
+    snprintf(path, sizeof path, "%s/ten", dir);
+    write_plain(path, "0123456789");
+    ck_assert_int_eq(gan_read_file(path, &buf, &len, 9, err, sizeof err), GAN_READ_ETOOBIG);
+    snprintf(want, sizeof want, "%s: 10 bytes is over the limit of 9", path);
+    ck_assert_str_eq(err, want);
+    ck_assert_ptr_null(buf);
+    ck_assert_uint_eq(len, 10);
+    /* a big sparse file costs nothing to refuse */
+    snprintf(path, sizeof path, "%s/sparse", dir);
+    write_plain(path, "");
+    ck_assert_int_eq(truncate(path, (off_t)1 << 31), 0);
+    ck_assert_int_eq(gan_read_file(path, &buf, &len, (size_t)1 << 30, err, sizeof err),
+                     GAN_READ_ETOOBIG);
+    ck_assert_uint_eq(len, (size_t)1 << 31);
+    /* unreadable (root reads anyway) */
+    snprintf(path, sizeof path, "%s/ten", dir);
+    ck_assert_int_eq(chmod(path, 0), 0);
+    int rc = gan_read_file(path, &buf, &len, SIZE_MAX, err, sizeof err);
+    if (geteuid() != 0) {
+        ck_assert_int_eq(rc, GAN_READ_EOPEN);
+        ck_assert_int_eq(errno, EACCES);
+    } else {
+        ck_assert_int_eq(rc, 0);
+        free(buf);
+    }
+    /* no message buffer is fine */
+    ck_assert_int_eq(gan_read_file(dir, &buf, &len, SIZE_MAX, NULL, 0), GAN_READ_ENOTREG);
+    rm_tree(dir);
+    free(dir);
+}
+END_TEST
+
 /* ---- atomic replacement ---- */
 
 START_TEST(atomic_write_replaces_and_leaves_nothing)
@@ -381,6 +471,8 @@ int main(void)
     tcase_add_test(tc, writer_failure_is_sticky);
     tcase_add_test(tc, reader_refuses_truncated_input);
     tcase_add_test(tc, crc32_known_values);
+    tcase_add_test(tc, read_file_whole_and_nul_terminated);
+    tcase_add_test(tc, read_file_failures_say_which);
     tcase_add_test(tc, atomic_write_replaces_and_leaves_nothing);
     tcase_add_test(tc, atomic_write_failure_keeps_old_file);
     tcase_add_test(tc, temporary_name_in_use_is_skipped);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/bytes.h"
 #include "format/model.h"
 #include "runtime/train.h"
 #include "tests/util/train_util.h"
@@ -67,17 +68,8 @@ static void teardown_dir(void)
 
 static unsigned char *slurp(const char *p, size_t *len)
 {
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    *len = fread(b, 1, (size_t)n, f);
-    b[*len] = 0;
-    fclose(f);
-    return b;
+    uint8_t *b;
+    return gan_read_file(p, &b, len, SIZE_MAX, NULL, 0) ? NULL : b;
 }
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }

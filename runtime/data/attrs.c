@@ -4,45 +4,20 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/bytes.h"
+#include "common/err.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a whole file; NUL-terminated. */
+/* The whole file, NUL-terminated; a file that cannot be opened is reported as "PATH: REASON". */
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gan_seterr(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) { free(buf); buf = NULL; break; }
-            buf = nb, cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf) {
-        gan_seterr(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    if (rerr) {
-        free(buf);
-        gan_seterr(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+    uint8_t *buf;
+    int rc = gan_read_file(path, &buf, len, SIZE_MAX, err, errlen);
+    if (rc == GAN_READ_EOPEN) gan_errf(err, errlen, "%s: %s", path, strerror(errno));
+    return rc ? NULL : (char *)buf;
 }
 
 /* Splits the next line off *p (LF or CRLF, a lone CR counts as blank); returns NULL at end. */
@@ -77,7 +52,7 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
     if (!buf) return -1;
     const char *fname = base_name(path);
     if (memchr(buf, 0, len)) {
-        gan_seterr(err, errlen, "%s: binary data (NUL byte) in an attribute file", fname);
+        gan_errf(err, errlen, "%s: binary data (NUL byte) in an attribute file", fname);
         free(buf);
         return -1;
     }
@@ -87,7 +62,7 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
     /* line 1: count */
     line = next_line(&p);
     if (!line) {
-        gan_seterr(err, errlen, "%s:1: empty file (expected the image count)", fname);
+        gan_errf(err, errlen, "%s:1: empty file (expected the image count)", fname);
         goto fail;
     }
     {
@@ -96,7 +71,7 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
         declared = strtol(line, &end, 10);
         while (*end == ' ' || *end == '\t') end++;
         if (end == line || *end || errno || declared < 0) {
-            gan_seterr(err, errlen, "%s:1: expected the image count, found '%.40s'", fname, line);
+            gan_errf(err, errlen, "%s:1: expected the image count, found '%.40s'", fname, line);
             goto fail;
         }
     }
@@ -104,7 +79,7 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
     lineno = 2;
     line = next_line(&p);
     if (!line) {
-        gan_seterr(err, errlen, "%s:2: missing the attribute-name line", fname);
+        gan_errf(err, errlen, "%s:2: missing the attribute-name line", fname);
         goto fail;
     }
     {
@@ -113,7 +88,7 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
         if (!t->names) goto oom;
         for (char *tok = strtok_r(line, " \t", &sv); tok; tok = strtok_r(NULL, " \t", &sv)) {
             if (strlen(tok) >= 64) {
-                gan_seterr(err, errlen, "%s:2: attribute name too long: '%.40s...'", fname, tok);
+                gan_errf(err, errlen, "%s:2: attribute name too long: '%.40s...'", fname, tok);
                 goto fail;
             }
             if (t->n_attrs == cap) {
@@ -124,13 +99,13 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
             }
             for (int i = 0; i < t->n_attrs; i++)
                 if (!strcmp(t->names[i], tok)) {
-                    gan_seterr(err, errlen, "%s:2: attribute '%s' appears twice", fname, tok);
+                    gan_errf(err, errlen, "%s:2: attribute '%s' appears twice", fname, tok);
                     goto fail;
                 }
             strcpy(t->names[t->n_attrs++], tok);
         }
         if (t->n_attrs == 0) {
-            gan_seterr(err, errlen, "%s:2: no attribute names", fname);
+            gan_errf(err, errlen, "%s:2: no attribute names", fname);
             goto fail;
         }
     }
@@ -145,7 +120,7 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
             char *tok = strtok_r(line, " \t", &sv);
             if (!tok) continue; /* blank lines (e.g. a trailing one) are harmless */
             if (strlen(tok) >= 32 || strchr(tok, '/') || !strcmp(tok, "..")) {
-                gan_seterr(err, errlen, "%s:%d: bad image file name '%.40s'", fname, lineno, tok);
+                gan_errf(err, errlen, "%s:%d: bad image file name '%.40s'", fname, lineno, tok);
                 goto fail;
             }
             if (t->n_rows == cap) {
@@ -165,30 +140,30 @@ int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t e
                     if (!strcmp(tok, "1") || !strcmp(tok, "+1")) row[nv] = 1;
                     else if (!strcmp(tok, "-1")) row[nv] = -1;
                     else {
-                        gan_seterr(err, errlen, "%s:%d: value %d ('%s') is '%.20s', expected 1 or -1",
-                                   fname, lineno, nv + 1, t->names[nv], tok);
+                        gan_errf(err, errlen, "%s:%d: value %d ('%s') is '%.20s', expected 1 or -1",
+                                 fname, lineno, nv + 1, t->names[nv], tok);
                         goto fail;
                     }
                 }
                 nv++;
             }
             if (nv != t->n_attrs) {
-                gan_seterr(err, errlen, "%s:%d: expected %d values, found %d", fname, lineno,
-                           t->n_attrs, nv);
+                gan_errf(err, errlen, "%s:%d: expected %d values, found %d", fname, lineno,
+                         t->n_attrs, nv);
                 goto fail;
             }
             t->n_rows++;
         }
     }
     if ((size_t)declared != t->n_rows) {
-        gan_seterr(err, errlen, "%s:1: declares %ld images but the file has %zu rows", fname,
-                   declared, t->n_rows);
+        gan_errf(err, errlen, "%s:1: declares %ld images but the file has %zu rows", fname,
+                 declared, t->n_rows);
         goto fail;
     }
     free(buf);
     return 0;
 oom:
-    gan_seterr(err, errlen, "%s: out of memory", fname);
+    gan_errf(err, errlen, "%s: out of memory", fname);
 fail:
     free(buf);
     gan_attr_table_free(t);

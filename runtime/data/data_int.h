@@ -1,10 +1,9 @@
-/* Internals shared by runtime/data/ sources: a small PRNG, error formatting. Not part of the API. */
+/* Internals shared by runtime/data/ sources: a small PRNG, the size-hinted decoders, the font.
+ * Not part of the API. Errors are formatted with common/err.h. */
 #ifndef GAN_DATA_INT_H
 #define GAN_DATA_INT_H
 
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "runtime/data.h"
 
@@ -26,17 +25,6 @@ static inline uint64_t gan_seed_mix(uint64_t seed, uint64_t k) {
     uint64_t s = seed ^ (k * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
     (void)gan_sm64(&s);
     return gan_sm64(&s);
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static inline void gan_seterr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* Decoders with a size hint: a JPEG may be decoded at 1/2, 1/4 or 1/8 scale (in the IDCT)

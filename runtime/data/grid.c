@@ -4,6 +4,7 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/err.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,8 @@ int gan_write_grid_png(const char *path, const float *images, int n, int c, int 
                        char *err, size_t errlen) {
     if (n <= 0 || (c != 1 && c != 3) || h <= 0 || w <= 0 || h > 4096 || w > 4096 || cols <= 0 ||
         !(hi > lo) || !images) {
-        gan_seterr(err, errlen, "%s: cannot write a grid of %d images %dx%dx%d, %d per row", path,
-                   n, c, h, w, cols);
-        return -1;
+        return gan_errf(err, errlen, "%s: cannot write a grid of %d images %dx%dx%d, %d per row",
+                        path, n, c, h, w, cols);
     }
     if (cols > n) cols = n;
     int rows = (n + cols - 1) / cols;
@@ -53,13 +53,11 @@ int gan_write_grid_png(const char *path, const float *images, int n, int c, int 
     long long W = (long long)margin + 1 + (long long)cols * (w + 1);
     long long H = 1 + (long long)rows * (h + 1);
     if (W > 65535 || H > 65535) {
-        gan_seterr(err, errlen, "%s: grid of %lldx%lld pixels is too large", path, W, H);
-        return -1;
+        return gan_errf(err, errlen, "%s: grid of %lldx%lld pixels is too large", path, W, H);
     }
     unsigned char *rgb = malloc((size_t)(W * H * 3));
     if (!rgb) {
-        gan_seterr(err, errlen, "%s: out of memory", path);
-        return -1;
+        return gan_errf(err, errlen, "%s: out of memory", path);
     }
     memset(rgb, GRID_BG, (size_t)(W * H * 3));
     float k = 255.0f / (hi - lo);

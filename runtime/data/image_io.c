@@ -5,16 +5,16 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/err.h"
 #include "common/bytes.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h> /* before jpeglib.h, which uses FILE without including it */
 #include <jpeglib.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define GAN_MAX_IMAGE_SIDE 16384
@@ -53,8 +53,7 @@ static int decode_jpeg(const unsigned char *buf, size_t len, int c, int min_side
     if (setjmp(je.jb)) {
         jpeg_destroy_decompress(&cinfo);
         free(px);
-        gan_seterr(err, errlen, "%s: corrupt JPEG: %s", what, je.msg);
-        return -1;
+        return gan_errf(err, errlen, "%s: corrupt JPEG: %s", what, je.msg);
     }
     jpeg_create_decompress(&cinfo);
     if (len > (size_t)~0ul) len = (size_t)~0ul;
@@ -102,13 +101,13 @@ static int decode_png(const unsigned char *buf, size_t len, int c, const char *w
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&img, buf, len)) {
-        gan_seterr(err, errlen, "%s: corrupt PNG: %s", what, img.message);
+        gan_errf(err, errlen, "%s: corrupt PNG: %s", what, img.message);
         png_image_free(&img);
         return -1;
     }
     if (img.width == 0 || img.height == 0 || img.width > GAN_MAX_IMAGE_SIDE ||
         img.height > GAN_MAX_IMAGE_SIDE) {
-        gan_seterr(err, errlen, "%s: unsupported PNG size %ux%u", what, img.width, img.height);
+        gan_errf(err, errlen, "%s: unsupported PNG size %ux%u", what, img.width, img.height);
         png_image_free(&img);
         return -1;
     }
@@ -119,11 +118,10 @@ static int decode_png(const unsigned char *buf, size_t len, int c, const char *w
     unsigned char *px = malloc(n);
     if (!px) {
         png_image_free(&img);
-        gan_seterr(err, errlen, "%s: out of memory", what);
-        return -1;
+        return gan_errf(err, errlen, "%s: out of memory", what);
     }
     if (!png_image_finish_read(&img, &bg, px, 0, NULL)) {
-        gan_seterr(err, errlen, "%s: corrupt PNG: %s", what, img.message);
+        gan_errf(err, errlen, "%s: corrupt PNG: %s", what, img.message);
         png_image_free(&img);
         free(px);
         return -1;
@@ -137,15 +135,14 @@ int gan_image_decode_mem_min(const void *buf, size_t len, int c, int min_side, c
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     if (c != 1 && c != 3) {
-        gan_seterr(err, errlen, "%s: channels must be 1 or 3, not %d", what, c);
-        return -1;
+        return gan_errf(err, errlen, "%s: channels must be 1 or 3, not %d", what, c);
     }
     if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
         return decode_jpeg(b, len, c, min_side, what, out, err, errlen);
     if (len >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
         return decode_png(b, len, c, what, out, err, errlen);
-    gan_seterr(err, errlen, "%s: not a JPEG or PNG image%s", what, len == 0 ? " (empty file)" : "");
-    return -1;
+    return gan_errf(err, errlen, "%s: not a JPEG or PNG image%s", what,
+                    len == 0 ? " (empty file)" : "");
 }
 
 int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, gan_image8 *out,
@@ -156,38 +153,15 @@ int gan_image_decode_mem(const void *buf, size_t len, int c, const char *what, g
 int gan_image_read_file_min(const char *path, int c, int min_side, gan_image8 *out, char *err,
                             size_t errlen) {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        gan_seterr(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        gan_seterr(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if (st.st_size > (off_t)256 << 20) {
-        gan_seterr(err, errlen, "%s: file too large for an image (%lld bytes)", path,
-                   (long long)st.st_size);
-        close(fd);
-        return -1;
-    }
-    size_t len = (size_t)st.st_size, got = 0;
-    unsigned char *buf = malloc(len ? len : 1);
-    if (!buf) {
-        close(fd);
-        gan_seterr(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    while (got < len) {
-        ssize_t r = read(fd, buf + got, len - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    int rc = gan_image_decode_mem_min(buf, got, c, min_side, path, out, err, errlen);
+    uint8_t *buf;
+    size_t len;
+    int rc = gan_read_file(path, &buf, &len, (size_t)256 << 20, err, errlen);
+    if (rc == GAN_READ_EOPEN)
+        gan_errf(err, errlen, "%s: %s", path, strerror(errno));
+    else if (rc == GAN_READ_ETOOBIG)
+        gan_errf(err, errlen, "%s: file too large for an image (%zu bytes)", path, len);
+    if (rc) return -1;
+    rc = gan_image_decode_mem_min(buf, len, c, min_side, path, out, err, errlen);
     free(buf);
     return rc;
 }
@@ -200,16 +174,14 @@ int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, fl
                    char *err, size_t errlen) {
     gan_image8 img;
     if (h <= 0 || w <= 0) {
-        gan_seterr(err, errlen, "%s: bad target size %dx%d", path, h, w);
-        return -1;
+        return gan_errf(err, errlen, "%s: bad target size %dx%d", path, h, w);
     }
     if (gan_image_read_file(path, c, &img, err, errlen)) return -1;
     size_t n = (size_t)c * h * w;
     unsigned char *tmp = malloc(n);
     if (!tmp) {
         free(img.px);
-        gan_seterr(err, errlen, "%s: out of memory", path);
-        return -1;
+        return gan_errf(err, errlen, "%s: out of memory", path);
     }
     gan_image_crop_resize(&img, h, w, tmp);
     float k = (hi - lo) / 255.0f;
@@ -227,14 +199,14 @@ static FILE *open_png_out(const char *path, int atomic, char **tmp, char *err, s
     *tmp = NULL;
     if (!atomic) {
         FILE *f = fopen(path, "wb");
-        if (!f) gan_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        if (!f) gan_errf(err, errlen, "%s: %s", path, strerror(errno));
         return f;
     }
     int fd = gan_tmpfile_create(path, tmp, err, errlen);
     if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "wb");
     if (!f) {
-        gan_seterr(err, errlen, "%s: %s", *tmp, strerror(errno));
+        gan_errf(err, errlen, "%s: %s", *tmp, strerror(errno));
         close(fd);
         unlink(*tmp);
         free(*tmp);
@@ -247,8 +219,7 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
                    char *err, size_t errlen) {
     if ((c != 1 && c != 3) || h <= 0 || w <= 0 || h > GAN_MAX_IMAGE_SIDE * 4 ||
         w > GAN_MAX_IMAGE_SIDE * 4) {
-        gan_seterr(err, errlen, "%s: cannot write a %dx%dx%d image", path, c, h, w);
-        return -1;
+        return gan_errf(err, errlen, "%s: cannot write a %dx%dx%d image", path, c, h, w);
     }
     char *tmp;
     FILE *f = open_png_out(path, atomic, &tmp, err, errlen);
@@ -261,19 +232,19 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
     img.height = (png_uint_32)h;
     img.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
     int ok = png_image_write_to_stdio(&img, f, 0, px, 0, NULL);
-    if (!ok) gan_seterr(err, errlen, "%s: PNG encode failed: %s", path, img.message);
+    if (!ok) gan_errf(err, errlen, "%s: PNG encode failed: %s", path, img.message);
     png_image_free(&img);
     if (ok && fflush(f) != 0) {
         ok = 0;
-        gan_seterr(err, errlen, "%s: write failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: write failed: %s", out, strerror(errno));
     }
     if (ok && atomic && fsync(fileno(f)) != 0) {
         ok = 0;
-        gan_seterr(err, errlen, "%s: fsync failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: fsync failed: %s", out, strerror(errno));
     }
     if (fclose(f) != 0 && ok) {
         ok = 0;
-        gan_seterr(err, errlen, "%s: close failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: close failed: %s", out, strerror(errno));
     }
     if (ok && atomic && gan_rename_durable(tmp, path, err, errlen)) ok = 0;
     if (!ok) unlink(out);
@@ -292,15 +263,13 @@ static inline unsigned char to_u8(float v, float lo, float k) {
 int gan_write_png(const char *path, const float *image, int c, int h, int w, float lo, float hi,
                   char *err, size_t errlen) {
     if ((c != 1 && c != 3) || h <= 0 || w <= 0 || !(hi > lo)) {
-        gan_seterr(err, errlen, "%s: cannot write image %dx%dx%d range [%g,%g]", path, c, h, w,
-                   (double)lo, (double)hi);
-        return -1;
+        return gan_errf(err, errlen, "%s: cannot write image %dx%dx%d range [%g,%g]", path, c, h, w,
+                        (double)lo, (double)hi);
     }
     size_t hw = (size_t)h * w;
     unsigned char *px = malloc(hw * c);
     if (!px) {
-        gan_seterr(err, errlen, "%s: out of memory", path);
-        return -1;
+        return gan_errf(err, errlen, "%s: out of memory", path);
     }
     float k = 255.0f / (hi - lo);
     for (size_t i = 0; i < hw; i++)

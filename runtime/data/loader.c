@@ -14,11 +14,13 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/err.h"
 #include "format/model.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,8 +80,7 @@ static int decode_one(gan_loader *l, size_t idx, unsigned char *dst, char *msg, 
     size_t plen = strlen(l->imgdir) + 40;
     char *path = malloc(plen);
     if (!path) {
-        gan_seterr(msg, msglen, "%s: out of memory", l->files[idx]);
-        return -1;
+        return gan_errf(msg, msglen, "%s: out of memory", l->files[idx]);
     }
     snprintf(path, plen, "%s/%s", l->imgdir, l->files[idx]);
     /* The attribute file says .jpg; a converted copy may be .png (or the reverse). */
@@ -151,8 +152,8 @@ static int start_worker(gan_loader *l, uint64_t epoch, uint64_t index, char *err
     l->w_index = l->c_index = index;
     int rc = pthread_create(&l->thr, NULL, worker, l);
     if (rc != 0) {
-        gan_seterr(err, errlen, "data loader: cannot start the decode thread: %s", strerror(rc));
-        return -1;
+        return gan_errf(err, errlen, "data loader: cannot start the decode thread: %s",
+                        strerror(rc));
     }
     l->running = 1;
     return 0;
@@ -174,15 +175,13 @@ static int cmp_name(const void *a, const void *b) { return strcmp((const char *)
 static int list_dir(gan_loader *l, char *err, size_t errlen) {
     DIR *d = opendir(l->imgdir);
     if (!d) {
-        gan_seterr(err, errlen, "%s: %s", l->imgdir, strerror(errno));
-        return -1;
+        return gan_errf(err, errlen, "%s: %s", l->imgdir, strerror(errno));
     }
     size_t cap = 1024;
     l->files = malloc(cap * sizeof *l->files);
     if (!l->files) {
         closedir(d);
-        gan_seterr(err, errlen, "data loader: out of memory");
-        return -1;
+        return gan_errf(err, errlen, "data loader: out of memory");
     }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -194,8 +193,7 @@ static int list_dir(gan_loader *l, char *err, size_t errlen) {
             void *nf = realloc(l->files, cap * sizeof *l->files);
             if (!nf) {
                 closedir(d);
-                gan_seterr(err, errlen, "data loader: out of memory");
-                return -1;
+                return gan_errf(err, errlen, "data loader: out of memory");
             }
             l->files = nf;
         }
@@ -218,11 +216,12 @@ static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_t
         if (col[k] < 0) {
             const char *near = gan_closest_name(o->label_names[k], cands, t->n_attrs);
             if (near)
-                gan_seterr(err, errlen, "%s/list_attr_celeba.txt: no attribute '%s'; did you mean '%s'?",
-                           o->dir, o->label_names[k], near);
+                gan_errf(err, errlen,
+                         "%s/list_attr_celeba.txt: no attribute '%s'; did you mean '%s'?", o->dir,
+                         o->label_names[k], near);
             else
-                gan_seterr(err, errlen, "%s/list_attr_celeba.txt: no attribute '%s'", o->dir,
-                           o->label_names[k]);
+                gan_errf(err, errlen, "%s/list_attr_celeba.txt: no attribute '%s'", o->dir,
+                         o->label_names[k]);
             free(col);
             free(cands);
             return -1;
@@ -257,13 +256,12 @@ static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_t
 oom:
     free(col);
     free(cands);
-    gan_seterr(err, errlen, "data loader: out of memory");
-    return -1;
+    return gan_errf(err, errlen, "data loader: out of memory");
 }
 
 gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) {
     if (!o || !o->dir) {
-        gan_seterr(err, errlen, "data loader: no data directory given");
+        gan_errf(err, errlen, "data loader: no data directory given");
         return NULL;
     }
     if ((o->c != 1 && o->c != 3) || o->h <= 0 || o->w <= 0 || o->h > 4096 || o->w > 4096 ||
@@ -272,13 +270,14 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
         (o->label_kind != GAN_LABELS_NONE && o->label_kind != GAN_LABELS_MULTI &&
          o->label_kind != GAN_LABELS_CATEGORICAL) ||
         (o->label_kind == GAN_LABELS_CATEGORICAL && o->n_labels < 1)) {
-        gan_seterr(err, errlen, "data loader: bad options (c=%d h=%d w=%d batch=%d labels=%d kind=%d)",
-                   o->c, o->h, o->w, o->batch, o->n_labels, o->label_kind);
+        gan_errf(err, errlen,
+                 "data loader: bad options (c=%d h=%d w=%d batch=%d labels=%d kind=%d)", o->c,
+                 o->h, o->w, o->batch, o->n_labels, o->label_kind);
         return NULL;
     }
     gan_loader *l = calloc(1, sizeof *l);
     if (!l) {
-        gan_seterr(err, errlen, "data loader: out of memory");
+        gan_errf(err, errlen, "data loader: out of memory");
         return NULL;
     }
     pthread_mutex_init(&l->mu, NULL);
@@ -294,7 +293,7 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
     char *attr_path = malloc(dlen + 32);
     if (!l->imgdir || !attr_path) {
         free(attr_path);
-        gan_seterr(err, errlen, "data loader: out of memory");
+        gan_errf(err, errlen, "data loader: out of memory");
         gan_loader_close(l);
         return NULL;
     }
@@ -303,13 +302,13 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
     struct stat st;
     errno = 0;
     if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        gan_seterr(err, errlen, "%s: not a data directory (%s)", o->dir,
-                   errno ? strerror(errno) : "not a directory");
+        gan_errf(err, errlen, "%s: not a data directory (%s)", o->dir,
+                 errno ? strerror(errno) : "not a directory");
         goto fail;
     }
     if (stat(l->imgdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        gan_seterr(err, errlen, "%s: missing the img_align_celeba/ folder (CelebA layout: "
-                   "DIR/img_align_celeba/*.jpg + DIR/list_attr_celeba.txt)", o->dir);
+        gan_errf(err, errlen, "%s: missing the img_align_celeba/ folder (CelebA layout: "
+                 "DIR/img_align_celeba/*.jpg + DIR/list_attr_celeba.txt)", o->dir);
         goto fail;
     }
     if (l->n_labels == 0 && stat(attr_path, &st) != 0) {
@@ -321,7 +320,7 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
             /* the table names only the file; say which directory */
             char tmp[512];
             snprintf(tmp, sizeof tmp, "%s", err);
-            gan_seterr(err, errlen, "%s/%s", o->dir, tmp);
+            gan_errf(err, errlen, "%s/%s", o->dir, tmp);
             goto fail;
         }
         int rc = pick_labels(l, o, &t, err, errlen);
@@ -333,7 +332,7 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
                     "left out (categorical labels)\n", l->excluded, rows, l->n_labels);
     }
     if (l->n == 0) {
-        gan_seterr(err, errlen, "%s: no usable images", o->dir);
+        gan_errf(err, errlen, "%s: no usable images", o->dir);
         goto fail;
     }
     /* Cache budget: GANRT_DATA_CACHE_MB (0 turns caching off), default 1024 MB. */
@@ -360,7 +359,7 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
     l->perm = malloc(l->n * sizeof(size_t));
     if (!l->ring_px || !l->ring_img || !l->ring_ok || !l->ring_msg || !l->state || !l->seen ||
         !l->perm) {
-        gan_seterr(err, errlen, "data loader: out of memory");
+        gan_errf(err, errlen, "data loader: out of memory");
         goto fail;
     }
     if (start_worker(l, 0, 0, err, errlen)) goto fail;
@@ -374,8 +373,7 @@ fail:
 
 int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size_t errlen) {
     if (!l->running) {
-        gan_seterr(err, errlen, "data loader: not running (an earlier error stopped it)");
-        return -1;
+        return gan_errf(err, errlen, "data loader: not running (an earlier error stopped it)");
     }
     float k = (l->hi - l->lo) / 255.0f;
     int filled = 0;
@@ -410,9 +408,9 @@ int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size
            measured over enough images to mean something (1000 seen, or all of them). */
         if (l->bad_count * 100 > l->n ||
             (l->bad_count * 100 > l->seen_count && (l->seen_count >= 1000 || l->seen_count == l->n))) {
-            gan_seterr(err, errlen, "%s: too many bad images: %zu of the %zu seen so far (more "
-                       "than 1%% of %zu images); see the warnings above", l->imgdir, l->bad_count,
-                       l->seen_count, l->n);
+            gan_errf(err, errlen, "%s: too many bad images: %zu of the %zu seen so far (more "
+                     "than 1%% of %zu images); see the warnings above", l->imgdir, l->bad_count,
+                     l->seen_count, l->n);
             stop_worker(l);
             return -1;
         }
@@ -427,9 +425,9 @@ void gan_loader_tell(const gan_loader *l, uint64_t *epoch, uint64_t *index) {
 
 int gan_loader_seek(gan_loader *l, uint64_t epoch, uint64_t index, char *err, size_t errlen) {
     if (index >= l->n) {
-        gan_seterr(err, errlen, "data loader: position %llu is past the %zu images of an epoch "
-                   "(a checkpoint from another data set?)", (unsigned long long)index, l->n);
-        return -1;
+        return gan_errf(err, errlen,
+                        "data loader: position %llu is past the %zu images of an epoch "
+                        "(a checkpoint from another data set?)", (unsigned long long)index, l->n);
     }
     stop_worker(l);
     return start_worker(l, epoch, index, err, errlen);

@@ -13,9 +13,12 @@
  */
 #include "runtime/data.h"
 #include "runtime/data/data_int.h"
+#include "common/err.h"
+#include "common/bytes.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -351,26 +354,22 @@ void gan_synth_draw(const gan_synth_face *f, int size, unsigned char *rgb) {
 static int mkdir_p(const char *path, char *err, size_t errlen) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        gan_seterr(err, errlen, "%.64s...: path too long", path);
-        return -1;
+        return gan_errf(err, errlen, "%.64s...: path too long", path);
     }
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
         if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-            gan_seterr(err, errlen, "%s: %s", buf, strerror(errno));
-            return -1;
+            return gan_errf(err, errlen, "%s: %s", buf, strerror(errno));
         }
         *p = '/';
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-        gan_seterr(err, errlen, "%s: %s", buf, strerror(errno));
-        return -1;
+        return gan_errf(err, errlen, "%s: %s", buf, strerror(errno));
     }
     struct stat st;
     if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        gan_seterr(err, errlen, "%s: not a directory", buf);
-        return -1;
+        return gan_errf(err, errlen, "%s: not a directory", buf);
     }
     return 0;
 }
@@ -378,15 +377,15 @@ static int mkdir_p(const char *path, char *err, size_t errlen) {
 int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, const float *freq,
                             int progress, int threads, char *err, size_t errlen) {
     if (n <= 0 || n > 999999 || size < 8 || size > 1024) {
-        gan_seterr(err, errlen, "synth: need 1 <= n <= 999999 and 8 <= size <= 1024 (got n=%d, size=%d)",
-                   n, size);
-        return -1;
+        return gan_errf(err, errlen,
+                        "synth: need 1 <= n <= 999999 and 8 <= size <= 1024 (got n=%d, size=%d)",
+                        n, size);
     }
     gan_synth_face probe;
     if (gan_synth_sample(&probe, seed, 0, freq)) {
-        gan_seterr(err, errlen, "synth: attribute frequencies must be in [0,1], and Blond_Hair + "
-                   "Black_Hair at most 1 (they are exclusive)");
-        return -1;
+        return gan_errf(err, errlen,
+                        "synth: attribute frequencies must be in [0,1], and Blond_Hair + "
+                        "Black_Hair at most 1 (they are exclusive)");
     }
     size_t dlen = strlen(dir);
     char *imgdir = malloc(dlen + 32);
@@ -394,8 +393,7 @@ int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, con
     if (!imgdir || !rows) {
         free(imgdir);
         free(rows);
-        gan_seterr(err, errlen, "synth: out of memory");
-        return -1;
+        return gan_errf(err, errlen, "synth: out of memory");
     }
     snprintf(imgdir, dlen + 32, "%s/img_align_celeba", dir);
     if (mkdir_p(imgdir, err, errlen)) {
@@ -453,7 +451,7 @@ int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, con
     if (tty) fprintf(stderr, "\n");
     free(imgdir);
     if (failed) {
-        gan_seterr(err, errlen, "%s", first_err);
+        gan_errf(err, errlen, "%s", first_err);
         free(rows);
         return -1;
     }
@@ -462,8 +460,7 @@ int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, con
     char *txt = malloc(cap);
     if (!txt) {
         free(rows);
-        gan_seterr(err, errlen, "synth: out of memory");
-        return -1;
+        return gan_errf(err, errlen, "synth: out of memory");
     }
     size_t off = (size_t)snprintf(txt, cap, "%d\n", n);
     for (int a = 0; a < GAN_CELEBA_N_ATTRS; a++)
@@ -479,28 +476,15 @@ int gan_synth_write_dataset(const char *dir, int n, int size, uint64_t seed, con
         txt[off++] = '\n';
     }
     free(rows);
-    char *apath = malloc(dlen + 64), *tpath = malloc(dlen + 64);
+    char *apath = malloc(dlen + 64);
     int rc = -1;
-    if (apath && tpath) {
+    if (apath) {
         snprintf(apath, dlen + 64, "%s/list_attr_celeba.txt", dir);
-        snprintf(tpath, dlen + 64, "%s/list_attr_celeba.txt.tmp.%ld", dir, (long)getpid());
-        FILE *fp = fopen(tpath, "wb");
-        if (!fp) {
-            gan_seterr(err, errlen, "%s: %s", tpath, strerror(errno));
-        } else {
-            int ok = fwrite(txt, 1, off, fp) == off && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-            ok = fclose(fp) == 0 && ok;
-            if (ok && rename(tpath, apath) == 0) rc = 0;
-            else {
-                gan_seterr(err, errlen, "%s: write failed: %s", apath, strerror(errno));
-                unlink(tpath);
-            }
-        }
+        rc = gan_write_file_atomic(apath, txt, off, err, errlen);
     } else {
-        gan_seterr(err, errlen, "synth: out of memory");
+        gan_errf(err, errlen, "synth: out of memory");
     }
     free(apath);
-    free(tpath);
     free(txt);
     return rc;
 }

@@ -3,7 +3,6 @@
  * model's buffers, so a bad checkpoint never leaves a half-loaded state behind. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -479,45 +478,20 @@ out:
     return rc;
 }
 
-static int read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen)
+static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    int rc = gan_read_file(path, buf, len, SIZE_MAX, err, errlen);
+    if (rc == GAN_READ_EOPEN)
         snprintf(err, errlen, "%s: cannot open checkpoint: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    size_t n = (size_t)st.st_size;
-    unsigned char *b = malloc(n ? n : 1);
-    if (!b) {
-        snprintf(err, errlen, "%s: out of memory (%zu bytes)", path, n);
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, b + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    *buf = b;
-    *len = got;
-    return 0;
+    else if (rc == GAN_READ_ENOMEM)
+        snprintf(err, errlen, "%s: out of memory (%zu bytes)", path, *len);
+    return rc ? -1 : 0;
 }
 
 int gan_ckpt_load(const char *path, const gan_model *m, float *const base[GAN_REGION_COUNT],
                   gan_ckpt_info *info, char *err, size_t errlen)
 {
-    unsigned char *b;
+    uint8_t *b;
     size_t n;
     if (read_file(path, &b, &n, err, errlen))
         return -1;
@@ -530,7 +504,7 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
                            float *const base[GAN_REGION_COUNT], FILE *report, int *n_loaded,
                            char *err, size_t errlen)
 {
-    unsigned char *b;
+    uint8_t *b;
     size_t len;
     ckpt_view v;
     *n_loaded = 0;

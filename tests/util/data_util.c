@@ -1,6 +1,7 @@
 /* Test helpers for the data suites: temp dirs, tiny CelebA-layout data sets, JPEG writing. */
 #include "tests/util/data_util.h"
 #include "runtime/data.h"
+#include "common/bytes.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -127,17 +128,6 @@ int data_make_set(const char *dir, int n, int w, int h, int jpeg_every) {
 }
 
 unsigned char *data_read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) *len = (size_t)n;
-    return b;
+    uint8_t *b;
+    return gan_read_file(path, &b, len, SIZE_MAX, NULL, 0) ? NULL : b;
 }

@@ -1,5 +1,6 @@
 /* Helpers shared by the front end's test suites (test_frontend*.c). */
 #include "tests/util/fe_util.h"
+#include "common/bytes.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -14,35 +15,13 @@ const char *fe_t_root(void)
 
 char *fe_t_read(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    uint8_t *buf;
+    size_t n;
+    if (gan_read_file(path, &buf, &n, SIZE_MAX, NULL, 0))
         return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf)
-            break;
-        if (n == cap) {
-            cap *= 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        if (r == 0)
-            break;
-        n += r;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
     if (len)
         *len = n;
-    return buf;
+    return (char *)buf;
 }
 
 static int cmp_str(const void *a, const void *b)
