@@ -3,12 +3,10 @@
  * count against the bytes that are really there (so a corrupt count cannot make us allocate
  * more than the file could describe), then gan_model_validate() for indices, shapes, op
  * contracts and region bounds. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "common/bytes.h"
 #include "common/err.h"
 #include "format/model.h"
