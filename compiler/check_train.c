@@ -3,27 +3,18 @@
  * `optimizer N = adam(...)` and `ema N decay`, and the rules tying them together. */
 #include "compiler/check_internal.h"
 #include "compiler/frontend.h"
+#include "compiler/losses.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const loss_fns[] = {"hinge_real", "hinge_fake", "mean", "bce", "softmax_ce"};
-static const int loss_kinds[] = {MD_LOSS_HINGE_REAL, MD_LOSS_HINGE_FAKE, MD_LOSS_MEAN, MD_LOSS_BCE, MD_LOSS_SOFTMAX_CE};
 
 typedef struct {
     int ndim;
     int shape[3];
 } vty;
-
-static int find_loss_fn(const char *n)
-{
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(loss_fns[i], n))
-            return i;
-    return -1;
-}
 
 static md_expr *new_expr(int kind)
 {
@@ -77,7 +68,7 @@ static md_expr *lcall(ck *c, ast_expr *x, const char *head, fe_loc head_loc, vty
 {
     int ni_idx = ck_find_net(c, x->name);
     if (ni_idx < 0) {
-        if (find_loss_fn(x->name) >= 0) {
+        if (loss_find(x->name)) {
             fe_error(c->d, x->name_loc, "'%s' is a loss function; its argument must be a network output", x->name);
             return NULL;
         }
@@ -276,18 +267,23 @@ static int const_value(ast_expr *x, double *v)
 static void add_term(lin_ctx *lc, ast_expr *x, double coef)
 {
     ck *c = lc->c;
-    int f = find_loss_fn(x->name);
-    if (f < 0) {
+    const loss_row *f = loss_find(x->name);
+    if (!f) {
+        char names[256], expected[280];
         if (ck_find_net(c, x->name) >= 0) {
-            fe_error(c->d, x->loc, "a network output is not a loss; wrap it in a loss function (hinge_real, hinge_fake, mean, bce, softmax_ce)");
+            loss_names_list(names, sizeof names, ", ");
+            fe_error(c->d, x->loc, "a network output is not a loss; wrap it in a loss function (%s)", names);
         } else {
-            fe_error_unknown(c->d, x->name_loc, "unknown loss function", x->name, loss_fns, 5,
-                             " (expected hinge_real, hinge_fake, mean, bce or softmax_ce)");
+            const char *cands[16];
+            int nc = loss_names(cands, 16);
+            loss_names_list(names, sizeof names, " or ");
+            snprintf(expected, sizeof expected, " (expected %s)", names);
+            fe_error_unknown(c->d, x->name_loc, "unknown loss function", x->name, cands, nc, expected);
         }
         lc->err = 1;
         return;
     }
-    int want = f >= 3 ? 2 : 1;
+    int want = f->target == LOSS_TARGET_NONE ? 1 : 2;
     if (x->args->n != want) {
         fe_error(c->d, x->loc, "%s takes %d argument%s, got %d", x->name, want, want == 1 ? "" : "s", x->args->n);
         lc->err = 1;
@@ -310,7 +306,7 @@ static void add_term(lin_ctx *lc, ast_expr *x, double coef)
     }
     char b1[160], b2[160];
     long long n = t.ndim == 3 ? (long long)t.shape[0] * t.shape[1] * t.shape[2] : t.shape[0];
-    if ((f == 0 || f == 1) && n != 1) {
+    if (f->score_head && n != 1) {
         describe(c, a, &t, b1, sizeof b1);
         fe_error(c->d, ax->loc, "%s needs a head of size 1 (a critic score), got %s", x->name, b1);
         md_expr_free(a);
@@ -319,25 +315,29 @@ static void add_term(lin_ctx *lc, ast_expr *x, double coef)
     }
     md_loss_term term;
     memset(&term, 0, sizeof term);
-    term.kind = loss_kinds[f];
+    term.kind = f->kind;
     term.arg = a;
     term.weight = (float)coef;
     term.scale = 1;
-    if (f == 2) {
+    if (f->signed_scale) {
         /* "-mean(e)": the sign goes into the scale, the magnitude into the weight */
         term.scale = coef < 0 ? -1.0f : 1.0f;
         term.weight = (float)fabs(coef);
     }
-    if (f >= 3) {
+    if (f->target != LOSS_TARGET_NONE) {
         ast_expr *tx = ((ast_list *)x->args->v[1])->v[0];
         double cv;
         if (const_value(tx, &cv)) {
-            if (f == 4) {
-                fe_error(c->d, tx->loc, "softmax_ce needs the labels 'y' as its target, not a constant");
+            if (f->target == LOSS_TARGET_ONE_OF) {
+                fe_error(c->d, tx->loc, "%s needs the labels 'y' as its target, not a constant", x->name);
                 goto fail;
             }
-            if (!(cv >= 0 && cv <= 1)) {
-                fe_error(c->d, tx->loc, "a bce target must be from 0 to 1, got %g", cv);
+            if (f->target == LOSS_TARGET_UNIT && !(cv >= 0 && cv <= 1)) {
+                fe_error(c->d, tx->loc, "a %s target must be from 0 to 1, got %g", x->name, cv);
+                goto fail;
+            }
+            if (!isfinite(cv) || fabs(cv) > 1e30) {
+                fe_error(c->d, tx->loc, "a %s target must be a finite number, got %g", x->name, cv);
                 goto fail;
             }
             term.const_target = (float)cv;
@@ -349,11 +349,15 @@ static void add_term(lin_ctx *lc, ast_expr *x, double coef)
             term.target = te;
             if (te->kind != MD_EX_LABELS) {
                 describe(c, te, &tt, b1, sizeof b1);
-                fe_error(c->d, tx->loc, "%s target must be the labels 'y'%s, got %s", x->name, f == 3 ? " or a constant 0..1" : "", b1);
+                fe_error(c->d, tx->loc, "%s target must be the labels 'y'%s, got %s", x->name,
+                         f->target == LOSS_TARGET_UNIT    ? " or a constant 0..1"
+                         : f->target == LOSS_TARGET_CONST ? " or a constant"
+                                                          : "",
+                         b1);
                 goto fail;
             }
-            if (f == 4 && c->label_kind != GAN_LABELS_CATEGORICAL) {
-                fe_error(c->d, x->name_loc, "softmax_ce needs 'labels one_of [...]' (one class per image); these labels are multilabel: use bce");
+            if (f->target == LOSS_TARGET_ONE_OF && c->label_kind != GAN_LABELS_CATEGORICAL) {
+                fe_error(c->d, x->name_loc, "%s needs 'labels one_of [...]' (one class per image); these labels are multilabel: use bce", x->name);
                 goto fail;
             }
             if (tt.ndim != t.ndim || memcmp(tt.shape, t.shape, sizeof t.shape)) {
@@ -441,10 +445,13 @@ static void lin_inner(lin_ctx *lc, ast_expr *x, double coef)
         fe_error(c->d, x->loc, "a constant alone is not a loss term");
         lc->err = 1;
         return;
-    case AE_FIELD:
-        fe_error(c->d, x->loc, "a network output is not a loss; wrap it in a loss function (hinge_real, hinge_fake, mean, bce, softmax_ce)");
+    case AE_FIELD: {
+        char names[256];
+        loss_names_list(names, sizeof names, ", ");
+        fe_error(c->d, x->loc, "a network output is not a loss; wrap it in a loss function (%s)", names);
         lc->err = 1;
         return;
+    }
     default: {
         char hint[96];
         suggest_value(c, x->name ? x->name : "", hint, sizeof hint);

@@ -1,5 +1,6 @@
 /* The programs: a training program per loss objective (its loss terms, fusion, autodiff, the
  * optimizer over the trained network, EMA) and the inference programs (sample, predict). */
+#include "compiler/losses.h"
 #include "compiler/lower_internal.h"
 
 #include <stdio.h>
@@ -17,8 +18,11 @@ static int lower_term(prog_ctx *P, const md_loss_term *t, int idx)
     int l = lw_arena(P, nm, 1, (int[]){1});
     if (l < 0)
         return -1;
+    const loss_row *row = loss_of_kind(t->kind);
+    if (!row)
+        return gb_fail(g, "%s: unknown loss kind %d", P->pname, t->kind);
     int tgt = -1, o = -1;
-    if ((t->kind == MD_LOSS_BCE && t->target) || t->kind == MD_LOSS_SOFTMAX_CE) {
+    if (row->target != LOSS_TARGET_NONE && t->target) {
         if ((tgt = lw_eval_expr(P, t->target, 0)) < 0)
             return -1;
         if (g->m->tensors[tgt].numel != g->m->tensors[a].numel)
@@ -26,39 +30,20 @@ static int lower_term(prog_ctx *P, const md_loss_term *t, int idx)
                            P->pname, idx + 1, (unsigned long long)g->m->tensors[tgt].numel,
                            (unsigned long long)g->m->tensors[a].numel);
     }
-    switch (t->kind) {
-    case MD_LOSS_HINGE_REAL:
-        o = lw_op(P, GAN_OP_LOSS_HINGE_REAL, 1, &a, 1, &l);
-        break;
-    case MD_LOSS_HINGE_FAKE:
-        o = lw_op(P, GAN_OP_LOSS_HINGE_FAKE, 1, &a, 1, &l);
-        break;
-    case MD_LOSS_MEAN:
-        o = lw_op(P, GAN_OP_LOSS_MEAN, 1, &a, 1, &l);
-        if (o >= 0)
-            P->ops.ops[o].f[1] = t->scale;
-        break;
-    case MD_LOSS_BCE: {
-        /* the two-op form; fusion turns it into LOSS_BCE_LOGITS */
+    int x = a;
+    if (row->via_sigmoid) {
+        /* the two-op form; fusion turns it into the logits form (LOSS_BCE_LOGITS) */
         gb_suffix(nm, g->m->tensors[a].name, ".sigmoid");
-        int p = gb_tensor_like(g, nm, a);
-        if (p < 0)
-            return -1;
-        o = lw_op(P, GAN_OP_ACT, 1, &a, 1, &p);
-        if (o < 0)
+        if ((x = gb_tensor_like(g, nm, a)) < 0 || (o = lw_op(P, GAN_OP_ACT, 1, &a, 1, &x)) < 0)
             return -1;
         P->ops.ops[o].i[0] = GAN_ACT_SIGMOID;
-        o = lw_op(P, GAN_OP_LOSS_BCE, 2, (int[]){p, tgt}, 1, &l);
-        if (o >= 0)
-            P->ops.ops[o].f[1] = t->const_target;
-        break;
     }
-    case MD_LOSS_SOFTMAX_CE:
-        o = lw_op(P, GAN_OP_LOSS_SOFTMAX_CE, 2, (int[]){a, tgt}, 1, &l);
-        break;
-    default:
-        return gb_fail(g, "%s: unknown loss kind %d", P->pname, t->kind);
-    }
+    if (row->target == LOSS_TARGET_NONE)
+        o = lw_op(P, row->op, 1, &x, 1, &l);
+    else
+        o = lw_op(P, row->op, 2, (int[]){x, tgt}, 1, &l);
+    if (o >= 0) /* f1: the scale of mean, the constant target of the others */
+        P->ops.ops[o].f[1] = row->signed_scale ? t->scale : t->const_target;
     if (o < 0 || g->failed)
         return -1;
     P->ops.ops[o].f[0] = t->weight;
