@@ -11,6 +11,7 @@ const loss_row loss_rows[] = {
     {"mean",        MD_LOSS_MEAN,        GAN_OP_LOSS_MEAN,        LOSS_TARGET_NONE,   0, 1, 0},
     {"bce",         MD_LOSS_BCE,         GAN_OP_LOSS_BCE,         LOSS_TARGET_UNIT,   0, 0, 1},
     {"softmax_ce",  MD_LOSS_SOFTMAX_CE,  GAN_OP_LOSS_SOFTMAX_CE,  LOSS_TARGET_ONE_OF, 0, 0, 0},
+    {"mse",         MD_LOSS_MSE,         GAN_OP_LOSS_MSE,         LOSS_TARGET_CONST,  0, 0, 0},
 };
 const int loss_n_rows = (int)(sizeof loss_rows / sizeof loss_rows[0]);
 _Static_assert(sizeof loss_rows / sizeof loss_rows[0] == MD_LOSS_KIND_COUNT,

@@ -89,6 +89,7 @@ typedef enum {
     MD_LOSS_MEAN,             /* scale * mean(a): "-mean(a)" has scale -1 */
     MD_LOSS_BCE,              /* BCE with logits against target expr or constant */
     MD_LOSS_SOFTMAX_CE,       /* softmax cross-entropy against one-hot labels */
+    MD_LOSS_MSE,              /* mean squared error against labels or a constant (LSGAN) */
     MD_LOSS_KIND_COUNT
 } md_loss_kind;
 

@@ -17,6 +17,7 @@
 #include "tests/util/lower_check.h"
 #include "tests/util/lower_run.h"
 #include "tests/util/md_fixtures.h"
+#include "tests/util/md_sources.h"
 
 typedef md_model *(*fixture_fn)(int tiny);
 static const struct { const char *name; fixture_fn fn; const char *progs[2]; } fixtures[] = {
@@ -26,6 +27,7 @@ static const struct { const char *name; fixture_fn fn; const char *progs[2]; } f
     {"class_cond", mdfx_class_cond, {"d_step", "g_step"}},
     {"classifier", mdfx_classifier, {"train_step", NULL}},
     {"projection", mdfx_projection, {"d_step", "g_step"}},
+    {"lsgan", mdsrc_lsgan, {"d_step", "g_step"}},
 };
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 

@@ -1,0 +1,42 @@
+#include "tests/util/md_sources.h"
+
+#include <check.h>
+#include <string.h>
+#include "compiler/frontend.h"
+
+md_model *mdsrc_compile(const char *name, const char *src)
+{
+    fe_result r;
+    int rc = fe_compile(name, src, strlen(src), &r);
+    ck_assert_msg(rc == 0 && r.model, "%s:\n%s", name, r.messages ? r.messages : "");
+    md_model *m = r.model;
+    r.model = NULL;
+    fe_result_free(&r);
+    return m;
+}
+
+md_model *mdsrc_lsgan(int tiny)
+{
+    (void)tiny;
+    return mdsrc_compile("lsgan.gan",
+                         "data {\n"
+                         "  image 1 x 8 x 8\n"
+                         "  labels [Smiling, Male]\n"
+                         "}\n"
+                         "latent z : 4\n"
+                         "generator G(z, y) -> image {\n"
+                         "  out = concat(z, y) | dense(64) | reshape(1, 8, 8) | tanh\n"
+                         "}\n"
+                         "discriminator D(x : image) -> (adv : 1, cls : labels) {\n"
+                         "  h = x | conv(3, kernel 3, stride 2, padding same) | leaky_relu | flatten\n"
+                         "  adv = h | dense(1)\n"
+                         "  cls = h | dense(labels)\n"
+                         "}\n"
+                         "train {\n"
+                         "  batch 3  steps 10\n"
+                         "  loss D = mse(D(x).adv, 1) + mse(D(G(z, y)).adv, 0) + 0.5 * mse(D(x).cls, y)\n"
+                         "  loss G = mse(D(G(z, y)).adv, 1) + 0.5 * mse(D(G(z, y)).cls, y)\n"
+                         "  optimizer D = adam(lr 1e-3)\n"
+                         "  optimizer G = adam(lr 1e-3)\n"
+                         "}\n");
+}

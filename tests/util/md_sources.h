@@ -1,0 +1,16 @@
+/* md_models compiled by the front end from embedded .gan sources, for back-end tests of
+ * features that are easier written in the language than built by hand (md_fixtures.h).
+ * Each returns an md_model freed with md_model_free(), or fails the test. */
+#ifndef MD_SOURCES_H
+#define MD_SOURCES_H
+
+#include "compiler/model_def.h"
+
+/* LSGAN (least-squares losses: mse against constants, and mse of an auxiliary head against
+ * the labels). `tiny` is accepted for the fixture signature; the model is small either way. */
+md_model *mdsrc_lsgan(int tiny);
+
+/* Compiles `src` (named `name` in messages); fails the test with the front end's messages. */
+md_model *mdsrc_compile(const char *name, const char *src);
+
+#endif
