@@ -12,34 +12,10 @@
  * the files lower_internal.h lists.
  */
 #include "compiler/lower_internal.h"
+#include "format/model_opinfo.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static double op_flops(const gan_model *m, const gan_op *o)
-{
-    const gan_tensor *T = m->tensors;
-    switch (o->type) {
-    case GAN_OP_DENSE:
-        return 2.0 * (double)T[o->out[0]].numel * (double)T[o->in[1]].shape[1];
-    case GAN_OP_CONV2D:
-        return 2.0 * (double)T[o->out[0]].numel * (double)(T[o->in[1]].numel / T[o->in[1]].shape[0]);
-    case GAN_OP_CONV2D_T:
-        return 2.0 * (double)T[o->in[0]].numel * (double)(T[o->in[1]].numel / T[o->in[1]].shape[0]);
-    case GAN_OP_DENSE_BWD:
-    case GAN_OP_CONV2D_BWD:
-    case GAN_OP_CONV2D_T_BWD: {
-        gan_op f = *o;
-        f.type = o->type == GAN_OP_DENSE_BWD ? GAN_OP_DENSE
-                 : o->type == GAN_OP_CONV2D_BWD ? GAN_OP_CONV2D : GAN_OP_CONV2D_T;
-        f.out[0] = o->in[3];
-        int k = (o->out[0] >= 0) + (o->out[1] >= 0);
-        return k * op_flops(m, &f);
-    }
-    default:
-        return 0;
-    }
-}
 
 /* Drops arena tensors no program references (fusion leaves some behind); renumbers. */
 static int compact(gb_ctx *g)
@@ -235,7 +211,7 @@ gan_model *gan_build(const md_model *md, const gan_build_opts *opts, char *err, 
     for (int p = 0; p < m->n_programs; p++) {
         double fl = 0;
         for (int j = 0; j < m->programs[p].n_ops; j++)
-            fl += op_flops(m, &m->programs[p].ops[j]);
+            fl += gan_op_flops(m, &m->programs[p].ops[j]); /* the count the planner keeps */
         m->programs[p].flops = fl;
     }
     free_nets(&L);
