@@ -1,5 +1,6 @@
 /* Builder helpers shared by lower.c, autodiff.c and fuse.c. */
 #include "compiler/graph_build.h"
+#include "common/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,10 +9,10 @@
 
 int gb_fail(gb_ctx *g, const char *fmt, ...)
 {
-    if (!g->failed && g->err && g->errlen) {
+    if (!g->failed) { /* the first failure is the cause; later ones are its echoes */
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(g->err, g->errlen, fmt, ap);
+        gan_verrf(g->err, g->errlen, fmt, ap);
         va_end(ap);
     }
     g->failed = 1;
