@@ -5,17 +5,12 @@
 #include "compiler/model_def.h"
 
 const loss_row loss_rows[] = {
-    /* name          kind                 op                        target             score sign sigm */
-    {"hinge_real",  MD_LOSS_HINGE_REAL,  GAN_OP_LOSS_HINGE_REAL,  LOSS_TARGET_NONE,   1, 0, 0},
-    {"hinge_fake",  MD_LOSS_HINGE_FAKE,  GAN_OP_LOSS_HINGE_FAKE,  LOSS_TARGET_NONE,   1, 0, 0},
-    {"mean",        MD_LOSS_MEAN,        GAN_OP_LOSS_MEAN,        LOSS_TARGET_NONE,   0, 1, 0},
-    {"bce",         MD_LOSS_BCE,         GAN_OP_LOSS_BCE,         LOSS_TARGET_UNIT,   0, 0, 1},
-    {"softmax_ce",  MD_LOSS_SOFTMAX_CE,  GAN_OP_LOSS_SOFTMAX_CE,  LOSS_TARGET_ONE_OF, 0, 0, 0},
-    {"mse",         MD_LOSS_MSE,         GAN_OP_LOSS_MSE,         LOSS_TARGET_CONST,  0, 0, 0},
+#define GAN_LOSS(KIND, NAME, OP, TARGET, SCORE, SIGN, SIGM)                                        \
+    {NAME, MD_LOSS_##KIND, OP, LOSS_TARGET_##TARGET, SCORE, SIGN, SIGM},
+#include "compiler/loss_list.h"
+#undef GAN_LOSS
 };
 const int loss_n_rows = (int)(sizeof loss_rows / sizeof loss_rows[0]);
-_Static_assert(sizeof loss_rows / sizeof loss_rows[0] == MD_LOSS_KIND_COUNT,
-               "one loss row per md_loss_kind");
 
 const loss_row *loss_find(const char *name)
 {

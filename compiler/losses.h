@@ -1,6 +1,7 @@
 /* The loss table: one row per loss function a train block can name, holding what the checker
- * (compiler/check_train.c) and the lowering (compiler/lower_programs.c) need to know about it.
- * Adding a loss is one row here, its md_loss_kind, and its op in format/op_list.h. */
+ * (compiler/check_train.c) and the lowering (compiler/lower_programs.c) need to know about it,
+ * generated from compiler/loss_list.h. Adding a loss is one row there (and its op in
+ * format/op_list.h). */
 #ifndef GAN_LOSSES_H
 #define GAN_LOSSES_H
 

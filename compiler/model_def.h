@@ -84,12 +84,9 @@ typedef struct md_expr {
 } md_expr;
 
 typedef enum {
-    MD_LOSS_HINGE_REAL = 0,   /* mean(relu(1 - a)) */
-    MD_LOSS_HINGE_FAKE,       /* mean(relu(1 + a)) */
-    MD_LOSS_MEAN,             /* scale * mean(a): "-mean(a)" has scale -1 */
-    MD_LOSS_BCE,              /* BCE with logits against target expr or constant */
-    MD_LOSS_SOFTMAX_CE,       /* softmax cross-entropy against one-hot labels */
-    MD_LOSS_MSE,              /* mean squared error against labels or a constant (LSGAN) */
+#define GAN_LOSS(KIND, ...) MD_LOSS_##KIND,
+#include "compiler/loss_list.h"
+#undef GAN_LOSS
     MD_LOSS_KIND_COUNT
 } md_loss_kind;
 
