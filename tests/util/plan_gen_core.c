@@ -1,4 +1,5 @@
-/* Tensors of a generated model: named, with their gradient bookkeeping (plan_gen_core.h). */
+/* Tensors of a generated model, named and with their gradient bookkeeping, and the spectral
+ * norm both generators put in front of a weight (plan_gen_core.h). */
 #include <stdio.h>
 #include <string.h>
 #include "tests/util/plan_gen_core.h"
@@ -42,4 +43,23 @@ int gen_param(gen *g, const char *kind, int ndim, const int *shape, int frozen)
 int gen_param1(gen *g, const char *kind, int n, int frozen)
 {
     return gen_param(g, kind, 1, &n, frozen);
+}
+
+int gen_spectral_norm(gen *g, int w, int u, int training)
+{
+    const gan_tensor *tw = T(g, w);
+    int o = tw->shape[0], kk = (int)(tw->numel / (uint64_t)o), one = 1;
+    int wsn = gen_like(g, "wsn", GAN_REGION_ARENA, w);
+    int v = gen_new(g, "v", GAN_REGION_ARENA, 1, &kk);
+    int sg = gen_new(g, "sigma", GAN_REGION_ARENA, 1, &one);
+    gan_op *op = pg_op(g->b, GAN_OP_SPECTRAL_NORM);
+    pg_in(op, 0, w);
+    pg_in(op, 1, u);
+    pg_out(op, 0, wsn);
+    pg_out(op, 1, v);
+    pg_out(op, 2, sg);
+    op->i[0] = training;
+    op->f[0] = 1e-12f;
+    g->needs_grad[wsn] = g->needs_grad[w];
+    return wsn;
 }

@@ -54,6 +54,9 @@ int gen_like(gen *g, const char *kind, int region, int like);
 /* A trainable parameter (and its gradient, unless frozen). */
 int gen_param(gen *g, const char *kind, int ndim, const int *shape, int frozen);
 int gen_param1(gen *g, const char *kind, int n, int frozen);
+/* SPECTRAL_NORM of weight w with power-iteration vector u (training: the op updates u):
+ * returns the normalised copy, which needs a gradient when w does. */
+int gen_spectral_norm(gen *g, int w, int u, int training);
 
 /* Gradient tensor of t for accumulation: created (with a ZERO just before its first use) on
  * demand; -1 when t needs none. Must be called before pg_op of the op that uses it. */

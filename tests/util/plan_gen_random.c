@@ -34,6 +34,302 @@ static float rand_alpha(gen *g)
     return 0.05f * (float)rr(g, 0, 6);
 }
 
+/* The forward-op builders below each take the input value x and return 1 when they appended
+ * an op, 0 when x does not fit this time. Each draws its random choices in a fixed order:
+ * the tests rely on the model each seed gives. */
+
+/* Kernel size, stride and padding of a (transposed) convolution, drawn in this order. */
+typedef struct {
+    int k, s, pt, pl, pb, pr;
+} conv_geom;
+
+static conv_geom draw_geom(gen *g)
+{
+    conv_geom c;
+    c.k = rr(g, 1, 4);
+    c.s = rr(g, 1, 2);
+    c.pt = rr(g, 0, c.k - 1);
+    c.pl = rr(g, 0, c.k - 1);
+    c.pb = rr(g, 0, c.k - 1);
+    c.pr = rr(g, 0, c.k - 1);
+    return c;
+}
+
+/* type(x, w [, b]) -> y with a random activation: the ops with a weight; no bias: b = -1. */
+static gan_op *weighted_op(gen *g, int type, int x, int w, int b, int y)
+{
+    gan_op *op = pg_op(g->b, type);
+    pg_in(op, 0, x);
+    pg_in(op, 1, w);
+    if (b >= 0)
+        pg_in(op, 2, b);
+    pg_out(op, 0, y);
+    op->i[0] = rr(g, 0, GAN_ACT_COUNT - 1);
+    return op;
+}
+
+/* The (transposed) convolution op itself; no workspace: wsp = -1. */
+static gan_op *conv_op(gen *g, int type, int x, int w, int b, int y, int wsp, const conv_geom *c)
+{
+    gan_op *op = weighted_op(g, type, x, w, b, y);
+    if (wsp >= 0)
+        pg_out(op, 1, wsp);
+    op->i[1] = c->s;
+    op->i[2] = c->pt;
+    op->i[3] = c->pl;
+    return op;
+}
+
+static int fwd_conv(gen *g, int x) /* conv2d, maybe spectral norm, maybe workspace */
+{
+    const gan_tensor *tx = T(g, x);
+    int N = tx->shape[0], C = tx->shape[1], H = tx->shape[2], W = tx->shape[3];
+    conv_geom c = draw_geom(g);
+    int k = c.k;
+    if (H + c.pt + c.pb < k || W + c.pl + c.pr < k)
+        return 0;
+    int OH = (H + c.pt + c.pb - k) / c.s + 1, OW = (W + c.pl + c.pr - k) / c.s + 1;
+    int OC = rr(g, 1, 6);
+    int ws[4] = {OC, C, k, k};
+    int w = gen_param(g, "w", 4, ws, rr(g, 0, 4) == 0);
+    int b = rr(g, 0, 1) ? gen_param1(g, "b", OC, 0) : -1;
+    int wu = w;
+    if (rr(g, 0, 2) == 0) {
+        int u = gen_new(g, "u", GAN_REGION_STATE, 1, &OC);
+        g->b->m->tensors[u].init = GAN_INIT_UNIT_NORMAL;
+        wu = gen_spectral_norm(g, w, u, rr(g, 0, 1));
+    }
+    int y = gen_new(g, "conv", GAN_REGION_ARENA, 4, (int[]){N, OC, OH, OW});
+    int wsp = -1;
+    if (rr(g, 0, 1)) {
+        int need = C * k * k * OH * OW + rr(g, 0, 1) * rr(g, 1, 7);
+        wsp = gen_new(g, "ws", GAN_REGION_ARENA, 1, &need);
+    }
+    gan_op *op = conv_op(g, GAN_OP_CONV2D, x, wu, b, y, wsp, &c);
+    op->f[0] = rand_alpha(g);
+    add_val(g, y, g->needs_grad[x] || g->needs_grad[wu] || (b >= 0 && g->needs_grad[b]));
+    return 1;
+}
+
+static int fwd_conv_t(gen *g, int x)
+{
+    const gan_tensor *tx = T(g, x);
+    int N = tx->shape[0], C = tx->shape[1], H = tx->shape[2], W = tx->shape[3];
+    conv_geom c = draw_geom(g);
+    int k = c.k;
+    int OH = (H - 1) * c.s + k - c.pt - c.pb, OW = (W - 1) * c.s + k - c.pl - c.pr;
+    if (OH < 1 || OW < 1 || OH > 12 || OW > 12)
+        return 0;
+    int OC = rr(g, 1, 5);
+    int w = gen_param(g, "wt", 4, (int[]){C, OC, k, k}, 0);
+    int y = gen_new(g, "convt", GAN_REGION_ARENA, 4, (int[]){N, OC, OH, OW});
+    int wsp = -1;
+    if (rr(g, 0, 1)) {
+        int need = OC * k * k * H * W;
+        wsp = gen_new(g, "ws", GAN_REGION_ARENA, 1, &need);
+    }
+    conv_op(g, GAN_OP_CONV2D_T, x, w, -1, y, wsp, &c);
+    add_val(g, y, 1);
+    return 1;
+}
+
+static int fwd_upsample(gen *g, int x)
+{
+    const gan_tensor *tx = T(g, x);
+    int N = tx->shape[0], C = tx->shape[1], H = tx->shape[2], W = tx->shape[3];
+    int k = rr(g, 1, 2);
+    if (H * k > 12 || W * k > 12)
+        return 0;
+    int y = gen_new(g, "up", GAN_REGION_ARENA, 4, (int[]){N, C, H * k, W * k});
+    gan_op *op = pg_op(g->b, GAN_OP_UPSAMPLE);
+    pg_in(op, 0, x);
+    pg_out(op, 0, y);
+    op->i[1] = k;
+    add_val(g, y, g->needs_grad[x]);
+    return 1;
+}
+
+static int fwd_to_rank2(gen *g, int x) /* gap or flatten */
+{
+    const gan_tensor *tx = T(g, x);
+    int N = tx->shape[0], C = tx->shape[1], H = tx->shape[2], W = tx->shape[3];
+    int y;
+    gan_op *op;
+    if (rr(g, 0, 1)) {
+        y = gen_new(g, "gap", GAN_REGION_ARENA, 2, (int[]){N, C});
+        op = pg_op(g->b, GAN_OP_GAP);
+    } else {
+        y = gen_new(g, "flat", GAN_REGION_ARENA, 2, (int[]){N, C * H * W});
+        op = pg_op(g->b, GAN_OP_COPY);
+    }
+    pg_in(op, 0, x);
+    pg_out(op, 0, y);
+    add_val(g, y, g->needs_grad[x]);
+    return 1;
+}
+
+static int fwd_concat(gen *g, int x) /* with other values of the same spatial size */
+{
+    const gan_tensor *tx = T(g, x);
+    int N = tx->shape[0], C = tx->shape[1], H = tx->shape[2], W = tx->shape[3];
+    int parts[4] = {x}, np = 1, sumc = C;
+    for (int i = 0; i < g->nval && np < 4; i++) {
+        const gan_tensor *o = T(g, g->vals[i]);
+        if (g->vals[i] != x && o->ndim == 4 && o->shape[2] == H && o->shape[3] == W &&
+            rr(g, 0, 1)) {
+            parts[np++] = g->vals[i];
+            sumc += o->shape[1];
+        }
+    }
+    int y = gen_new(g, "cat", GAN_REGION_ARENA, 4, (int[]){N, sumc, H, W});
+    gan_op *op = pg_op(g->b, GAN_OP_CONCAT);
+    int need = 0;
+    for (int i = 0; i < np; i++) {
+        pg_in(op, i, parts[i]);
+        need |= g->needs_grad[parts[i]];
+    }
+    pg_out(op, 0, y);
+    add_val(g, y, need);
+    return 1;
+}
+
+static int fwd_dense(gen *g, int x)
+{
+    const gan_tensor *tx = T(g, x);
+    if (tx->ndim == 3)
+        return 0;
+    int N = tx->shape[0];
+    int K = (int)(tx->numel / (uint64_t)N), M = rr(g, 1, 9);
+    int w = gen_param(g, "dw_", 2, (int[]){M, K}, rr(g, 0, 4) == 0);
+    int b = rr(g, 0, 1) ? gen_param1(g, "db_", M, 0) : -1;
+    int y = gen_new(g, "dense", GAN_REGION_ARENA, 2, (int[]){N, M});
+    gan_op *op = weighted_op(g, GAN_OP_DENSE, x, w, b, y);
+    op->f[0] = rand_alpha(g);
+    add_val(g, y, g->needs_grad[x] || g->needs_grad[w] || (b >= 0 && g->needs_grad[b]));
+    return 1;
+}
+
+static int fwd_act(gen *g, int x) /* the in-place candidate */
+{
+    int y = gen_like(g, "act", GAN_REGION_ARENA, x);
+    gan_op *op = pg_op(g->b, GAN_OP_ACT);
+    pg_in(op, 0, x);
+    pg_out(op, 0, y);
+    op->i[0] = rr(g, 1, GAN_ACT_COUNT - 1);
+    op->f[0] = rand_alpha(g);
+    add_val(g, y, g->needs_grad[x]);
+    return 1;
+}
+
+static int fwd_bn(gen *g, int x) /* batch norm (train) */
+{
+    int C = T(g, x)->shape[1];
+    int gm = rr(g, 0, 1) ? gen_param1(g, "gamma", C, 0) : -1;
+    int bt = rr(g, 0, 1) ? gen_param1(g, "beta", C, 0) : -1;
+    int rm = gen_new(g, "rmean", GAN_REGION_STATE, 1, &C);
+    int rv = gen_new(g, "rvar", GAN_REGION_STATE, 1, &C);
+    g->b->m->tensors[rv].init = GAN_INIT_ONES;
+    int y = gen_like(g, "bn", GAN_REGION_ARENA, x);
+    int sm = gen_new(g, "smean", GAN_REGION_ARENA, 1, &C);
+    int si = gen_new(g, "sinv", GAN_REGION_ARENA, 1, &C);
+    gan_op *op = pg_op(g->b, GAN_OP_BN_TRAIN);
+    pg_in(op, 0, x);
+    if (gm >= 0)
+        pg_in(op, 1, gm);
+    if (bt >= 0)
+        pg_in(op, 2, bt);
+    pg_in(op, 3, rm);
+    pg_in(op, 4, rv);
+    pg_out(op, 0, y);
+    pg_out(op, 1, sm);
+    pg_out(op, 2, si);
+    op->i[0] = rr(g, 0, GAN_ACT_COUNT - 1);
+    op->f[1] = 0.8f;
+    op->f[2] = 1e-3f;
+    add_val(g, y, g->needs_grad[x] || (gm >= 0 && g->needs_grad[gm]) ||
+                      (bt >= 0 && g->needs_grad[bt]));
+    return 1;
+}
+
+/* The second operand of a binary op: a random earlier value that same(x, it) accepts,
+ * else x itself. */
+static int pick_partner(gen *g, int x, int (*same)(const gan_tensor *, const gan_tensor *))
+{
+    const gan_tensor *tx = T(g, x);
+    int o = x;
+    for (int i = 0; i < g->nval; i++)
+        if (g->vals[i] != x && same(T(g, g->vals[i]), tx) && rr(g, 0, 1))
+            o = g->vals[i];
+    return o;
+}
+
+static int same_shape(const gan_tensor *t, const gan_tensor *x)
+{
+    return t->ndim == x->ndim && !memcmp(t->shape, x->shape, sizeof t->shape);
+}
+
+static int same_rows(const gan_tensor *t, const gan_tensor *x)
+{
+    return t->ndim == 2 && t->shape[1] == x->shape[1];
+}
+
+/* Appends y = type(x, o); y needs a gradient when either operand does. */
+static int fwd_binary(gen *g, int x, int o, int y, int type)
+{
+    gan_op *op = pg_op(g->b, type);
+    pg_in(op, 0, x);
+    pg_in(op, 1, o);
+    pg_out(op, 0, y);
+    add_val(g, y, g->needs_grad[x] || g->needs_grad[o]);
+    return 1;
+}
+
+static int fwd_add_mul(gen *g, int x) /* with a same-shaped value, or itself */
+{
+    int o = pick_partner(g, x, same_shape);
+    int y = gen_like(g, "sum", GAN_REGION_ARENA, x);
+    return fwd_binary(g, x, o, y, rr(g, 0, 1) ? GAN_OP_ADD : GAN_OP_MUL);
+}
+
+static int fwd_rowdot(gen *g, int x) /* of two same-shaped values */
+{
+    if (T(g, x)->ndim != 2)
+        return 0;
+    int o = pick_partner(g, x, same_rows);
+    int y = gen_new(g, "rdot", GAN_REGION_ARENA, 2, (int[]){T(g, x)->shape[0], 1});
+    return fwd_binary(g, x, o, y, GAN_OP_ROWDOT);
+}
+
+static int fwd_to_rank4(gen *g, int x) /* tile, or reshape [N,F,1,1] */
+{
+    const gan_tensor *tx = T(g, x);
+    if (tx->ndim != 2)
+        return 0;
+    int N = tx->shape[0], L = tx->shape[1];
+    int y;
+    gan_op *op;
+    if (rr(g, 0, 1)) {
+        int h = rr(g, 1, 5), w = rr(g, 1, 5);
+        y = gen_new(g, "tile", GAN_REGION_ARENA, 4, (int[]){N, L, h, w});
+        op = pg_op(g->b, GAN_OP_TILE);
+    } else {
+        y = gen_new(g, "resh", GAN_REGION_ARENA, 4, (int[]){N, L, 1, 1});
+        op = pg_op(g->b, GAN_OP_COPY);
+    }
+    pg_in(op, 0, x);
+    pg_out(op, 0, y);
+    add_val(g, y, g->needs_grad[x]);
+    return 1;
+}
+
+typedef int (*fwd_fn)(gen *g, int x);
+
+/* By kind % 9 for a rank-4 value; past the end: an op of any rank, by kind % 7. */
+static const fwd_fn fwd_rank4[] = {fwd_conv, fwd_conv, fwd_conv_t, fwd_upsample, fwd_to_rank2,
+                                   fwd_concat};
+static const fwd_fn fwd_any_rank[7] = {fwd_dense, fwd_act, fwd_act, fwd_bn, fwd_add_mul,
+                                       fwd_to_rank4, fwd_rowdot};
+
 /* One random forward op on existing values; returns 0 if none fit this time. */
 static int fwd_op(gen *g)
 {
@@ -41,251 +337,10 @@ static int fwd_op(gen *g)
     int x = pick_val(g, kind < 9 ? 4 : 2);
     if (x < 0)
         x = pick_val(g, 0);
-    const gan_tensor *tx = T(g, x);
-    int N = tx->shape[0];
-    int ng = g->needs_grad[x];
-    gan_op *op;
-    if (tx->ndim == 4) {
-        int C = tx->shape[1], H = tx->shape[2], W = tx->shape[3];
-        switch (kind % 9) {
-        case 0:
-        case 1: { /* conv2d, maybe spectral norm, maybe workspace */
-            int k = rr(g, 1, 4), s = rr(g, 1, 2), pt = rr(g, 0, k - 1), pl = rr(g, 0, k - 1);
-            int pb = rr(g, 0, k - 1), pr = rr(g, 0, k - 1);
-            if (H + pt + pb < k || W + pl + pr < k)
-                return 0;
-            int OH = (H + pt + pb - k) / s + 1, OW = (W + pl + pr - k) / s + 1;
-            int OC = rr(g, 1, 6);
-            int ws[4] = {OC, C, k, k};
-            int w = gen_param(g, "w", 4, ws, rr(g, 0, 4) == 0);
-            int b = rr(g, 0, 1) ? gen_param1(g, "b", OC, 0) : -1;
-            int wu = w;
-            if (rr(g, 0, 2) == 0) { /* spectral norm */
-                int u = gen_new(g, "u", GAN_REGION_STATE, 1, &OC);
-                g->b->m->tensors[u].init = GAN_INIT_UNIT_NORMAL;
-                wu = gen_like(g, "wsn", GAN_REGION_ARENA, w);
-                int K = C * k * k, one = 1;
-                int v = gen_new(g, "v", GAN_REGION_ARENA, 1, &K);
-                int sg = gen_new(g, "sigma", GAN_REGION_ARENA, 1, &one);
-                op = pg_op(g->b, GAN_OP_SPECTRAL_NORM);
-                pg_in(op, 0, w);
-                pg_in(op, 1, u);
-                pg_out(op, 0, wu);
-                pg_out(op, 1, v);
-                pg_out(op, 2, sg);
-                op->i[0] = rr(g, 0, 1);
-                op->f[0] = 1e-12f;
-                g->needs_grad[wu] = g->needs_grad[w];
-            }
-            int y = gen_new(g, "conv", GAN_REGION_ARENA, 4, (int[]){N, OC, OH, OW});
-            int wsp = -1;
-            if (rr(g, 0, 1)) {
-                int need = C * k * k * OH * OW + rr(g, 0, 1) * rr(g, 1, 7);
-                wsp = gen_new(g, "ws", GAN_REGION_ARENA, 1, &need);
-            }
-            op = pg_op(g->b, GAN_OP_CONV2D);
-            pg_in(op, 0, x);
-            pg_in(op, 1, wu);
-            if (b >= 0)
-                pg_in(op, 2, b);
-            pg_out(op, 0, y);
-            if (wsp >= 0)
-                pg_out(op, 1, wsp);
-            op->i[0] = rr(g, 0, GAN_ACT_COUNT - 1);
-            op->i[1] = s;
-            op->i[2] = pt;
-            op->i[3] = pl;
-            op->f[0] = rand_alpha(g);
-            add_val(g, y, ng || g->needs_grad[wu] || (b >= 0 && g->needs_grad[b]));
-            return 1;
-        }
-        case 2: { /* transposed conv */
-            int k = rr(g, 1, 4), s = rr(g, 1, 2), pt = rr(g, 0, k - 1), pl = rr(g, 0, k - 1);
-            int pb = rr(g, 0, k - 1), pr = rr(g, 0, k - 1);
-            int OH = (H - 1) * s + k - pt - pb, OW = (W - 1) * s + k - pl - pr;
-            if (OH < 1 || OW < 1 || OH > 12 || OW > 12)
-                return 0;
-            int OC = rr(g, 1, 5);
-            int w = gen_param(g, "wt", 4, (int[]){C, OC, k, k}, 0);
-            int y = gen_new(g, "convt", GAN_REGION_ARENA, 4, (int[]){N, OC, OH, OW});
-            int wsp = -1;
-            if (rr(g, 0, 1)) {
-                int need = OC * k * k * H * W;
-                wsp = gen_new(g, "ws", GAN_REGION_ARENA, 1, &need);
-            }
-            op = pg_op(g->b, GAN_OP_CONV2D_T);
-            pg_in(op, 0, x);
-            pg_in(op, 1, w);
-            pg_out(op, 0, y);
-            if (wsp >= 0)
-                pg_out(op, 1, wsp);
-            op->i[0] = rr(g, 0, GAN_ACT_COUNT - 1);
-            op->i[1] = s;
-            op->i[2] = pt;
-            op->i[3] = pl;
-            add_val(g, y, 1);
-            return 1;
-        }
-        case 3: { /* upsample */
-            int k = rr(g, 1, 2);
-            if (H * k > 12 || W * k > 12)
-                return 0;
-            int y = gen_new(g, "up", GAN_REGION_ARENA, 4, (int[]){N, C, H * k, W * k});
-            op = pg_op(g->b, GAN_OP_UPSAMPLE);
-            pg_in(op, 0, x);
-            pg_out(op, 0, y);
-            op->i[1] = k;
-            add_val(g, y, ng);
-            return 1;
-        }
-        case 4: { /* gap or flatten to rank 2 */
-            int y;
-            if (rr(g, 0, 1)) {
-                y = gen_new(g, "gap", GAN_REGION_ARENA, 2, (int[]){N, C});
-                op = pg_op(g->b, GAN_OP_GAP);
-            } else {
-                y = gen_new(g, "flat", GAN_REGION_ARENA, 2, (int[]){N, C * H * W});
-                op = pg_op(g->b, GAN_OP_COPY);
-            }
-            pg_in(op, 0, x);
-            pg_out(op, 0, y);
-            add_val(g, y, ng);
-            return 1;
-        }
-        case 5: { /* concat with other values of the same spatial size */
-            int parts[4] = {x}, np = 1, sumc = C;
-            for (int i = 0; i < g->nval && np < 4; i++) {
-                const gan_tensor *o = T(g, g->vals[i]);
-                if (g->vals[i] != x && o->ndim == 4 && o->shape[2] == H && o->shape[3] == W && rr(g, 0, 1)) {
-                    parts[np++] = g->vals[i];
-                    sumc += o->shape[1];
-                }
-            }
-            int y = gen_new(g, "cat", GAN_REGION_ARENA, 4, (int[]){N, sumc, H, W});
-            op = pg_op(g->b, GAN_OP_CONCAT);
-            int need = 0;
-            for (int i = 0; i < np; i++) {
-                pg_in(op, i, parts[i]);
-                need |= g->needs_grad[parts[i]];
-            }
-            pg_out(op, 0, y);
-            add_val(g, y, need);
-            return 1;
-        }
-        default:
-            break; /* elementwise, below */
-        }
-    }
-    /* rank 2 (or elementwise on any rank) */
-    switch (kind % 7) {
-    case 0: { /* dense */
-        if (tx->ndim == 3)
-            return 0;
-        int K = (int)(tx->numel / (uint64_t)N), M = rr(g, 1, 9);
-        int w = gen_param(g, "dw_", 2, (int[]){M, K}, rr(g, 0, 4) == 0);
-        int b = rr(g, 0, 1) ? gen_param1(g, "db_", M, 0) : -1;
-        int y = gen_new(g, "dense", GAN_REGION_ARENA, 2, (int[]){N, M});
-        op = pg_op(g->b, GAN_OP_DENSE);
-        pg_in(op, 0, x);
-        pg_in(op, 1, w);
-        if (b >= 0)
-            pg_in(op, 2, b);
-        pg_out(op, 0, y);
-        op->i[0] = rr(g, 0, GAN_ACT_COUNT - 1);
-        op->f[0] = rand_alpha(g);
-        add_val(g, y, ng || g->needs_grad[w] || (b >= 0 && g->needs_grad[b]));
-        return 1;
-    }
-    case 1:
-    case 2: { /* activation: the in-place candidate */
-        int y = gen_like(g, "act", GAN_REGION_ARENA, x);
-        op = pg_op(g->b, GAN_OP_ACT);
-        pg_in(op, 0, x);
-        pg_out(op, 0, y);
-        op->i[0] = rr(g, 1, GAN_ACT_COUNT - 1);
-        op->f[0] = rand_alpha(g);
-        add_val(g, y, ng);
-        return 1;
-    }
-    case 3: { /* batch norm (train) */
-        int C = tx->shape[1];
-        int gm = rr(g, 0, 1) ? gen_param1(g, "gamma", C, 0) : -1;
-        int bt = rr(g, 0, 1) ? gen_param1(g, "beta", C, 0) : -1;
-        int rm = gen_new(g, "rmean", GAN_REGION_STATE, 1, &C);
-        int rv = gen_new(g, "rvar", GAN_REGION_STATE, 1, &C);
-        g->b->m->tensors[rv].init = GAN_INIT_ONES;
-        int y = gen_like(g, "bn", GAN_REGION_ARENA, x);
-        int sm = gen_new(g, "smean", GAN_REGION_ARENA, 1, &C);
-        int si = gen_new(g, "sinv", GAN_REGION_ARENA, 1, &C);
-        op = pg_op(g->b, GAN_OP_BN_TRAIN);
-        pg_in(op, 0, x);
-        if (gm >= 0)
-            pg_in(op, 1, gm);
-        if (bt >= 0)
-            pg_in(op, 2, bt);
-        pg_in(op, 3, rm);
-        pg_in(op, 4, rv);
-        pg_out(op, 0, y);
-        pg_out(op, 1, sm);
-        pg_out(op, 2, si);
-        op->i[0] = rr(g, 0, GAN_ACT_COUNT - 1);
-        op->f[1] = 0.8f;
-        op->f[2] = 1e-3f;
-        add_val(g, y, ng || (gm >= 0 && g->needs_grad[gm]) || (bt >= 0 && g->needs_grad[bt]));
-        return 1;
-    }
-    case 4: { /* add / mul with a same-shaped value, or itself */
-        int o = x;
-        for (int i = 0; i < g->nval; i++) {
-            const gan_tensor *t = T(g, g->vals[i]);
-            if (g->vals[i] != x && t->ndim == tx->ndim &&
-                !memcmp(t->shape, tx->shape, sizeof t->shape) && rr(g, 0, 1))
-                o = g->vals[i];
-        }
-        int y = gen_like(g, "sum", GAN_REGION_ARENA, x);
-        op = pg_op(g->b, rr(g, 0, 1) ? GAN_OP_ADD : GAN_OP_MUL);
-        pg_in(op, 0, x);
-        pg_in(op, 1, o);
-        pg_out(op, 0, y);
-        add_val(g, y, ng || g->needs_grad[o]);
-        return 1;
-    }
-    case 5: { /* rank 2 -> rank 4: tile, or reshape [N,F,1,1] */
-        if (tx->ndim != 2)
-            return 0;
-        int L = tx->shape[1];
-        int y;
-        if (rr(g, 0, 1)) {
-            int h = rr(g, 1, 5), w = rr(g, 1, 5);
-            y = gen_new(g, "tile", GAN_REGION_ARENA, 4, (int[]){N, L, h, w});
-            op = pg_op(g->b, GAN_OP_TILE);
-        } else {
-            y = gen_new(g, "resh", GAN_REGION_ARENA, 4, (int[]){N, L, 1, 1});
-            op = pg_op(g->b, GAN_OP_COPY);
-        }
-        pg_in(op, 0, x);
-        pg_out(op, 0, y);
-        add_val(g, y, ng);
-        return 1;
-    }
-    default: { /* rowdot of two same-shaped values */
-        if (tx->ndim != 2)
-            return 0;
-        int o = x;
-        for (int i = 0; i < g->nval; i++) {
-            const gan_tensor *t = T(g, g->vals[i]);
-            if (g->vals[i] != x && t->ndim == 2 && t->shape[1] == tx->shape[1] && rr(g, 0, 1))
-                o = g->vals[i];
-        }
-        int y = gen_new(g, "rdot", GAN_REGION_ARENA, 2, (int[]){N, 1});
-        op = pg_op(g->b, GAN_OP_ROWDOT);
-        pg_in(op, 0, x);
-        pg_in(op, 1, o);
-        pg_out(op, 0, y);
-        add_val(g, y, ng || g->needs_grad[o]);
-        return 1;
-    }
-    }
+    size_t n4 = sizeof fwd_rank4 / sizeof fwd_rank4[0];
+    if (T(g, x)->ndim == 4 && (size_t)(kind % 9) < n4)
+        return fwd_rank4[kind % 9](g, x);
+    return fwd_any_rank[kind % 7](g, x);
 }
 
 static const int loss_fwd[] = {GAN_OP_LOSS_HINGE_REAL, GAN_OP_LOSS_HINGE_FAKE, GAN_OP_LOSS_MEAN,

@@ -102,26 +102,8 @@ static int s_simple(gen *g, int type, int x, int ndim, const int *shape, int k)
 
 static void s_sn(gen *g, seed_layer *l, int n, int training)
 {
-    for (int i = 0; i < n; i++) {
-        if (l[i].u < 0) {
-            l[i].wsn = -1;
-            continue;
-        }
-        const gan_tensor *w = T(g, l[i].w);
-        int o = w->shape[0], kk = (int)(w->numel / (uint64_t)o), one = 1;
-        l[i].wsn = gen_like(g, "wsn", GAN_REGION_ARENA, l[i].w);
-        int v = gen_new(g, "v", GAN_REGION_ARENA, 1, &kk);
-        int sg = gen_new(g, "sigma", GAN_REGION_ARENA, 1, &one);
-        gan_op *op = pg_op(g->b, GAN_OP_SPECTRAL_NORM);
-        pg_in(op, 0, l[i].w);
-        pg_in(op, 1, l[i].u);
-        pg_out(op, 0, l[i].wsn);
-        pg_out(op, 1, v);
-        pg_out(op, 2, sg);
-        op->i[0] = training;
-        op->f[0] = 1e-12f;
-        g->needs_grad[l[i].wsn] = (int8_t)needs(g, l[i].w);
-    }
+    for (int i = 0; i < n; i++)
+        l[i].wsn = l[i].u < 0 ? -1 : gen_spectral_norm(g, l[i].w, l[i].u, training);
 }
 
 static const int seed_df[5] = {50, 62, 78, 97, 122};
