@@ -158,8 +158,12 @@ static int s_disc(gen *g, seed_layer *D, int x, int fused, int *cls)
     return s_dense(g, h, &D[5], GAN_ACT_NONE);
 }
 
-static int s_loss(gen *g, int type, int a, int target, float f1, int *terms, int *ins,
-                  int *tgs, int *kinds, int *n)
+/* The loss terms of one program, kept for its backward. */
+typedef struct {
+    int terms[4], ins[4], tgs[4], kinds[4], n;
+} seed_losses;
+
+static void s_loss(gen *g, int type, int a, int target, float f1, seed_losses *ls)
 {
     int one = 1;
     int t = gen_new(g, "loss", GAN_REGION_ARENA, 1, &one);
@@ -170,27 +174,25 @@ static int s_loss(gen *g, int type, int a, int target, float f1, int *terms, int
     pg_out(op, 0, t);
     op->f[0] = 1.0f;
     op->f[1] = f1;
-    terms[*n] = t;
-    ins[*n] = a;
-    tgs[*n] = target;
-    kinds[*n] = type;
-    (*n)++;
-    return t;
+    ls->terms[ls->n] = t;
+    ls->ins[ls->n] = a;
+    ls->tgs[ls->n] = target;
+    ls->kinds[ls->n] = type;
+    ls->n++;
 }
 
-static void s_backward(gen *g, int fwd_begin, int fwd_end, const int *ins, const int *tgs,
-                       const int *kinds, int nterms)
+static void s_backward(gen *g, int fwd_begin, int fwd_end, const seed_losses *ls)
 {
     pg_builder *b = g->b;
-    for (int j = 0; j < nterms; j++) {
-        int da = gen_grad(g, ins[j]);
-        gan_op *op = pg_op(b, kinds[j] + (GAN_OP_LOSS_HINGE_REAL_BWD - GAN_OP_LOSS_HINGE_REAL));
-        pg_in(op, 0, ins[j]);
-        if (tgs[j] >= 0)
-            pg_in(op, 1, tgs[j]);
+    for (int j = 0; j < ls->n; j++) {
+        int da = gen_grad(g, ls->ins[j]);
+        gan_op *op = pg_op(b, ls->kinds[j] + (GAN_OP_LOSS_HINGE_REAL_BWD - GAN_OP_LOSS_HINGE_REAL));
+        pg_in(op, 0, ls->ins[j]);
+        if (ls->tgs[j] >= 0)
+            pg_in(op, 1, ls->tgs[j]);
         pg_out(op, 0, da);
         op->f[0] = 1.0f;
-        op->f[1] = kinds[j] == GAN_OP_LOSS_MEAN ? -1.0f : 1.0f;
+        op->f[1] = ls->kinds[j] == GAN_OP_LOSS_MEAN ? -1.0f : 1.0f;
     }
     for (int k = fwd_end - 1; k >= fwd_begin; k--)
         gen_bwd_op(g, b->m->programs[b->prog].ops[k]);
@@ -220,18 +222,15 @@ static void s_set_grads(gen *g, seed_layer *l, int n, int on)
     }
 }
 
-gan_model *plan_gen_seed_model(int batch, int fused)
+/* The seed model's persistent tensors. */
+typedef struct {
+    seed_layer G[6], D[7];
+    /* by network (0 G, 1 D): parameter and gradient aggregates, Adam's m, v and step */
+    int params[2], grads[2], adam_m[2], adam_v[2], adam_t[2];
+} seed_nets;
+
+static void seed_hyper(gan_model *m)
 {
-    pg_builder b;
-    gen *g = calloc(1, sizeof *g);
-    if (!g)
-        abort();
-    g->rng = 1;
-    g->det = 1;
-    g->b = &b;
-    g->N = batch;
-    pg_init(&b, batch);
-    gan_model *m = b.m;
     m->hyper.image_h = m->hyper.image_w = 64;
     m->hyper.latent_size = 100;
     m->hyper.d_steps = 2;
@@ -244,12 +243,10 @@ gan_model *plan_gen_seed_model(int batch, int fused)
                                           "Black_Hair", "Young", "Wearing_Hat", "No_Beard"};
     for (int i = 0; i < 8; i++)
         snprintf(m->hyper.label_names[i], GAN_NAME_MAX, "%s", labels[i]);
+}
 
-    /* parameters: G then D, each contiguous, then their aggregates */
-    seed_layer G[6], D[7];
-    memset(G, -1, sizeof G);
-    memset(D, -1, sizeof D);
-    int g_first = m->n_tensors;
+static void seed_g_params(gen *g, seed_layer *G)
+{
     G[0].w = gen_param(g, "G.dense.w", 2, (int[]){1952, 108}, 0);
     G[0].b = gen_param1(g, "G.dense.b", 1952, 0);
     G[0].gamma = gen_param1(g, "G.bn0.gamma", 122, 0);
@@ -264,9 +261,11 @@ gan_model *plan_gen_seed_model(int batch, int fused)
     }
     G[5].w = gen_param(g, "G.out.w", 4, (int[]){3, 50, 4, 4}, 0);
     G[5].b = gen_param1(g, "G.out.b", 3, 0);
-    int g_last = m->n_tensors - 1;
-    int d_first = m->n_tensors;
-    cin = 3;
+}
+
+static void seed_d_params(gen *g, seed_layer *D)
+{
+    int cin = 3;
     for (int i = 0; i < 5; i++) {
         D[i].w = gen_param(g, "D.conv.w", 4, (int[]){seed_df[i], cin, 3, 3}, 0);
         D[i].b = gen_param1(g, "D.conv.b", seed_df[i], 0);
@@ -276,8 +275,21 @@ gan_model *plan_gen_seed_model(int batch, int fused)
     D[5].b = gen_param1(g, "D.adv.b", 1, 0);
     D[6].w = gen_param(g, "D.cls.w", 2, (int[]){8, 122}, 0);
     D[6].b = gen_param1(g, "D.cls.b", 8, 0);
+}
+
+/* Everything persistent: parameters, running stats, spectral-norm u, aggregates, Adam. */
+static void seed_tensors(gen *g, seed_nets *s)
+{
+    gan_model *m = g->b->m;
+    seed_layer *G = s->G, *D = s->D;
+    memset(G, -1, sizeof s->G);
+    memset(D, -1, sizeof s->D);
+    /* G's parameters then D's, each contiguous: their aggregates span them */
+    int g_first = m->n_tensors;
+    seed_g_params(g, G);
+    int g_last = m->n_tensors - 1, d_first = m->n_tensors;
+    seed_d_params(g, D);
     int d_last = m->n_tensors - 1;
-    /* state: running stats, spectral-norm u, Adam */
     for (int i = 0; i < 5; i++) {
         int c = T(g, G[i].gamma)->shape[0];
         G[i].rm = gen_new(g, "G.bn.rmean", GAN_REGION_STATE, 1, &c);
@@ -287,117 +299,168 @@ gan_model *plan_gen_seed_model(int batch, int fused)
         G[i].u = gen_new(g, "G.conv.u", GAN_REGION_STATE, 1, &T(g, G[i].w)->shape[0]);
     for (int i = 0; i < 5; i++)
         D[i].u = gen_new(g, "D.conv.u", GAN_REGION_STATE, 1, &T(g, D[i].w)->shape[0]);
-    int gp = pg_aggregate(&b, "G.params", GAN_REGION_PARAM, g_first, g_last);
-    int dp = pg_aggregate(&b, "D.params", GAN_REGION_PARAM, d_first, d_last);
-    int gg = pg_aggregate(&b, "G.grads", GAN_REGION_GRAD, g->pgrad[G[0].w], g->pgrad[G[5].b]);
-    int dg = pg_aggregate(&b, "D.grads", GAN_REGION_GRAD, g->pgrad[D[0].w], g->pgrad[D[6].b]);
-    int ng = (int)T(g, gp)->numel, nd = (int)T(g, dp)->numel, one = 1;
-    int gm = gen_new(g, "G.adam_m", GAN_REGION_STATE, 1, &ng);
-    int gv = gen_new(g, "G.adam_v", GAN_REGION_STATE, 1, &ng);
-    int gt = gen_new(g, "G.adam_t", GAN_REGION_STATE, 1, &one);
-    int dm = gen_new(g, "D.adam_m", GAN_REGION_STATE, 1, &nd);
-    int dv = gen_new(g, "D.adam_v", GAN_REGION_STATE, 1, &nd);
-    int dt = gen_new(g, "D.adam_t", GAN_REGION_STATE, 1, &one);
+    pg_builder *b = g->b;
+    s->params[0] = pg_aggregate(b, "G.params", GAN_REGION_PARAM, g_first, g_last);
+    s->params[1] = pg_aggregate(b, "D.params", GAN_REGION_PARAM, d_first, d_last);
+    s->grads[0] = pg_aggregate(b, "G.grads", GAN_REGION_GRAD, g->pgrad[G[0].w], g->pgrad[G[5].b]);
+    s->grads[1] = pg_aggregate(b, "D.grads", GAN_REGION_GRAD, g->pgrad[D[0].w], g->pgrad[D[6].b]);
+    static const char *const adam_names[2][3] = {{"G.adam_m", "G.adam_v", "G.adam_t"},
+                                                 {"D.adam_m", "D.adam_v", "D.adam_t"}};
+    for (int n = 0; n < 2; n++) {
+        int numel = (int)T(g, s->params[n])->numel, one = 1;
+        s->adam_m[n] = gen_new(g, adam_names[n][0], GAN_REGION_STATE, 1, &numel);
+        s->adam_v[n] = gen_new(g, adam_names[n][1], GAN_REGION_STATE, 1, &numel);
+        s->adam_t[n] = gen_new(g, adam_names[n][2], GAN_REGION_STATE, 1, &one);
+    }
     m->region_floats[GAN_REGION_GRAD] = m->region_floats[GAN_REGION_PARAM];
     for (int t = 0; t < m->n_tensors; t++)
         if (m->tensors[t].region != GAN_REGION_PARAM)
             g->needs_grad[t] = 0;
+}
 
-    int terms[4], ins[4], tgs[4], kinds[4], nterms, cls, one_t;
-    /* d_step: G forward without gradients, D on real and fake, D's gradients */
-    pg_program(&b, "d_step", 1);
-    int x = gen_new(g, "x", GAN_REGION_ARENA, 4, (int[]){batch, 3, 64, 64});
-    int y = gen_new(g, "y", GAN_REGION_ARENA, 2, (int[]){batch, 8});
-    int z = gen_new(g, "z", GAN_REGION_ARENA, 2, (int[]){batch, 100});
-    pg_input(&b, x, GAN_ROLE_IMAGE);
-    pg_input(&b, y, GAN_ROLE_LABELS);
-    pg_input(&b, z, GAN_ROLE_LATENT);
-    s_set_grads(g, G, 6, 0);
-    s_set_grads(g, D, 7, 1);
-    pg_out(pg_op(&b, GAN_OP_ZERO), 0, dg);
-    int fb = m->programs[b.prog].n_ops;
-    int fake = s_gen(g, G, z, y, fused, 1);
-    s_sn(g, D, 5, 1);
-    nterms = 0;
-    int adv_r = s_disc(g, D, x, fused, &cls);
-    s_loss(g, GAN_OP_LOSS_HINGE_REAL, adv_r, -1, 0, terms, ins, tgs, kinds, &nterms);
-    s_loss(g, GAN_OP_LOSS_BCE_LOGITS, cls, y, 0, terms, ins, tgs, kinds, &nterms);
-    int adv_f = s_disc(g, D, fake, fused, &cls);
-    s_loss(g, GAN_OP_LOSS_HINGE_FAKE, adv_f, -1, 0, terms, ins, tgs, kinds, &nterms);
-    one_t = 1;
-    int total = gen_new(g, "total", GAN_REGION_ARENA, 1, &one_t);
-    gan_op *op = pg_op(&b, GAN_OP_LOSS_SUM);
-    for (int j = 0; j < nterms; j++) {
-        pg_in(op, j, terms[j]);
+/* The labels and latent inputs of every program (after d_step's images). */
+static void seed_inputs(gen *g, int *y, int *z)
+{
+    *y = gen_new(g, "y", GAN_REGION_ARENA, 2, (int[]){g->N, 8});
+    *z = gen_new(g, "z", GAN_REGION_ARENA, 2, (int[]){g->N, 100});
+    pg_input(g->b, *y, GAN_ROLE_LABELS);
+    pg_input(g->b, *z, GAN_ROLE_LATENT);
+}
+
+/* Each program starts with no gradient tensors. */
+static void seed_forget_grads(gen *g)
+{
+    for (int t = 0; t < g->b->m->n_tensors && t < GEN_MAXT; t++)
+        g->grad[t] = -1;
+}
+
+/* A training program, d_step (D learns) or g_step (G learns), while it is built. */
+typedef struct {
+    int net;          /* the network that learns: 1 D, 0 G */
+    int x, y, z;      /* inputs; x (real images) only in d_step, else -1 */
+    int fake;         /* G(z, y) */
+    int fwd_begin;    /* the first forward op */
+    seed_losses ls;
+} seed_step;
+
+/* The inputs, the learning network's zeroed gradients (the other's are off), the fake images
+ * and D's normalised weights (power iteration only when D learns). */
+static void seed_step_begin(gen *g, seed_nets *s, int net, int fused, seed_step *p)
+{
+    pg_builder *b = g->b;
+    memset(p, 0, sizeof *p);
+    p->net = net;
+    seed_forget_grads(g);
+    pg_program(b, net ? "d_step" : "g_step", net);
+    p->x = -1;
+    if (net) {
+        p->x = gen_new(g, "x", GAN_REGION_ARENA, 4, (int[]){g->N, 3, 64, 64});
+        pg_input(b, p->x, GAN_ROLE_IMAGE);
+    }
+    seed_inputs(g, &p->y, &p->z);
+    s_set_grads(g, s->G, 6, !net);
+    s_set_grads(g, s->D, 7, net);
+    pg_out(pg_op(b, GAN_OP_ZERO), 0, s->grads[net]);
+    p->fwd_begin = b->m->programs[b->prog].n_ops;
+    p->fake = s_gen(g, s->G, p->z, p->y, fused, 1);
+    s_sn(g, s->D, 5, net);
+}
+
+/* The total of the loss terms (the program's outputs, total first), the backward of the
+ * terms and the forward ops, and the learning network's Adam step. */
+static void seed_step_end(gen *g, seed_nets *s, const seed_step *p)
+{
+    pg_builder *b = g->b;
+    int one = 1;
+    int total = gen_new(g, "total", GAN_REGION_ARENA, 1, &one);
+    gan_op *op = pg_op(b, GAN_OP_LOSS_SUM);
+    for (int j = 0; j < p->ls.n; j++) {
+        pg_in(op, j, p->ls.terms[j]);
         op->f[j] = 1.0f;
     }
     pg_out(op, 0, total);
-    int fe = m->programs[b.prog].n_ops;
-    pg_output(&b, total);
-    for (int j = 0; j < nterms; j++)
-        pg_output(&b, terms[j]);
-    s_backward(g, fb, fe, ins, tgs, kinds, nterms);
-    s_adam(g, dp, dg, dm, dv, dt);
+    int fwd_end = b->m->programs[b->prog].n_ops;
+    pg_output(b, total);
+    for (int j = 0; j < p->ls.n; j++)
+        pg_output(b, p->ls.terms[j]);
+    s_backward(g, p->fwd_begin, fwd_end, &p->ls);
+    int n = p->net;
+    s_adam(g, s->params[n], s->grads[n], s->adam_m[n], s->adam_v[n], s->adam_t[n]);
+}
 
-    /* g_step: G forward with gradients, D frozen (no power iteration), back into G */
-    for (int t = 0; t < m->n_tensors && t < GEN_MAXT; t++)
-        g->grad[t] = -1;
-    pg_program(&b, "g_step", 0);
-    x = -1;
-    y = gen_new(g, "y", GAN_REGION_ARENA, 2, (int[]){batch, 8});
-    z = gen_new(g, "z", GAN_REGION_ARENA, 2, (int[]){batch, 100});
-    pg_input(&b, y, GAN_ROLE_LABELS);
-    pg_input(&b, z, GAN_ROLE_LATENT);
-    s_set_grads(g, G, 6, 1);
-    s_set_grads(g, D, 7, 0);
-    pg_out(pg_op(&b, GAN_OP_ZERO), 0, gg);
-    fb = m->programs[b.prog].n_ops;
-    fake = s_gen(g, G, z, y, fused, 1);
-    s_sn(g, D, 5, 0);
-    nterms = 0;
-    adv_f = s_disc(g, D, fake, fused, &cls);
-    s_loss(g, GAN_OP_LOSS_MEAN, adv_f, -1, -1.0f, terms, ins, tgs, kinds, &nterms);
-    s_loss(g, GAN_OP_LOSS_BCE_LOGITS, cls, y, 0, terms, ins, tgs, kinds, &nterms);
-    total = gen_new(g, "total", GAN_REGION_ARENA, 1, &one_t);
-    op = pg_op(&b, GAN_OP_LOSS_SUM);
-    for (int j = 0; j < nterms; j++) {
-        pg_in(op, j, terms[j]);
-        op->f[j] = 1.0f;
-    }
-    pg_out(op, 0, total);
-    fe = m->programs[b.prog].n_ops;
-    pg_output(&b, total);
-    for (int j = 0; j < nterms; j++)
-        pg_output(&b, terms[j]);
-    s_backward(g, fb, fe, ins, tgs, kinds, nterms);
-    s_adam(g, gp, gg, gm, gv, gt);
+/* d_step: G forward without gradients, D on real and fake, D's gradients. */
+static void seed_d_step(gen *g, seed_nets *s, int fused)
+{
+    seed_step p;
+    seed_step_begin(g, s, 1, fused, &p);
+    int cls;
+    int adv_r = s_disc(g, s->D, p.x, fused, &cls);
+    s_loss(g, GAN_OP_LOSS_HINGE_REAL, adv_r, -1, 0, &p.ls);
+    s_loss(g, GAN_OP_LOSS_BCE_LOGITS, cls, p.y, 0, &p.ls);
+    int adv_f = s_disc(g, s->D, p.fake, fused, &cls);
+    s_loss(g, GAN_OP_LOSS_HINGE_FAKE, adv_f, -1, 0, &p.ls);
+    seed_step_end(g, s, &p);
+}
 
-    /* sample: G forward with running statistics */
-    for (int t = 0; t < m->n_tensors && t < GEN_MAXT; t++)
-        g->grad[t] = -1;
-    pg_program(&b, "sample", -1);
-    y = gen_new(g, "y", GAN_REGION_ARENA, 2, (int[]){batch, 8});
-    z = gen_new(g, "z", GAN_REGION_ARENA, 2, (int[]){batch, 100});
-    pg_input(&b, y, GAN_ROLE_LABELS);
-    pg_input(&b, z, GAN_ROLE_LATENT);
-    s_set_grads(g, G, 6, 0);
-    pg_output(&b, s_gen(g, G, z, y, fused, 0));
+/* g_step: G forward with gradients, D frozen (no power iteration), back into G. */
+static void seed_g_step(gen *g, seed_nets *s, int fused)
+{
+    seed_step p;
+    seed_step_begin(g, s, 0, fused, &p);
+    int cls;
+    int adv_f = s_disc(g, s->D, p.fake, fused, &cls);
+    s_loss(g, GAN_OP_LOSS_MEAN, adv_f, -1, -1.0f, &p.ls);
+    s_loss(g, GAN_OP_LOSS_BCE_LOGITS, cls, p.y, 0, &p.ls);
+    seed_step_end(g, s, &p);
+}
 
+/* sample: G forward with running statistics. */
+static void seed_sample(gen *g, seed_nets *s, int fused)
+{
+    seed_forget_grads(g);
+    pg_program(g->b, "sample", -1);
+    int y, z;
+    seed_inputs(g, &y, &z);
+    s_set_grads(g, s->G, 6, 0);
+    pg_output(g->b, s_gen(g, s->G, z, y, fused, 0));
+}
+
+static void seed_networks(gan_model *m, const seed_nets *s)
+{
     m->n_networks = 2;
     m->networks = pg_xrealloc(NULL, 2 * sizeof *m->networks);
     memset(m->networks, 0, 2 * sizeof *m->networks);
-    int ids[2][3] = {{gp, gg, GAN_NET_GENERATOR}, {dp, dg, GAN_NET_DISCRIMINATOR}};
     for (int i = 0; i < 2; i++) {
         gan_network *n = &m->networks[i];
         snprintf(n->name, GAN_NAME_MAX, "%s", i ? "D" : "G");
-        n->params = ids[i][0];
-        n->grads = ids[i][1];
-        n->role = ids[i][2];
+        n->params = s->params[i];
+        n->grads = s->grads[i];
+        n->role = i ? GAN_NET_DISCRIMINATOR : GAN_NET_GENERATOR;
         n->ema = -1;
         n->lr = i ? 2e-4f : 5e-5f;
         n->beta2 = 0.999f;
         n->eps = 1e-7f;
     }
+}
+
+gan_model *plan_gen_seed_model(int batch, int fused)
+{
+    pg_builder b;
+    gen *g = calloc(1, sizeof *g);
+    if (!g)
+        abort();
+    g->rng = 1;
+    g->det = 1;
+    g->b = &b;
+    g->N = batch;
+    pg_init(&b, batch);
+    seed_hyper(b.m);
+    seed_nets s;
+    seed_tensors(g, &s);
+    seed_d_step(g, &s, fused);
+    seed_g_step(g, &s, fused);
+    seed_sample(g, &s, fused);
+    seed_networks(b.m, &s);
     free(g);
     return pg_finish(&b);
 }
