@@ -1,5 +1,5 @@
-/* The backward of generated programs: gradient tensors on demand and one backward op per
- * forward op (plan_gen_core.h). */
+/* The backward of generated programs: gradient tensors on demand, one backward op per
+ * forward op or loss term, and the Adam step that ends a training program (plan_gen_core.h). */
 #include <string.h>
 #include "tests/util/plan_gen_core.h"
 #include "format/model_opinfo.h"
@@ -160,4 +160,29 @@ void gen_bwd_op(gen *g, gan_op f)
     default:
         return;
     }
+}
+
+void gen_loss_bwd(gen *g, int kind, int in, int target, float w, int din)
+{
+    gan_op *op = pg_op(g->b, kind + (GAN_OP_LOSS_HINGE_REAL_BWD - GAN_OP_LOSS_HINGE_REAL));
+    pg_in(op, 0, in);
+    if (target >= 0)
+        pg_in(op, 1, target);
+    pg_out(op, 0, din);
+    op->f[0] = w;
+    op->f[1] = kind == GAN_OP_LOSS_MEAN ? -1.0f : 1.0f;
+}
+
+void gen_adam(gen *g, int p, int gr, int m, int v, int t)
+{
+    gan_op *op = pg_op(g->b, GAN_OP_ADAM);
+    pg_in(op, 0, p);
+    pg_in(op, 1, gr);
+    pg_in(op, 2, m);
+    pg_in(op, 3, v);
+    pg_in(op, 4, t);
+    op->i[0] = 1;
+    op->f[0] = 2e-4f;
+    op->f[2] = 0.999f;
+    op->f[3] = 1e-8f;
 }

@@ -63,5 +63,10 @@ int gen_spectral_norm(gen *g, int w, int u, int training);
 int gen_grad(gen *g, int t);
 /* The backward of one forward op (a copy: the op array may move while we append). */
 void gen_bwd_op(gen *g, gan_op f);
+/* The backward of loss term kind(in [, target]) of weight w, into din. Call gen_grad for din
+ * first: it may append the ZERO that din needs. */
+void gen_loss_bwd(gen *g, int kind, int in, int target, float w, int din);
+/* Adam on aggregate p with gradients gr, moments m and v, and step count t. */
+void gen_adam(gen *g, int p, int gr, int m, int v, int t);
 
 #endif

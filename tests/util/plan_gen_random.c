@@ -422,26 +422,11 @@ static void gen_program(gen *g, const char *name, int network, int shared_input,
         int da = gen_grad(g, ins[j]);
         if (da < 0)
             continue;
-        op = pg_op(b, kinds[j] + (GAN_OP_LOSS_HINGE_REAL_BWD - GAN_OP_LOSS_HINGE_REAL));
-        pg_in(op, 0, ins[j]);
-        if (tg[j] >= 0)
-            pg_in(op, 1, tg[j]);
-        pg_out(op, 0, da);
-        op->f[0] = wts[j];
-        op->f[1] = kinds[j] == GAN_OP_LOSS_MEAN ? -1.0f : 1.0f;
+        gen_loss_bwd(g, kinds[j], ins[j], tg[j], wts[j], da);
     }
     for (int k = fwd_end - 1; k >= g->fwd_begin; k--)
         gen_bwd_op(g, b->m->programs[b->prog].ops[k]);
-    op = pg_op(b, GAN_OP_ADAM);
-    pg_in(op, 0, agg_p);
-    pg_in(op, 1, agg_g);
-    pg_in(op, 2, agg_m);
-    pg_in(op, 3, agg_v);
-    pg_in(op, 4, t_step);
-    op->i[0] = 1;
-    op->f[0] = 2e-4f;
-    op->f[2] = 0.999f;
-    op->f[3] = 1e-8f;
+    gen_adam(g, agg_p, agg_g, agg_m, agg_v, t_step);
     if (ema >= 0) {
         op = pg_op(b, GAN_OP_EMA);
         pg_in(op, 0, agg_p);

@@ -186,30 +186,10 @@ static void s_backward(gen *g, int fwd_begin, int fwd_end, const seed_losses *ls
     pg_builder *b = g->b;
     for (int j = 0; j < ls->n; j++) {
         int da = gen_grad(g, ls->ins[j]);
-        gan_op *op = pg_op(b, ls->kinds[j] + (GAN_OP_LOSS_HINGE_REAL_BWD - GAN_OP_LOSS_HINGE_REAL));
-        pg_in(op, 0, ls->ins[j]);
-        if (ls->tgs[j] >= 0)
-            pg_in(op, 1, ls->tgs[j]);
-        pg_out(op, 0, da);
-        op->f[0] = 1.0f;
-        op->f[1] = ls->kinds[j] == GAN_OP_LOSS_MEAN ? -1.0f : 1.0f;
+        gen_loss_bwd(g, ls->kinds[j], ls->ins[j], ls->tgs[j], 1.0f, da);
     }
     for (int k = fwd_end - 1; k >= fwd_begin; k--)
         gen_bwd_op(g, b->m->programs[b->prog].ops[k]);
-}
-
-static void s_adam(gen *g, int p, int gr, int m, int v, int t)
-{
-    gan_op *op = pg_op(g->b, GAN_OP_ADAM);
-    pg_in(op, 0, p);
-    pg_in(op, 1, gr);
-    pg_in(op, 2, m);
-    pg_in(op, 3, v);
-    pg_in(op, 4, t);
-    op->i[0] = 1;
-    op->f[0] = 2e-4f;
-    op->f[2] = 0.999f;
-    op->f[3] = 1e-8f;
 }
 
 static void s_set_grads(gen *g, seed_layer *l, int n, int on)
@@ -385,7 +365,7 @@ static void seed_step_end(gen *g, seed_nets *s, const seed_step *p)
         pg_output(b, p->ls.terms[j]);
     s_backward(g, p->fwd_begin, fwd_end, &p->ls);
     int n = p->net;
-    s_adam(g, s->params[n], s->grads[n], s->adam_m[n], s->adam_v[n], s->adam_t[n]);
+    gen_adam(g, s->params[n], s->grads[n], s->adam_m[n], s->adam_v[n], s->adam_t[n]);
 }
 
 /* d_step: G forward without gradients, D on real and fake, D's gradients. */

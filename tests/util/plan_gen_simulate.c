@@ -9,69 +9,56 @@
  * an op are written after its reads; unless the op is ACT/COPY (which may run in place) its
  * inputs must still be intact after its writes. Program outputs must be intact at the end.
  * Returns 0 when the plan computes what the op list means. */
+static int intact(const gan_model *m, const int *owner, int t)
+{
+    const gan_tensor *x = &m->tensors[t];
+    for (uint64_t q = x->offset; q < x->offset + x->numel; q++)
+        if (owner[q] != t)
+            return 0;
+    return 1;
+}
+
+static void own(const gan_model *m, int *owner, int t)
+{
+    const gan_tensor *x = &m->tensors[t];
+    for (uint64_t q = x->offset; q < x->offset + x->numel; q++)
+        owner[q] = t;
+}
+
 static int simulate(const gan_model *m, const gan_program *g, int *owner, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++)
         owner[i] = -1;
-#define OWN(t, v)                                                                        \
-    for (uint64_t q = m->tensors[t].offset; q < m->tensors[t].offset + m->tensors[t].numel; \
-         q++)                                                                             \
-    owner[q] = (v)
-#define INTACT(t, ok)                                                                    \
-    do {                                                                                 \
-        ok = 1;                                                                          \
-        for (uint64_t q = m->tensors[t].offset;                                          \
-             q < m->tensors[t].offset + m->tensors[t].numel; q++)                        \
-            if (owner[q] != (t))                                                         \
-                ok = 0;                                                                  \
-    } while (0)
     for (int j = 0; j < g->n_inputs; j++)
-        OWN(g->inputs[j], g->inputs[j]);
+        own(m, owner, g->inputs[j]);
     for (int k = 0; k < g->n_ops; k++) {
         gan_op_use u[2 * GAN_OP_MAX_IO];
-        int nu = gan_op_uses(&g->ops[k], u), ok;
+        int nu = gan_op_uses(&g->ops[k], u);
         for (int j = 0; j < nu; j++) {
             int t = u[j].tensor;
-            if (m->tensors[t].region != GAN_REGION_ARENA || !(u[j].access & GAN_ACC_READ))
-                continue;
-            INTACT(t, ok);
-            if (!ok)
+            if (m->tensors[t].region == GAN_REGION_ARENA && (u[j].access & GAN_ACC_READ) &&
+                !intact(m, owner, t))
                 return 1;
         }
         for (int j = 0; j < nu; j++) {
             int t = u[j].tensor;
             if (m->tensors[t].region == GAN_REGION_ARENA && u[j].is_out)
-                OWN(t, t);
+                own(m, owner, t);
         }
         if (g->ops[k].type == GAN_OP_ACT || g->ops[k].type == GAN_OP_COPY)
             continue;
+        /* after the writes: the inputs intact, and the outputs too (a workspace is another
+         * output: it must not have clobbered them) */
         for (int j = 0; j < nu; j++) {
             int t = u[j].tensor;
-            if (m->tensors[t].region != GAN_REGION_ARENA || u[j].is_out)
-                continue;
-            INTACT(t, ok);
-            if (!ok)
-                return 1;
-        }
-        /* a workspace is another output: it must not have clobbered the op's outputs */
-        for (int j = 0; j < nu; j++) {
-            int t = u[j].tensor;
-            if (m->tensors[t].region != GAN_REGION_ARENA || !u[j].is_out ||
-                u[j].access == GAN_ACC_SCRATCH)
-                continue;
-            INTACT(t, ok);
-            if (!ok)
+            int kept = !u[j].is_out || u[j].access != GAN_ACC_SCRATCH;
+            if (m->tensors[t].region == GAN_REGION_ARENA && kept && !intact(m, owner, t))
                 return 1;
         }
     }
-    for (int j = 0; j < g->n_outputs; j++) {
-        int ok;
-        INTACT(g->outputs[j], ok);
-        if (!ok)
+    for (int j = 0; j < g->n_outputs; j++)
+        if (!intact(m, owner, g->outputs[j]))
             return 1;
-    }
-#undef OWN
-#undef INTACT
     return 0;
 }
 
