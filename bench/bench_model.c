@@ -402,57 +402,96 @@ static void find_root(char *root, size_t len)
     snprintf(root, len, ".");
 }
 
-int main(int argc, char **argv)
-{
-    int threads[MAX_THREADS] = {1, 2}, n_threads = 2;
-    int iters = env_int("BENCH_ITERS", 1), warmup = env_int("BENCH_WARMUP", 1);
-    int use_torch = 1, timeout = env_int("BENCH_TIMEOUT", 150);
-    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && !getenv("BENCH_KEEP_OMP_ENV")) {
-        /* see the top of the file; libgomp reads the variable when it is loaded, hence exec */
-        setenv("OMP_WAIT_POLICY", "passive", 1);
-        execv("/proc/self/exe", argv);
-        fprintf(stderr, "bench_model: cannot re-execute with OMP_WAIT_POLICY=passive (%s); "
-                        "measuring with the default spin-waiting\n", strerror(errno));
-    }
+/* What to measure, from the command line and the environment. */
+typedef struct {
+    int threads[MAX_THREADS], n_threads;
+    int iters, warmup, use_torch, timeout;
     const char *models[MAX_MODELS];
-    int n_models = 0;
-    char root[1024], paths[2][1100];
-    find_root(root, sizeof root);
+    int n_models;
+    char root[1024], paths[2][1100], script[1200];
+} bench_cfg;
+
+/* Every configuration's figures: [model][thread count]. */
+typedef struct {
+    model_result gr[MAX_MODELS][MAX_THREADS];
+    torch_result tr[MAX_MODELS][MAX_THREADS];
+    double gemm[MAX_THREADS];
+    int have_torch;
+    char why[256]; /* why PyTorch was skipped */
+} bench_results;
+
+/* See the top of the file; libgomp reads the variable when it is loaded, hence exec. Returns
+ * only when the exec failed or was not wanted. */
+static void reexec_with_passive_wait(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("BENCH_KEEP_OMP_ENV"))
+        return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "bench_model: cannot re-execute with OMP_WAIT_POLICY=passive (%s); "
+                    "measuring with the default spin-waiting\n", strerror(errno));
+}
+
+/* 0, or 1 after a message: a bad option. */
+static int parse_args(int argc, char **argv, bench_cfg *c)
+{
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            n_threads = parse_threads(argv[++i], threads);
-            if (n_threads <= 0) {
+            c->n_threads = parse_threads(argv[++i], c->threads);
+            if (c->n_threads <= 0) {
                 fprintf(stderr, "bench_model: --threads wants a list like 1,2 (got '%s')\n",
                         argv[i]);
                 return 1;
             }
         } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
-            iters = atoi(argv[++i]);
+            c->iters = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
-            warmup = atoi(argv[++i]);
+            c->warmup = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--no-torch")) {
-            use_torch = 0;
+            c->use_torch = 0;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "usage: bench_model [--threads 1,2] [--iters N] [--warmup N] "
                             "[--no-torch] [MODEL.gan ...]\n");
             return 1;
-        } else if (n_models < MAX_MODELS) {
-            models[n_models++] = argv[i];
+        } else if (c->n_models < MAX_MODELS) {
+            c->models[c->n_models++] = argv[i];
         }
     }
-    if (iters < 1 || warmup < 0) {
+    if (c->iters < 1 || c->warmup < 0) {
         fprintf(stderr, "bench_model: --iters must be >= 1 and --warmup >= 0\n");
         return 1;
     }
-    if (n_models == 0) {
-        snprintf(paths[0], sizeof paths[0], "%s/models/demo.gan", root);
-        snprintf(paths[1], sizeof paths[1], "%s/models/making_faces.gan", root);
-        models[n_models++] = paths[0];
-        models[n_models++] = paths[1];
-    }
-    char script[1200];
-    snprintf(script, sizeof script, "%s/bench/torch_model.py", root);
+    return 0;
+}
 
+/* The defaults, then the command line; the default models and the PyTorch script live under
+ * the repository root. 0, or 1 after a message. */
+static int configure(int argc, char **argv, bench_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->threads[0] = 1;
+    c->threads[1] = 2;
+    c->n_threads = 2;
+    c->iters = env_int("BENCH_ITERS", 1);
+    c->warmup = env_int("BENCH_WARMUP", 1);
+    c->use_torch = 1;
+    c->timeout = env_int("BENCH_TIMEOUT", 150);
+    find_root(c->root, sizeof c->root);
+    if (parse_args(argc, argv, c))
+        return 1;
+    if (c->n_models == 0) {
+        snprintf(c->paths[0], sizeof c->paths[0], "%s/models/demo.gan", c->root);
+        snprintf(c->paths[1], sizeof c->paths[1], "%s/models/making_faces.gan", c->root);
+        c->models[c->n_models++] = c->paths[0];
+        c->models[c->n_models++] = c->paths[1];
+    }
+    snprintf(c->script, sizeof c->script, "%s/bench/torch_model.py", c->root);
+    return 0;
+}
+
+/* When, where and how: the figures mean little without the machine's load. */
+static void print_setup(const bench_cfg *c)
+{
     double load0[3] = {0};
     getloadavg(load0, 3);
     time_t t0 = time(NULL);
@@ -461,8 +500,8 @@ int main(int argc, char **argv)
     printf("bench_model: %s, %ld online CPUs, load average %.2f %.2f %.2f at the start\n", when,
            sysconf(_SC_NPROCESSORS_ONLN), load0[0], load0[1], load0[2]);
     printf("  %d warm-up + at least %d timed training step(s) per configuration (more, up to "
-           "%d, until %.0f s are timed); a step is d_steps x d_step + g_step\n", warmup, iters,
-           MAX_STEPS, MIN_TIMED_S);
+           "%d, until %.0f s are timed); a step is d_steps x d_step + g_step\n", c->warmup,
+           c->iters, MAX_STEPS, MIN_TIMED_S);
     const char *envs[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS",
                           "OPENBLAS_NUM_THREADS"};
     printf("  environment:");
@@ -470,123 +509,164 @@ int main(int argc, char **argv)
         printf(" %s=%s", envs[e], getenv(envs[e]) ? getenv(envs[e]) : "(unset)");
     printf("\n");
     fflush(stdout);
-    double wall0 = now();
+}
 
-    model_result gr[MAX_MODELS][MAX_THREADS];
-    torch_result tr[MAX_MODELS][MAX_THREADS];
-    double gemm[MAX_THREADS];
+/* Each model at each thread count in its own child; 1 when one failed. */
+static int measure_ganrt(const bench_cfg *c, bench_results *res)
+{
     int failed = 0;
-    memset(tr, 0, sizeof tr);
-
-    for (int i = 0; i < n_models; i++)
-        for (int k = 0; k < n_threads; k++) {
-            ganrt_arg a = {models[i], threads[k], warmup, iters};
-            model_result *r = &gr[i][k];
+    for (int i = 0; i < c->n_models; i++)
+        for (int k = 0; k < c->n_threads; k++) {
+            ganrt_arg a = {c->models[i], c->threads[k], c->warmup, c->iters};
+            model_result *r = &res->gr[i][k];
             memset(r, 0, sizeof *r);
             long rss = 0;
             int to = 0;
-            if (in_child(child_ganrt, &a, r, sizeof *r, &rss, timeout, &to) || !r->ok) {
+            if (in_child(child_ganrt, &a, r, sizeof *r, &rss, c->timeout, &to) || !r->ok) {
                 if (to)
                     snprintf(r->err, sizeof r->err, "timed out after %d s (BENCH_TIMEOUT)",
-                             timeout);
-                fprintf(stderr, "bench_model: ganrt %s, %d thread(s): %s\n", models[i],
-                        threads[k], r->err[0] ? r->err : "the child failed");
+                             c->timeout);
+                fprintf(stderr, "bench_model: ganrt %s, %d thread(s): %s\n", c->models[i],
+                        c->threads[k], r->err[0] ? r->err : "the child failed");
                 r->ok = 0;
                 failed = 1;
                 continue;
             }
             r->maxrss_kib = rss;
             printf("  ganrt   %-18s %d thread(s): step %.3f s (mean of %d)\n",
-                   base_name(models[i]), threads[k], r->t_step, r->steps);
+                   base_name(c->models[i]), c->threads[k], r->t_step, r->steps);
             fflush(stdout);
         }
-    for (int k = 0; k < n_threads; k++) {
-        gemm_arg a = {threads[k]};
-        gemm[k] = -1;
-        int to = 0;
-        if (in_child(child_gemm, &a, &gemm[k], sizeof gemm[k], NULL, timeout, &to))
-            gemm[k] = -1;
-    }
-    char why[256] = "";
-    int have_torch = use_torch && torch_available(why, sizeof why);
-    if (!use_torch)
-        snprintf(why, sizeof why, "--no-torch");
-    if (have_torch) {
-        for (int i = 0; i < n_models; i++)
-            for (int k = 0; k < n_threads; k++) {
-                if (!gr[i][k].ok)
-                    continue;
-                char name[128];
-                snprintf(name, sizeof name, "%s", base_name(models[i]));
-                char *dot = strrchr(name, '.');
-                if (dot)
-                    *dot = 0;
-                bench_torch(script, name, threads[k], warmup, iters, timeout, &tr[i][k]);
-                /* the same model? its parameter counts must be the compiled model's */
-                if (tr[i][k].ok && (tr[i][k].params_g != gr[i][k].params_g ||
-                                    tr[i][k].params_d != gr[i][k].params_d)) {
-                    snprintf(tr[i][k].note, sizeof tr[i][k].note,
-                             "not the same model: PyTorch has %lld + %lld parameters, ganc "
-                             "%lld + %lld", tr[i][k].params_g, tr[i][k].params_d,
-                             gr[i][k].params_g, gr[i][k].params_d);
-                    tr[i][k].ok = 0;
-                    failed = 1;
-                }
-                if (tr[i][k].ok)
-                    printf("  pytorch %-18s %d thread(s): step %.3f s (mean of %d)\n",
-                           base_name(models[i]), threads[k], tr[i][k].t_step, tr[i][k].steps);
-                else
-                    printf("  pytorch %-18s %d thread(s): %s\n", base_name(models[i]),
-                           threads[k], tr[i][k].note[0] ? tr[i][k].note : "failed");
-                fflush(stdout);
-            }
-    }
+    return failed;
+}
 
-    double load1[3] = {0};
-    getloadavg(load1, 3);
+static void measure_sgemm(const bench_cfg *c, bench_results *res)
+{
+    for (int k = 0; k < c->n_threads; k++) {
+        gemm_arg a = {c->threads[k]};
+        res->gemm[k] = -1;
+        int to = 0;
+        if (in_child(child_gemm, &a, &res->gemm[k], sizeof res->gemm[k], NULL, c->timeout, &to))
+            res->gemm[k] = -1;
+    }
+}
+
+/* The PyTorch run of one configuration ganrt ran; 1 when it is not the same model. */
+static int measure_torch_one(const bench_cfg *c, bench_results *res, int i, int k)
+{
+    model_result *g = &res->gr[i][k];
+    torch_result *t = &res->tr[i][k];
+    int failed = 0;
+    char name[128];
+    snprintf(name, sizeof name, "%s", base_name(c->models[i]));
+    char *dot = strrchr(name, '.');
+    if (dot)
+        *dot = 0;
+    bench_torch(c->script, name, c->threads[k], c->warmup, c->iters, c->timeout, t);
+    /* the same model? its parameter counts must be the compiled model's */
+    if (t->ok && (t->params_g != g->params_g || t->params_d != g->params_d)) {
+        snprintf(t->note, sizeof t->note,
+                 "not the same model: PyTorch has %lld + %lld parameters, ganc "
+                 "%lld + %lld", t->params_g, t->params_d, g->params_g, g->params_d);
+        t->ok = 0;
+        failed = 1;
+    }
+    if (t->ok)
+        printf("  pytorch %-18s %d thread(s): step %.3f s (mean of %d)\n",
+               base_name(c->models[i]), c->threads[k], t->t_step, t->steps);
+    else
+        printf("  pytorch %-18s %d thread(s): %s\n", base_name(c->models[i]), c->threads[k],
+               t->note[0] ? t->note : "failed");
+    fflush(stdout);
+    return failed;
+}
+
+/* PyTorch where it can run, for the configurations ganrt ran; 1 when one was not the same
+ * model. */
+static int measure_torch(const bench_cfg *c, bench_results *res)
+{
+    res->have_torch = c->use_torch && torch_available(res->why, sizeof res->why);
+    if (!c->use_torch)
+        snprintf(res->why, sizeof res->why, "--no-torch");
+    if (!res->have_torch)
+        return 0;
+    int failed = 0;
+    for (int i = 0; i < c->n_models; i++)
+        for (int k = 0; k < c->n_threads; k++)
+            if (res->gr[i][k].ok)
+                failed |= measure_torch_one(c, res, i, k);
+    return failed;
+}
+
+static void print_table(const bench_cfg *c, const bench_results *res)
+{
     printf("\nTraining step time (s) and GFLOP/s (compiler FLOP counts, 2 x multiply-adds)\n");
     printf("%-18s %5s %3s  %-8s %9s %9s %9s %8s %9s %9s\n", "model", "batch", "thr", "impl",
            "d_step", "g_step", "step", "GFLOP/s", "peak RSS", "planned");
     printf("%-18s %5s %3s  %-8s %9s %9s %9s %8s %9s %9s\n", "", "", "", "", "s", "s", "s", "",
            "MiB", "MiB");
-    for (int i = 0; i < n_models; i++)
-        for (int k = 0; k < n_threads; k++) {
-            model_result *r = &gr[i][k];
+    for (int i = 0; i < c->n_models; i++)
+        for (int k = 0; k < c->n_threads; k++) {
+            const model_result *r = &res->gr[i][k];
             if (!r->ok)
                 continue;
             double fl = r->d_steps * r->d_flops + r->g_flops;
             printf("%-18s %5d %3d  %-8s %9.3f %9.3f %9.3f %8.1f %9.0f %9.0f\n",
-                   base_name(models[i]), r->batch, threads[k], "ganrt", r->t_d, r->t_g,
+                   base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
                    r->t_step, fl / r->t_step / 1e9, r->maxrss_kib / 1024.0, r->planned_mib);
-            torch_result *t = &tr[i][k];
+            const torch_result *t = &res->tr[i][k];
             if (t->ok)
                 printf("%-18s %5d %3d  %-8s %9.3f %9.3f %9.3f %8.1f %9.0f %9s\n", "", r->batch,
-                       threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl / t->t_step / 1e9,
+                       c->threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl / t->t_step / 1e9,
                        t->rss_peak_mib, "-");
             if (t->ok)
                 printf("%-18s %5s %3s  %-8s %9.2f %9.2f %9.2f\n", "", "", "", "ratio",
                        r->t_d / t->t_d, r->t_g / t->t_g, r->t_step / t->t_step);
         }
-    for (int k = 0; k < n_threads; k++)
-        if (gemm[k] > 0)
-            printf("%-18s %5s %3d  %-8s %9s %9s %9s %8.1f\n", "sgemm 2048^2", "", threads[k],
-                   "openblas", "", "", "", gemm[k]);
+    for (int k = 0; k < c->n_threads; k++)
+        if (res->gemm[k] > 0)
+            printf("%-18s %5s %3d  %-8s %9s %9s %9s %8.1f\n", "sgemm 2048^2", "", c->threads[k],
+                   "openblas", "", "", "", res->gemm[k]);
+}
+
+/* What the columns mean, and the PyTorch baseline's own memory. */
+static void print_notes(const bench_cfg *c, const bench_results *res)
+{
     printf("\nratio = ganrt time / PyTorch time (below 1: ganrt is faster).\n");
     printf("planned = ganrt's parameters + Adam/BN/SN state + gradients + the planned "
            "activation arena;\npeak RSS = the whole process (ganrt: its own child; PyTorch: "
            "the Python process, interpreter\nand libraries included");
-    if (have_torch) {
+    if (res->have_torch) {
         double base = 0;
-        for (int i = 0; i < n_models; i++)
-            for (int k = 0; k < n_threads; k++)
-                if (tr[i][k].ok)
-                    base = tr[i][k].rss_base_mib;
+        for (int i = 0; i < c->n_models; i++)
+            for (int k = 0; k < c->n_threads; k++)
+                if (res->tr[i][k].ok)
+                    base = res->tr[i][k].rss_base_mib;
         printf(": ~%.0f MiB after `import torch` alone).\n", base);
     } else {
         printf(").\n");
     }
-    if (!have_torch)
-        printf("PyTorch reference: skipped (%s)\n", why);
+    if (!res->have_torch)
+        printf("PyTorch reference: skipped (%s)\n", res->why);
+}
+
+int main(int argc, char **argv)
+{
+    reexec_with_passive_wait(argv);
+    bench_cfg c;
+    if (configure(argc, argv, &c))
+        return 1;
+    bench_results res;
+    memset(&res, 0, sizeof res);
+    print_setup(&c);
+    double wall0 = now();
+    int failed = measure_ganrt(&c, &res);
+    measure_sgemm(&c, &res);
+    failed |= measure_torch(&c, &res);
+    double load1[3] = {0};
+    getloadavg(load1, 3);
+    print_table(&c, &res);
+    print_notes(&c, &res);
     printf("load average %.2f %.2f %.2f at the end; %.0f s in all.\n", load1[0], load1[1],
            load1[2], now() - wall0);
     return failed;

@@ -228,6 +228,331 @@ static int write_out_dir(const char *dir, const gan_hyper *h, const float *img, 
     return 0;
 }
 
+/* What one run draws and writes: n images on a grid of rows x cols (the plain mode's last row
+ * may be short), their z and labels, and a caption per row. */
+typedef struct {
+    int rows, cols, n;
+    float *z, *lab, *img;
+    float *base_lab;         /* the --attr values */
+    unsigned char *set;      /* per attribute: given by --attr or --vary */
+    int vary_idx[16], n_vary;
+    char (*lbuf)[128];
+    const char **row_labels;
+    gan_attr_table at;       /* --attrs-from or --rest-from (they exclude each other) */
+} sample_run;
+
+static void run_free(sample_run *r)
+{
+    gan_attr_table_free(&r->at);
+    free(r->z);
+    free(r->lab);
+    free(r->img);
+    free(r->base_lab);
+    free(r->set);
+    free(r->lbuf);
+    free(r->row_labels);
+}
+
+static int out_of_memory(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return 1;
+}
+
+/* --attr and --vary against the model's labels: 0, or 2 after a usage error. */
+static int read_given(gan_args *a, const gan_hyper *h, const sample_opts *o, sample_run *r)
+{
+    if (o->attr && parse_attrs(a, h, o->attr, r->base_lab, r->set))
+        return 2;
+    if (!o->vary)
+        return 0;
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", o->vary);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (r->n_vary == 6)
+            return gan_usage_error(a, "--vary: at most 6 attributes (64 rows)");
+        if (find_label(a, h, tok, &r->vary_idx[r->n_vary]))
+            return 2;
+        r->set[r->vary_idx[r->n_vary]] = 1; /* given, by the rows */
+        r->n_vary++;
+    }
+    if (!r->n_vary)
+        return gan_usage_error(a, "--vary needs attribute names");
+    return 0;
+}
+
+/* The grid's shape, then room for its images: 0, or 1 out of memory. */
+static int lay_out(const gan_hyper *h, const sample_opts *o, sample_run *r)
+{
+    if (o->vary) {
+        r->cols = o->cols > 0 ? (int)o->cols : 8;
+        r->rows = 1 << r->n_vary;
+    } else if (o->interpolate) {
+        r->cols = o->cols > 0 ? (int)o->cols : 8;
+        if (r->cols < 2)
+            r->cols = 2;
+        r->rows = (int)((o->n + r->cols - 1) / r->cols);
+    } else {
+        int n = (int)o->n;
+        r->cols = o->cols > 0 ? (int)o->cols : (int)ceil(sqrt((double)n));
+        r->rows = (n + r->cols - 1) / r->cols;
+    }
+    r->n = (o->vary || o->interpolate) ? r->rows * r->cols : (int)o->n;
+    int L = h->n_labels, Z = h->latent_size;
+    r->z = calloc((size_t)r->n * Z, sizeof *r->z);
+    r->lab = calloc((size_t)r->n * (L > 0 ? L : 1), sizeof *r->lab);
+    r->img = malloc(sizeof(float) * (size_t)r->n * h->image_c * h->image_h * h->image_w);
+    r->lbuf = calloc((size_t)r->rows, sizeof *r->lbuf);
+    r->row_labels = calloc((size_t)r->rows, sizeof *r->row_labels);
+    return !r->z || !r->lab || !r->img || !r->lbuf || !r->row_labels;
+}
+
+/* Every image starts with the --attr values; a categorical model without --attr cycles
+ * through its classes. */
+static void default_labels(const gan_hyper *h, const sample_opts *o, sample_run *r)
+{
+    int L = h->n_labels;
+    for (int i = 0; i < r->n; i++)
+        for (int k = 0; k < L; k++)
+            r->lab[(size_t)i * L + k] = r->base_lab[k];
+    if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0 && !o->attr)
+        for (int i = 0; i < r->n; i++) {
+            for (int k = 0; k < L; k++)
+                r->lab[(size_t)i * L + k] = 0;
+            r->lab[(size_t)i * L + i % L] = 1;
+        }
+}
+
+static void caption_rows(sample_run *r, const char *text)
+{
+    for (int row = 0; row < r->rows; row++) {
+        snprintf(r->lbuf[row], sizeof r->lbuf[row], "%s", text ? text : "");
+        r->row_labels[row] = r->lbuf[row];
+    }
+}
+
+/* --vary: row k switches the varied attributes to the bits of k; every row has the same z's. */
+static int draw_vary(const gan_model *m, gan_rng *rng, sample_run *r, char *err, size_t errlen)
+{
+    const gan_hyper *h = &m->hyper;
+    int L = h->n_labels, Z = h->latent_size, cols = r->cols;
+    float *cz = malloc(sizeof(float) * (size_t)cols * Z);
+    if (!cz)
+        return out_of_memory(err, errlen);
+    gan_draw_latent(m, rng, cz, cols);
+    for (int row = 0; row < r->rows; row++) {
+        size_t k = 0;
+        char *cap = r->lbuf[row];
+        size_t cap_len = sizeof r->lbuf[row];
+        for (int v = 0; v < r->n_vary; v++) {
+            int on = (row >> (r->n_vary - 1 - v)) & 1;
+            k += (size_t)snprintf(cap + k, k < cap_len ? cap_len - k : 0, "%s%s=%d", v ? " " : "",
+                                  h->label_names[r->vary_idx[v]], on);
+            for (int c = 0; c < cols; c++)
+                r->lab[(size_t)(row * cols + c) * L + r->vary_idx[v]] = (float)on;
+        }
+        for (int c = 0; c < cols; c++)
+            memcpy(r->z + (size_t)(row * cols + c) * Z, cz + (size_t)c * Z, sizeof(float) * Z);
+        r->row_labels[row] = cap;
+    }
+    free(cz);
+    return 0;
+}
+
+/* --interpolate: each row walks from one fresh z to another. */
+static int draw_interpolate(const gan_model *m, gan_rng *rng, const sample_opts *o,
+                            sample_run *r, char *err, size_t errlen)
+{
+    int Z = m->hyper.latent_size, cols = r->cols;
+    float *ab = malloc(sizeof(float) * 2 * Z);
+    if (!ab)
+        return out_of_memory(err, errlen);
+    for (int row = 0; row < r->rows; row++) {
+        gan_draw_latent(m, rng, ab, 2);
+        for (int c = 0; c < cols; c++)
+            slerp(ab, ab + Z, (float)c / (float)(cols - 1), r->z + (size_t)(row * cols + c) * Z,
+                  Z);
+    }
+    free(ab);
+    caption_rows(r, o->attr);
+    return 0;
+}
+
+/* --attrs-from: the labels of the file's first n rows, matched by name; each row's caption
+ * names its first file. */
+static int labels_from_file(const gan_hyper *h, const sample_opts *o, sample_run *r, char *err,
+                            size_t errlen)
+{
+    int L = h->n_labels, n = r->n;
+    gan_attr_table *at = &r->at;
+    if (gan_attr_table_read(o->attrs_from, at, err, errlen))
+        return 1;
+    if (at->n_rows < (size_t)n) {
+        snprintf(err, errlen, "%s: has %zu attribute rows, -n asks for %d", o->attrs_from,
+                 at->n_rows, n);
+        return 1;
+    }
+    for (int k = 0; k < L; k++) {
+        int c = gan_attr_find(at, h->label_names[k]);
+        if (c < 0) {
+            snprintf(err, errlen, "%s: has no attribute %s (a label of the model)", o->attrs_from,
+                     h->label_names[k]);
+            return 1;
+        }
+        for (int i = 0; i < n; i++)
+            r->lab[(size_t)i * L + k] = at->values[(size_t)i * at->n_attrs + c] > 0 ? 1.0f : 0.0f;
+    }
+    for (int row = 0; row < r->rows; row++) {
+        snprintf(r->lbuf[row], sizeof r->lbuf[row], "%s..", at->files[row * r->cols]);
+        r->row_labels[row] = r->lbuf[row];
+    }
+    return 0;
+}
+
+/* Neither --vary nor --interpolate: n fresh z's. */
+static int draw_plain(const gan_model *m, gan_rng *rng, const sample_opts *o, sample_run *r,
+                      char *err, size_t errlen)
+{
+    gan_draw_latent(m, rng, r->z, r->n);
+    if (o->attrs_from)
+        return labels_from_file(&m->hyper, o, r, err, errlen);
+    caption_rows(r, o->attr);
+    return 0;
+}
+
+/* --rest-from: each attribute not given is 1 with its frequency in the file, per image. */
+static int draw_rest(const gan_hyper *h, const sample_opts *o, sample_run *r, char *err,
+                     size_t errlen)
+{
+    int L = h->n_labels;
+    gan_attr_table *at = &r->at;
+    if (gan_attr_table_read(o->rest_from, at, err, errlen))
+        return 1;
+    gan_rng fr;
+    gan_rng_seed(&fr, gan_mix64(o->seed ^ 0x52455354ull)); /* "REST" */
+    for (int k = 0; k < L; k++) {
+        if (r->set[k])
+            continue;
+        int c = gan_attr_find(at, h->label_names[k]);
+        if (c < 0 || at->n_rows == 0) {
+            snprintf(err, errlen, "%s: has no attribute %s (a label of the model)", o->rest_from,
+                     h->label_names[k]);
+            return 1;
+        }
+        size_t pos = 0;
+        for (size_t i = 0; i < at->n_rows; i++)
+            pos += at->values[i * (size_t)at->n_attrs + c] > 0;
+        double p = (double)pos / (double)at->n_rows;
+        for (int i = 0; i < r->n; i++)
+            r->lab[(size_t)i * L + k] = gan_rng_uniform(&fr) < p ? 1.0f : 0.0f;
+    }
+    return 0;
+}
+
+/* The attributes of a multilabel model that nothing gave (without --attrs-from): drawn by
+ * --rest-from, else 0; a note says which. */
+static int rest_attrs(const gan_hyper *h, const sample_opts *o, sample_run *r, char *err,
+                      size_t errlen)
+{
+    int L = h->n_labels;
+    if (L <= 0 || h->label_kind != GAN_LABELS_MULTI || o->attrs_from)
+        return 0;
+    int unset = 0;
+    for (int k = 0; k < L; k++)
+        unset += !r->set[k];
+    if (unset && o->rest_from) {
+        if (draw_rest(h, o, r, err, errlen))
+            return 1;
+        fprintf(stderr, "ganrt sample: note: %d attribute%s not given are drawn with their "
+                "frequency in %s\n", unset, unset == 1 ? "" : "s", o->rest_from);
+    } else if (unset) {
+        fprintf(stderr, "ganrt sample: note: %d attribute%s not given are 0 (absent)\n", unset,
+                unset == 1 ? "" : "s");
+    }
+    return 0;
+}
+
+/* The images, by the checkpoint's generator (its EMA unless --no-ema). */
+static int generate(gan_model *m, const sample_opts *o, sample_run *r, char *ckpath,
+                    size_t cklen, gan_ckpt_info *info, char *err, size_t errlen)
+{
+    gan_session_opts so = {(int)(o->threads > 0 ? o->threads : 1), o->seed};
+    if (o->threads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        so.threads = c > 0 && c < 1024 ? (int)c : 1;
+    }
+    gan_session *s = gan_session_create(m, &so, err, errlen);
+    if (!s)
+        return 1;
+    int bad = gan_ckpt_resolve(o->ckpt, ckpath, cklen, err, errlen) ||
+              gan_ckpt_load(ckpath, m, gan_session_base(s), info, err, errlen) ||
+              gan_session_sample(s, r->n, r->z, m->hyper.n_labels > 0 ? r->lab : NULL, r->img,
+                                 !o->no_ema, err, errlen);
+    gan_session_free(s);
+    return bad;
+}
+
+/* -o's grid (row captions only when some row has one) and --out-dir's files. */
+static int write_outputs(const gan_hyper *h, const sample_opts *o, const sample_run *r,
+                         char *err, size_t errlen)
+{
+    if (o->out) {
+        int any = 0;
+        for (int row = 0; row < r->rows; row++)
+            any |= r->row_labels[row][0] != 0;
+        if (gan_write_grid_png(o->out, r->img, r->n, h->image_c, h->image_h, h->image_w,
+                               h->range_lo, h->range_hi, r->cols, any ? r->row_labels : NULL, err,
+                               errlen))
+            return 1;
+    }
+    if (o->out_dir && write_out_dir(o->out_dir, h, r->img, h->n_labels > 0 ? r->lab : NULL, r->n,
+                                    err, errlen))
+        return 1;
+    return 0;
+}
+
+/* Everything after the model loaded: 0 done, 1 failure (err says why), 2 usage error (already
+ * printed). */
+static int sample_images(gan_model *m, gan_args *a, const sample_opts *o, sample_run *r,
+                         char *err, size_t errlen)
+{
+    const gan_hyper *h = &m->hyper;
+    if (gan_model_find_role(m, GAN_PROG_SAMPLE) < 0 || h->latent_size <= 0) {
+        snprintf(err, errlen, "%s: the model has no generator \"sample\" program", o->model);
+        return 1;
+    }
+    r->base_lab = calloc((size_t)h->n_labels + 1, sizeof *r->base_lab);
+    r->set = calloc((size_t)h->n_labels + 1, 1);
+    if (!r->base_lab || !r->set)
+        return out_of_memory(err, errlen);
+    int rc = read_given(a, h, o, r);
+    if (rc)
+        return rc;
+    if (lay_out(h, o, r))
+        return out_of_memory(err, errlen);
+    default_labels(h, o, r);
+    gan_rng rng;
+    gan_rng_seed(&rng, gan_mix64(o->seed ^ 0x5A53414D504Cull)); /* the z stream of this seed */
+    if (o->vary)
+        rc = draw_vary(m, &rng, r, err, errlen);
+    else if (o->interpolate)
+        rc = draw_interpolate(m, &rng, o, r, err, errlen);
+    else
+        rc = draw_plain(m, &rng, o, r, err, errlen);
+    if (rc || rest_attrs(h, o, r, err, errlen))
+        return 1;
+    char ckpath[4400];
+    gan_ckpt_info info;
+    if (generate(m, o, r, ckpath, sizeof ckpath, &info, err, errlen) ||
+        write_outputs(h, o, r, err, errlen))
+        return 1;
+    fprintf(stderr, "ganrt sample: %d images from %s (step %llu%s)%s%s%s%s\n", r->n, ckpath,
+            (unsigned long long)info.step, o->no_ema ? ", raw weights" : "", o->out ? " -> " : "",
+            o->out ? o->out : "", o->out_dir ? " and " : "", o->out_dir ? o->out_dir : "");
+    return 0;
+}
+
 int ganrt_sample_main(int argc, char **argv)
 {
     sample_opts o;
@@ -242,230 +567,12 @@ int ganrt_sample_main(int argc, char **argv)
     }
     char err[1024] = "";
     gan_model *m = gan_model_load(o.model, err, sizeof err);
-    if (!m) {
+    sample_run r;
+    memset(&r, 0, sizeof r);
+    rc = m ? sample_images(m, &a, &o, &r, err, sizeof err) : 1;
+    if (rc == 1)
         fprintf(stderr, "ganrt sample: %s\n", err);
-        return 1;
-    }
-    const gan_hyper *h = &m->hyper;
-    int L = h->n_labels, Z = h->latent_size;
-    gan_session *s = NULL;
-    float *z = NULL, *lab = NULL, *img = NULL, *base_lab = NULL;
-    unsigned char *set = NULL;
-    char (*lbuf)[128] = NULL;
-    const char **row_labels = NULL;
-    gan_attr_table at;
-    memset(&at, 0, sizeof at);
-    rc = 1;
-    if (gan_model_find_role(m, GAN_PROG_SAMPLE) < 0 || Z <= 0) {
-        snprintf(err, sizeof err, "%s: the model has no generator \"sample\" program", o.model);
-        goto fail;
-    }
-    base_lab = calloc((size_t)L + 1, sizeof *base_lab);
-    set = calloc((size_t)L + 1, 1);
-    if (!base_lab || !set)
-        goto oom;
-    if (o.attr && parse_attrs(&a, h, o.attr, base_lab, set)) {
-        rc = 2;
-        goto out;
-    }
-    /* the varied attributes */
-    int vary_idx[16], n_vary = 0;
-    if (o.vary) {
-        char buf[2048];
-        snprintf(buf, sizeof buf, "%s", o.vary);
-        char *save = NULL;
-        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            if (n_vary == 6) {
-                rc = gan_usage_error(&a, "--vary: at most 6 attributes (64 rows)");
-                goto out;
-            }
-            if (find_label(&a, h, tok, &vary_idx[n_vary])) {
-                rc = 2;
-                goto out;
-            }
-            set[vary_idx[n_vary]] = 1; /* given, by the rows */
-            n_vary++;
-        }
-        if (!n_vary) {
-            rc = gan_usage_error(&a, "--vary needs attribute names");
-            goto out;
-        }
-    }
-    int rows, cols, n;
-    if (o.vary) {
-        cols = o.cols > 0 ? (int)o.cols : 8;
-        rows = 1 << n_vary;
-    } else if (o.interpolate) {
-        cols = o.cols > 0 ? (int)o.cols : 8;
-        if (cols < 2)
-            cols = 2;
-        rows = (int)((o.n + cols - 1) / cols);
-    } else {
-        n = (int)o.n;
-        cols = o.cols > 0 ? (int)o.cols : (int)ceil(sqrt((double)n));
-        rows = (n + cols - 1) / cols;
-    }
-    n = (o.vary || o.interpolate) ? rows * cols : (int)o.n;
-    z = calloc((size_t)n * Z, sizeof *z);
-    lab = calloc((size_t)n * (L > 0 ? L : 1), sizeof *lab);
-    img = malloc(sizeof(float) * (size_t)n * h->image_c * h->image_h * h->image_w);
-    lbuf = calloc((size_t)rows, sizeof *lbuf);
-    row_labels = calloc((size_t)rows, sizeof *row_labels);
-    if (!z || !lab || !img || !lbuf || !row_labels)
-        goto oom;
-    gan_rng r;
-    gan_rng_seed(&r, gan_mix64(o.seed ^ 0x5A53414D504Cull)); /* the z stream of this seed */
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < L; k++)
-            lab[(size_t)i * L + k] = base_lab[k];
-    if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0 && !o.attr)
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < L; k++)
-                lab[(size_t)i * L + k] = 0;
-            lab[(size_t)i * L + i % L] = 1;
-        }
-    if (o.vary) {
-        float *cz = malloc(sizeof(float) * (size_t)cols * Z);
-        if (!cz)
-            goto oom;
-        gan_draw_latent(m, &r, cz, cols);
-        for (int row = 0; row < rows; row++) {
-            size_t k = 0;
-            for (int v = 0; v < n_vary; v++) {
-                int on = (row >> (n_vary - 1 - v)) & 1;
-                k += (size_t)snprintf(lbuf[row] + k, k < sizeof lbuf[row] ? sizeof lbuf[row] - k : 0,
-                                      "%s%s=%d", v ? " " : "", h->label_names[vary_idx[v]], on);
-                for (int c = 0; c < cols; c++)
-                    lab[(size_t)(row * cols + c) * L + vary_idx[v]] = (float)on;
-            }
-            for (int c = 0; c < cols; c++)
-                memcpy(z + (size_t)(row * cols + c) * Z, cz + (size_t)c * Z, sizeof(float) * Z);
-            row_labels[row] = lbuf[row];
-        }
-        free(cz);
-    } else if (o.interpolate) {
-        float *ab = malloc(sizeof(float) * 2 * Z);
-        if (!ab)
-            goto oom;
-        for (int row = 0; row < rows; row++) {
-            gan_draw_latent(m, &r, ab, 2);
-            for (int c = 0; c < cols; c++)
-                slerp(ab, ab + Z, (float)c / (float)(cols - 1), z + (size_t)(row * cols + c) * Z, Z);
-            snprintf(lbuf[row], sizeof lbuf[row], "%s", o.attr ? o.attr : "");
-            row_labels[row] = lbuf[row];
-        }
-        free(ab);
-    } else {
-        gan_draw_latent(m, &r, z, n);
-        if (o.attrs_from) {
-            if (gan_attr_table_read(o.attrs_from, &at, err, sizeof err))
-                goto fail;
-            if (at.n_rows < (size_t)n) {
-                snprintf(err, sizeof err, "%s: has %zu attribute rows, -n asks for %d",
-                         o.attrs_from, at.n_rows, n);
-                goto fail;
-            }
-            for (int k = 0; k < L; k++) {
-                int c = gan_attr_find(&at, h->label_names[k]);
-                if (c < 0) {
-                    snprintf(err, sizeof err, "%s: has no attribute %s (a label of the model)",
-                             o.attrs_from, h->label_names[k]);
-                    goto fail;
-                }
-                for (int i = 0; i < n; i++)
-                    lab[(size_t)i * L + k] = at.values[(size_t)i * at.n_attrs + c] > 0 ? 1.0f : 0.0f;
-            }
-            for (int row = 0; row < rows; row++) {
-                snprintf(lbuf[row], sizeof lbuf[row], "%s..", at.files[row * cols]);
-                row_labels[row] = lbuf[row];
-            }
-        } else {
-            for (int row = 0; row < rows; row++) {
-                snprintf(lbuf[row], sizeof lbuf[row], "%s", o.attr ? o.attr : "");
-                row_labels[row] = lbuf[row];
-            }
-        }
-    }
-    if (L > 0 && h->label_kind == GAN_LABELS_MULTI && !o.attrs_from) {
-        int unset = 0;
-        for (int k = 0; k < L; k++)
-            unset += !set[k];
-        if (unset && o.rest_from) {
-            /* each unset attribute: 1 with its frequency in the file, per image */
-            if (gan_attr_table_read(o.rest_from, &at, err, sizeof err))
-                goto fail;
-            gan_rng fr;
-            gan_rng_seed(&fr, gan_mix64(o.seed ^ 0x52455354ull)); /* "REST" */
-            for (int k = 0; k < L; k++) {
-                if (set[k])
-                    continue;
-                int c = gan_attr_find(&at, h->label_names[k]);
-                if (c < 0 || at.n_rows == 0) {
-                    snprintf(err, sizeof err, "%s: has no attribute %s (a label of the model)",
-                             o.rest_from, h->label_names[k]);
-                    goto fail;
-                }
-                size_t pos = 0;
-                for (size_t i = 0; i < at.n_rows; i++)
-                    pos += at.values[i * (size_t)at.n_attrs + c] > 0;
-                double p = (double)pos / (double)at.n_rows;
-                for (int i = 0; i < n; i++)
-                    lab[(size_t)i * L + k] = gan_rng_uniform(&fr) < p ? 1.0f : 0.0f;
-            }
-            fprintf(stderr, "ganrt sample: note: %d attribute%s not given are drawn with their "
-                    "frequency in %s\n", unset, unset == 1 ? "" : "s", o.rest_from);
-        } else if (unset) {
-            fprintf(stderr, "ganrt sample: note: %d attribute%s not given are 0 (absent)\n", unset,
-                    unset == 1 ? "" : "s");
-        }
-    }
-    gan_session_opts so = {(int)(o.threads > 0 ? o.threads : 1), o.seed};
-    if (o.threads <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        so.threads = c > 0 && c < 1024 ? (int)c : 1;
-    }
-    s = gan_session_create(m, &so, err, sizeof err);
-    if (!s)
-        goto fail;
-    char ckpath[4400];
-    if (gan_ckpt_resolve(o.ckpt, ckpath, sizeof ckpath, err, sizeof err))
-        goto fail;
-    gan_ckpt_info info;
-    if (gan_ckpt_load(ckpath, m, gan_session_base(s), &info, err, sizeof err))
-        goto fail;
-    if (gan_session_sample(s, n, z, L > 0 ? lab : NULL, img, !o.no_ema, err, sizeof err))
-        goto fail;
-    if (o.out) {
-        int any = 0;
-        for (int row = 0; row < rows; row++)
-            any |= row_labels[row][0] != 0;
-        if (gan_write_grid_png(o.out, img, n, h->image_c, h->image_h, h->image_w, h->range_lo,
-                               h->range_hi, cols, any ? row_labels : NULL, err, sizeof err))
-            goto fail;
-    }
-    if (o.out_dir && write_out_dir(o.out_dir, h, img, L > 0 ? lab : NULL, n, err, sizeof err))
-        goto fail;
-    fprintf(stderr, "ganrt sample: %d images from %s (step %llu%s)%s%s%s%s\n", n, ckpath,
-            (unsigned long long)info.step, o.no_ema ? ", raw weights" : "",
-            o.out ? " -> " : "", o.out ? o.out : "", o.out_dir ? " and " : "",
-            o.out_dir ? o.out_dir : "");
-    rc = 0;
-    goto out;
-oom:
-    snprintf(err, sizeof err, "out of memory");
-fail:
-    fprintf(stderr, "ganrt sample: %s\n", err);
-    rc = 1;
-out:
-    gan_attr_table_free(&at);
-    gan_session_free(s);
-    free(z);
-    free(lab);
-    free(img);
-    free(base_lab);
-    free(set);
-    free(lbuf);
-    free(row_labels);
+    run_free(&r);
     gan_model_free(m);
     return rc;
 }

@@ -196,6 +196,313 @@ static int cpu_count(void)
     return n > 0 && n < 1024 ? (int)n : 1;
 }
 
+static int out_of_memory(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return 1;
+}
+
+/* One run while it trains: what it opened, how far it goes, and its last checkpoint. */
+typedef struct {
+    gan_model *m;
+    gan_session *s;
+    gan_session_opts so;     /* so.seed: the run's seed (a resumed run keeps its own) */
+    gan_loader *l;
+    gan_metrics *mt;
+    gan_ckpt_info ck;        /* the checkpoint resumed from */
+    sample_grid grid;
+    float *grid_img;
+    int can_sample, ips, ns; /* ips: images per step; ns: losses in the progress line */
+    double *losses, *summary;
+    long long first, total, step, sample_every, ckpt_every;
+    char last_ckpt[4400];
+    long long last_ckpt_step;
+} train_run;
+
+static void run_free(train_run *t)
+{
+    gan_metrics_close(t->mt);
+    grid_free(&t->grid);
+    free(t->grid_img);
+    free(t->losses);
+    free(t->summary);
+    if (t->l)
+        gan_loader_close(t->l);
+    gan_session_free(t->s);
+    gan_model_free(t->m);
+}
+
+/* Installed before anything slow: a signal that arrives while the model or data load stops
+ * the run after its first step, with a checkpoint, instead of killing it. */
+static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
+{
+    g_stop_signal = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+/* Without --resume, --out must not hold a run yet; with it, ckpath gets the run's newest
+ * checkpoint. 0, or 1 failure (err empty when the message is printed already). */
+static int check_out(const train_opts *o, char *ckpath, size_t cklen, char *err, size_t errlen)
+{
+    if (o->resume)
+        return gan_ckpt_resolve(o->out, ckpath, cklen, err, errlen) ? 1 : 0;
+    char lp[4400];
+    snprintf(lp, sizeof lp, "%s/ckpt/latest", o->out);
+    if (access(lp, F_OK) == 0) {
+        fprintf(stderr, "ganrt train: %s already holds a run (%s); continue it with "
+                "--resume or choose another --out\n", o->out, lp);
+        err[0] = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* The weights and RNG to start from: the resumed checkpoint's, or fresh (maybe --init's). */
+static int start_state(train_run *t, const train_opts *o, const char *ckpath, char *err,
+                       size_t errlen)
+{
+    if (o->resume) {
+        if (gan_ckpt_load(ckpath, t->m, gan_session_base(t->s), &t->ck, err, errlen))
+            return 1;
+        /* a resumed run keeps the seed it started with: the data order and the sample z
+         * derive from it (the session's own seed only drives initialisation, not used here) */
+        if (o->seed_given && o->seed != t->ck.seed)
+            fprintf(stderr, "ganrt train: note: --seed %llu ignored; the run was started with "
+                    "seed %llu\n", (unsigned long long)o->seed, (unsigned long long)t->ck.seed);
+        t->so.seed = t->ck.seed;
+        *gan_session_rng(t->s) = t->ck.rng;
+        snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", ckpath);
+        t->last_ckpt_step = (long long)t->ck.step;
+        return 0;
+    }
+    if (gan_session_init_params(t->s, err, errlen))
+        return 1;
+    if (o->init) {
+        int n = 0;
+        if (gan_ckpt_load_matching(o->init, t->m, gan_session_base(t->s), stderr, &n, err,
+                                   errlen))
+            return 1;
+        if (n == 0)
+            fprintf(stderr, "ganrt train: warning: no tensor of %s matches this model\n",
+                    o->init);
+    }
+    return 0;
+}
+
+/* The data, at the resumed run's position. */
+static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen)
+{
+    const gan_hyper *h = &t->m->hyper;
+    gan_loader_opts lo = {
+        .dir = o->data, .c = h->image_c, .h = h->image_h, .w = h->image_w, .lo = h->range_lo,
+        .hi = h->range_hi, .label_kind = h->label_kind, .n_labels = h->n_labels,
+        .label_names = (const char(*)[64])h->label_names, .batch = h->batch, .seed = t->so.seed,
+        .limit = o->limit > 0 ? (int)o->limit : 0};
+    t->l = gan_loader_open(&lo, err, errlen);
+    if (!t->l)
+        return 1;
+    if (o->resume && gan_loader_seek(t->l, t->ck.data_epoch, t->ck.data_index, err, errlen))
+        return 1;
+    gan_session_set_loader(t->s, t->l);
+    return 0;
+}
+
+/* The session, its starting state and its data. */
+static int start(train_run *t, const train_opts *o, char *err, size_t errlen)
+{
+    char ckpath[4400];
+    if (check_out(o, ckpath, sizeof ckpath, err, errlen))
+        return 1;
+    t->so = (gan_session_opts){(int)(o->threads > 0 ? o->threads : cpu_count()), o->seed};
+    t->s = gan_session_create(t->m, &t->so, err, errlen);
+    if (!t->s)
+        return 1;
+    if (gan_session_kind(t->s) == GAN_TRAIN_NONE) {
+        snprintf(err, errlen, "%s: the model has no training program (d_step + g_step or "
+                 "train_step)", o->model);
+        return 1;
+    }
+    if (start_state(t, o, ckpath, err, errlen))
+        return 1;
+    return open_data(t, o, err, errlen);
+}
+
+/* How far to train (--steps, --epochs or the model's) and how often to sample and save:
+ * 0, or 2 after a usage error. */
+static int set_budget(train_run *t, const train_opts *o, char *err, size_t errlen)
+{
+    const gan_hyper *h = &t->m->hyper;
+    long long total = o->steps;
+    t->ips = gan_session_images_per_step(t->s);
+    long long epochs = o->epochs > 0 ? o->epochs : (total > 0 ? 0 : h->epochs);
+    if (total <= 0 && o->epochs <= 0 && h->steps > 0)
+        total = h->steps, epochs = 0;
+    if (total <= 0 && epochs > 0) {
+        double per = t->ips > 0 ? t->ips : h->batch;
+        total = (long long)ceil((double)epochs * (double)gan_loader_size(t->l) / per);
+        if (total < 1)
+            total = 1;
+    }
+    if (total <= 0) {
+        snprintf(err, errlen, "the model sets no steps or epochs: give --steps or --epochs");
+        fprintf(stderr, "ganrt train: %s\nTry 'ganrt train --help'.\n", err);
+        return 2;
+    }
+    t->total = total;
+    t->first = o->resume ? (long long)t->ck.step : 0;
+    t->sample_every = o->sample_every >= 0 ? o->sample_every
+                      : h->sample_every > 0 ? h->sample_every : 500;
+    t->ckpt_every = o->ckpt_every > 0 ? o->ckpt_every : h->ckpt_every > 0 ? h->ckpt_every : 1000;
+    return 0;
+}
+
+/* RUN/, RUN/samples/ and the fixed sample grid (when the model can sample), the loss
+ * buffers and RUN/metrics.csv. */
+static int open_outputs(train_run *t, const train_opts *o, char *err, size_t errlen)
+{
+    const gan_hyper *h = &t->m->hyper;
+    char dir[4200];
+    if (gan_mkdirs(o->out, err, errlen))
+        return 1;
+    t->can_sample = gan_model_find_role(t->m, GAN_PROG_SAMPLE) >= 0;
+    if (t->can_sample) {
+        snprintf(dir, sizeof dir, "%s/samples", o->out);
+        if (gan_mkdirs(dir, err, errlen))
+            return 1;
+        if (grid_make(t->m, t->so.seed, &t->grid))
+            return out_of_memory(err, errlen);
+        t->grid_img = malloc(sizeof(float) * (size_t)t->grid.n * h->image_c * h->image_h *
+                             h->image_w);
+        if (!t->grid_img)
+            return out_of_memory(err, errlen);
+    }
+    int nl = gan_session_n_losses(t->s);
+    t->ns = gan_session_n_summary(t->s);
+    t->losses = calloc((size_t)nl + 1, sizeof *t->losses);
+    t->summary = calloc((size_t)t->ns + 1, sizeof *t->summary);
+    if (!t->losses || !t->summary)
+        return out_of_memory(err, errlen);
+    snprintf(dir, sizeof dir, "%s/metrics.csv", o->out);
+    t->mt = gan_metrics_open(dir, nl, gan_session_loss_names(t->s), t->first, err, errlen);
+    return t->mt ? 0 : 1;
+}
+
+/* RUN/ckpt/step_NNNNNN.ckpt with everything an exact resume needs; the oldest beyond --keep
+ * go. */
+static int save_checkpoint(train_run *t, const train_opts *o, long long step, char *err,
+                           size_t errlen)
+{
+    gan_ckpt_info info;
+    memset(&info, 0, sizeof info);
+    info.step = (uint64_t)step;
+    gan_loader_tell(t->l, &info.data_epoch, &info.data_index);
+    info.seed = t->so.seed;
+    info.rng = *gan_session_rng(t->s);
+    if (gan_ckpt_save_run(o->out, (int)o->keep, t->m, gan_session_base(t->s), &info,
+                          t->last_ckpt, sizeof t->last_ckpt, err, errlen))
+        return 1;
+    t->last_ckpt_step = step;
+    return 0;
+}
+
+/* A step that failed on its numbers (NaN/Inf): what is left of the run. */
+static void report_bad_step(const train_run *t, const char *err)
+{
+    fprintf(stderr, "ganrt train: error: %s; training stopped.\n", err);
+    if (t->last_ckpt[0])
+        fprintf(stderr, "ganrt train: the last good checkpoint is %s (step %lld); "
+                "nothing was saved after it\n", t->last_ckpt, t->last_ckpt_step);
+    else
+        fprintf(stderr, "ganrt train: no checkpoint was written in this run\n");
+}
+
+/* Steps first+1..total, each followed by its metrics row and progress, and a sample grid and
+ * a checkpoint when due (always after the last). A signal ends the loop after its step, with
+ * *interrupted set. 0, or 1 failure (err empty when reported already). */
+static int train_loop(train_run *t, const train_opts *o, int *interrupted, char *err,
+                      size_t errlen)
+{
+    gan_progress pg;
+    gan_progress_init(&pg, stderr, isatty(fileno(stderr)), t->first, t->total);
+    double t_start = gan_now(), t_prev = t_start, time_base = gan_metrics_last_time(t->mt);
+    const int *scol = gan_session_summary_cols(t->s);
+    for (t->step = t->first; t->step < t->total;) {
+        long long step = t->step + 1;
+        int r = gan_session_step(t->s, step, t->losses, err, errlen);
+        if (r) {
+            gan_progress_end(&pg);
+            if (r == 1) {
+                report_bad_step(t, err);
+                err[0] = 0;
+            }
+            return 1;
+        }
+        t->step = step;
+        double now = gan_now(), dt = now - t_prev;
+        t_prev = now;
+        double rate = dt > 0 ? t->ips / dt : 0;
+        double avg_rate = now > t_start ? (double)(step - t->first) * t->ips / (now - t_start) : 0;
+        gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate);
+        for (int i = 0; i < t->ns; i++)
+            t->summary[i] = t->losses[scol[i]];
+        int last = step == t->total || g_stop_signal;
+        gan_progress_update(&pg, step, t->ns, gan_session_summary_names(t->s), t->summary,
+                            avg_rate, last);
+        if (t->can_sample && ((t->sample_every > 0 && step % t->sample_every == 0) || last)) {
+            if (write_grid(t->s, t->m, &t->grid, t->grid_img, o->out, step, err, errlen)) {
+                gan_progress_end(&pg);
+                fprintf(stderr, "ganrt train: warning: sample grid at step %lld: %s\n", step,
+                        err);
+            }
+        }
+        if ((step % t->ckpt_every == 0 || last) && save_checkpoint(t, o, step, err, errlen)) {
+            gan_progress_end(&pg);
+            return 1;
+        }
+        if (g_stop_signal) {
+            *interrupted = 1;
+            break;
+        }
+    }
+    gan_progress_end(&pg);
+    return 0;
+}
+
+/* Everything after the model loaded: 0 done, 1 failure (err says why unless empty),
+ * 2 usage error (printed), 130 interrupted (with a checkpoint). */
+static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
+{
+    int rc = start(t, o, err, errlen);
+    if (rc || (rc = set_budget(t, o, err, errlen)) || (rc = open_outputs(t, o, err, errlen)))
+        return rc;
+    fprintf(stderr, "ganrt train: %s, %zu images, batch %d, steps %lld..%lld, %d threads, seed "
+            "%llu%s\n", o->model, gan_loader_size(t->l), t->m->hyper.batch, t->first + 1,
+            t->total, t->so.threads, (unsigned long long)t->so.seed, o->resume ? " (resumed)" : "");
+    if (t->first >= t->total) {
+        fprintf(stderr, "ganrt train: already at step %lld of %lld; nothing to do\n", t->first,
+                t->total);
+        return 0;
+    }
+    int interrupted = 0;
+    if (train_loop(t, o, &interrupted, err, errlen))
+        return 1;
+    size_t bad = gan_loader_bad_count(t->l);
+    if (bad)
+        fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);
+    if (interrupted) {
+        fprintf(stderr, "ganrt train: interrupted at step %lld; checkpoint %s written; continue "
+                "with --resume\n", t->step, t->last_ckpt);
+        return 130;
+    }
+    fprintf(stderr, "ganrt train: done: step %lld, checkpoint %s\n", t->step, t->last_ckpt);
+    return 0;
+}
+
 int ganrt_train_main(int argc, char **argv)
 {
     train_opts o;
@@ -207,239 +514,18 @@ int ganrt_train_main(int argc, char **argv)
         fputs(train_help, stdout);
         return 0;
     }
-    /* installed before anything slow: a signal that arrives while the model or data load
-     * stops the run after its first step, with a checkpoint, instead of killing it */
-    g_stop_signal = 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    char err[1024];
-    gan_model *m = gan_model_load(o.model, err, sizeof err);
-    if (!m) {
+    struct sigaction old_int, old_term;
+    catch_signals(&old_int, &old_term);
+    char err[1024] = "";
+    train_run t;
+    memset(&t, 0, sizeof t);
+    t.last_ckpt_step = -1;
+    t.m = gan_model_load(o.model, err, sizeof err);
+    rc = t.m ? train(&t, &o, err, sizeof err) : 1;
+    if (rc == 1 && err[0])
         fprintf(stderr, "ganrt train: %s\n", err);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        return 1;
-    }
-    gan_session *s = NULL;
-    gan_loader *l = NULL;
-    gan_metrics *mt = NULL;
-    sample_grid grid;
-    memset(&grid, 0, sizeof grid);
-    float *grid_img = NULL;
-    double *losses = NULL, *summary = NULL;
-    char last_ckpt[4400] = "";
-    long long last_ckpt_step = -1;
-    rc = 1;
-    const gan_hyper *h = &m->hyper;
-
-    gan_ckpt_info ck;
-    memset(&ck, 0, sizeof ck);
-    char ckpath[4400];
-    if (o.resume) {
-        if (gan_ckpt_resolve(o.out, ckpath, sizeof ckpath, err, sizeof err))
-            goto fail;
-    } else {
-        char lp[4400];
-        snprintf(lp, sizeof lp, "%s/ckpt/latest", o.out);
-        if (access(lp, F_OK) == 0) {
-            fprintf(stderr, "ganrt train: %s already holds a run (%s); continue it with "
-                    "--resume or choose another --out\n", o.out, lp);
-            err[0] = 0;
-            goto fail;
-        }
-    }
-    gan_session_opts so = {(int)(o.threads > 0 ? o.threads : cpu_count()), o.seed};
-    s = gan_session_create(m, &so, err, sizeof err);
-    if (!s)
-        goto fail;
-    if (gan_session_kind(s) == GAN_TRAIN_NONE) {
-        snprintf(err, sizeof err, "%s: the model has no training program (d_step + g_step or "
-                 "train_step)", o.model);
-        goto fail;
-    }
-    if (o.resume) {
-        if (gan_ckpt_load(ckpath, m, gan_session_base(s), &ck, err, sizeof err))
-            goto fail;
-        /* a resumed run keeps the seed it started with: the data order and the sample z
-         * derive from it (the session's own seed only drives initialisation, not used here) */
-        if (o.seed_given && o.seed != ck.seed)
-            fprintf(stderr, "ganrt train: note: --seed %llu ignored; the run was started with "
-                    "seed %llu\n", (unsigned long long)o.seed, (unsigned long long)ck.seed);
-        so.seed = ck.seed;
-        *gan_session_rng(s) = ck.rng;
-        snprintf(last_ckpt, sizeof last_ckpt, "%s", ckpath);
-        last_ckpt_step = (long long)ck.step;
-    } else {
-        if (gan_session_init_params(s, err, sizeof err))
-            goto fail;
-        if (o.init) {
-            int n = 0;
-            if (gan_ckpt_load_matching(o.init, m, gan_session_base(s), stderr, &n, err, sizeof err))
-                goto fail;
-            if (n == 0)
-                fprintf(stderr, "ganrt train: warning: no tensor of %s matches this model\n",
-                        o.init);
-        }
-    }
-    gan_loader_opts lo = {
-        .dir = o.data, .c = h->image_c, .h = h->image_h, .w = h->image_w, .lo = h->range_lo,
-        .hi = h->range_hi, .label_kind = h->label_kind, .n_labels = h->n_labels,
-        .label_names = (const char(*)[64])h->label_names, .batch = h->batch, .seed = so.seed,
-        .limit = o.limit > 0 ? (int)o.limit : 0};
-    l = gan_loader_open(&lo, err, sizeof err);
-    if (!l)
-        goto fail;
-    if (o.resume && gan_loader_seek(l, ck.data_epoch, ck.data_index, err, sizeof err))
-        goto fail;
-    gan_session_set_loader(s, l);
-
-    /* the budget */
-    long long total = o.steps;
-    int ips = gan_session_images_per_step(s);
-    long long epochs = o.epochs > 0 ? o.epochs : (total > 0 ? 0 : h->epochs);
-    if (total <= 0 && o.epochs <= 0 && h->steps > 0)
-        total = h->steps, epochs = 0;
-    if (total <= 0 && epochs > 0) {
-        double per = ips > 0 ? ips : h->batch;
-        total = (long long)ceil((double)epochs * (double)gan_loader_size(l) / per);
-        if (total < 1)
-            total = 1;
-    }
-    if (total <= 0) {
-        snprintf(err, sizeof err, "the model sets no steps or epochs: give --steps or --epochs");
-        fprintf(stderr, "ganrt train: %s\nTry 'ganrt train --help'.\n", err);
-        rc = 2;
-        goto out;
-    }
-    long long first = o.resume ? (long long)ck.step : 0;
-    long long sample_every = o.sample_every >= 0 ? o.sample_every
-                             : h->sample_every > 0 ? h->sample_every : 500;
-    long long ckpt_every = o.ckpt_every > 0 ? o.ckpt_every : h->ckpt_every > 0 ? h->ckpt_every : 1000;
-
-    char dir[4200];
-    if (gan_mkdirs(o.out, err, sizeof err))
-        goto fail;
-    int can_sample = gan_model_find_role(m, GAN_PROG_SAMPLE) >= 0;
-    if (can_sample) {
-        snprintf(dir, sizeof dir, "%s/samples", o.out);
-        if (gan_mkdirs(dir, err, sizeof err))
-            goto fail;
-        if (grid_make(m, so.seed, &grid))
-            goto oom;
-        grid_img = malloc(sizeof(float) * (size_t)grid.n * h->image_c * h->image_h * h->image_w);
-        if (!grid_img)
-            goto oom;
-    }
-    int nl = gan_session_n_losses(s), ns = gan_session_n_summary(s);
-    losses = calloc((size_t)nl + 1, sizeof *losses);
-    summary = calloc((size_t)ns + 1, sizeof *summary);
-    if (!losses || !summary)
-        goto oom;
-    snprintf(dir, sizeof dir, "%s/metrics.csv", o.out);
-    mt = gan_metrics_open(dir, nl, gan_session_loss_names(s), first, err, sizeof err);
-    if (!mt)
-        goto fail;
-
-    fprintf(stderr, "ganrt train: %s, %zu images, batch %d, steps %lld..%lld, %d threads, seed "
-            "%llu%s\n", o.model, gan_loader_size(l), h->batch, first + 1, total, so.threads,
-            (unsigned long long)so.seed, o.resume ? " (resumed)" : "");
-    if (first >= total) {
-        fprintf(stderr, "ganrt train: already at step %lld of %lld; nothing to do\n", first, total);
-        rc = 0;
-        goto out;
-    }
-
-    gan_progress pg;
-    gan_progress_init(&pg, stderr, isatty(fileno(stderr)), first, total);
-    double t_start = gan_now(), t_prev = t_start, time_base = gan_metrics_last_time(mt);
-    long long step = first;
-    int interrupted = 0;
-    const int *scol = gan_session_summary_cols(s);
-    while (step < total) {
-        long long cur = step + 1;
-        int r = gan_session_step(s, cur, losses, err, sizeof err);
-        if (r) {
-            gan_progress_end(&pg);
-            if (r == 1) {
-                fprintf(stderr, "ganrt train: error: %s; training stopped.\n", err);
-                if (last_ckpt[0])
-                    fprintf(stderr, "ganrt train: the last good checkpoint is %s (step %lld); "
-                            "nothing was saved after it\n", last_ckpt, last_ckpt_step);
-                else
-                    fprintf(stderr, "ganrt train: no checkpoint was written in this run\n");
-                err[0] = 0;
-            }
-            goto fail;
-        }
-        step = cur;
-        double now = gan_now(), dt = now - t_prev;
-        t_prev = now;
-        double rate = dt > 0 ? ips / dt : 0;
-        double avg_rate = now > t_start ? (double)(step - first) * ips / (now - t_start) : 0;
-        gan_metrics_row(mt, step, time_base + (now - t_start), losses, rate);
-        for (int i = 0; i < ns; i++)
-            summary[i] = losses[scol[i]];
-        int last = step == total || g_stop_signal;
-        gan_progress_update(&pg, step, ns, gan_session_summary_names(s), summary, avg_rate, last);
-        if (can_sample && ((sample_every > 0 && step % sample_every == 0) || last)) {
-            if (write_grid(s, m, &grid, grid_img, o.out, step, err, sizeof err)) {
-                gan_progress_end(&pg);
-                fprintf(stderr, "ganrt train: warning: sample grid at step %lld: %s\n", step, err);
-            }
-        }
-        if (step % ckpt_every == 0 || last) {
-            gan_ckpt_info info;
-            memset(&info, 0, sizeof info);
-            info.step = (uint64_t)step;
-            gan_loader_tell(l, &info.data_epoch, &info.data_index);
-            info.seed = so.seed;
-            info.rng = *gan_session_rng(s);
-            if (gan_ckpt_save_run(o.out, (int)o.keep, m, gan_session_base(s), &info, last_ckpt,
-                                  sizeof last_ckpt, err, sizeof err)) {
-                gan_progress_end(&pg);
-                goto fail;
-            }
-            last_ckpt_step = step;
-        }
-        if (g_stop_signal) {
-            interrupted = 1;
-            break;
-        }
-    }
-    gan_progress_end(&pg);
-    size_t bad = gan_loader_bad_count(l);
-    if (bad)
-        fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);
-    if (interrupted) {
-        fprintf(stderr, "ganrt train: interrupted at step %lld; checkpoint %s written; continue "
-                "with --resume\n", step, last_ckpt);
-        rc = 130;
-    } else {
-        fprintf(stderr, "ganrt train: done: step %lld, checkpoint %s\n", step, last_ckpt);
-        rc = 0;
-    }
-    goto out;
-oom:
-    snprintf(err, sizeof err, "out of memory");
-fail:
-    if (err[0])
-        fprintf(stderr, "ganrt train: %s\n", err);
-    rc = 1;
-out:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    gan_metrics_close(mt);
-    grid_free(&grid);
-    free(grid_img);
-    free(losses);
-    free(summary);
-    if (l)
-        gan_loader_close(l);
-    gan_session_free(s);
-    gan_model_free(m);
+    run_free(&t);
     return rc;
 }
