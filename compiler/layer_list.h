@@ -1,11 +1,14 @@
 /* Every layer kind, one line each: LAYER_KIND(ID, name, value) makes md_kind MD_<ID> = value
- * (compiler/model_def.h). The comment names the md_node fields the kind uses.
+ * (compiler/model_def.h) and names the kind's facts, layer_kind_<name>, which a file
+ * compiler/layer_*.c defines (docs/compiler.md, "Adding a layer"). The comment names the
+ * md_node fields the kind uses.
  *
- * The lines are in the order of the layer table's rows (compiler/layers.c), which is the
- * order of "did you mean" candidates; a new kind goes last. The values are the md_kind
- * numbers, fixed since the kinds were first written (add and project were numbered in the
- * other order, tile after concat); a new kind takes the next free one. MD_INPUT (0), a
- * network's formal input, is no layer and has no line.
+ * The lines are in the order of the layer table's rows, which is the order of "did you mean"
+ * candidates; a new kind goes last. The values are the md_kind numbers, fixed since the kinds
+ * were first written (add and project were numbered in the other order, tile after concat); a
+ * new kind takes the next free one. layers.c refuses at compile time a repeated value and one
+ * outside 1 to the number of kinds. MD_INPUT (0), a network's formal input, is no layer and
+ * has no line.
  *
  * No include guard: every includer defines LAYER_KIND first and undefines it after. */
 LAYER_KIND(DENSE, dense, 1)           /* units; bias; spectral_norm; init */

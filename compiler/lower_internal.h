@@ -3,7 +3,7 @@
  *   lower_check.c     the md_model checked before anything is built from it;
  *   lower_tensors.c   persistent tensors: parameters, gradients, optimizer and layer state;
  *   lower_net.c       a network call, node by node, on demand, memoized;
- *   lower_layers.c    each layer's ops (the lowerings of the layer table, compiler/layers.h);
+ *   lower_layers.c    what the layers' lowerings (compiler/layer_*.c) share;
  *   lower_programs.c  training and inference programs: losses, autodiff, optimizer, EMA.
  */
 #ifndef GAN_LOWER_INTERNAL_H
@@ -78,6 +78,13 @@ int lw_get_input(prog_ctx *P, int role);
 int lw_node_tensor(prog_ctx *P, int c, int k);
 int lw_find_call(prog_ctx *P, int n, int n_args, const int *args);
 int lw_eval_expr(prog_ctx *P, const md_expr *e, int depth);
+
+/* lower_layers.c */
+/* The weight node k of network n multiplies with: the parameter, or its spectral
+ * normalisation, computed once per program before its first use; -1 on failure. */
+int lw_weight(prog_ctx *P, int n, int k);
+/* The op `type` from the node's one input to its output, no attributes; its index or -1. */
+int lw_plain(lw_node *ln, int type);
 
 /* lower_programs.c */
 int lw_build_train(lower_ctx *L, int obj, const char *name);
