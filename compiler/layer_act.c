@@ -4,6 +4,8 @@
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
+#include <stdio.h>
+
 static int shape_act(ck_layer_call *lc)
 {
     float alpha = 0;
@@ -20,6 +22,11 @@ static int shape_act(ck_layer_call *lc)
     n->act = lc->row->act;
     n->alpha = alpha;
     return idx;
+}
+
+static const char *check_act(const md_network *net, const md_node *nd)
+{
+    return lw_same_shape(nd, &net->nodes[nd->in[0]]) ? NULL : LAYER_BAD_SHAPE;
 }
 
 static int lower_act(lw_node *ln)
@@ -39,6 +46,20 @@ static int lower_act(lw_node *ln)
     return o;
 }
 
+static const char *op_name_act(const md_node *n)
+{
+    return gan_act_name(n->act);
+}
+
+static void details_act(const md_network *net, const md_node *n, char *b, size_t len)
+{
+    (void)net;
+    if (n->act == GAN_ACT_LEAKY_RELU)
+        snprintf(b, len, "leaky_relu %g", n->alpha);
+    else
+        snprintf(b, len, "%s", gan_act_name(n->act));
+}
+
 static const layer_row rows[] = {
     /* name        stem       kind    act                 options      pos  dflt tensors shape */
     {"relu",       "relu",    MD_ACT, GAN_ACT_RELU,       0,           0, 0, 0, 0, shape_act},
@@ -48,6 +69,10 @@ static const layer_row rows[] = {
 };
 
 const layer_kind layer_kind_act = {
+    .name = "act",
     LAYER_ROWS(rows),
+    .check = check_act,
     .lower = lower_act,
+    .op_name = op_name_act,
+    .details = details_act,
 };

@@ -33,6 +33,12 @@ static int shape_add(ck_layer_call *lc)
     return ck_add_sum(lc->e, lc->tin[0], lc->tin[1], lc->line, lc->loc, "add");
 }
 
+static const char *check_add(const md_network *net, const md_node *nd)
+{
+    int ok = lw_same_shape(nd, &net->nodes[nd->in[0]]) && lw_same_shape(nd, &net->nodes[nd->in[1]]);
+    return ok ? NULL : LAYER_BAD_SHAPE;
+}
+
 static int lower_add(lw_node *ln)
 {
     return lw_op(ln->P, GAN_OP_ADD, 2, ln->in, 1, (int[]){ln->y});
@@ -44,6 +50,9 @@ static const layer_row rows[] = {
 };
 
 const layer_kind layer_kind_add = {
+    .name = "add",
     LAYER_ROWS(rows),
+    .inputs = 2,
+    .check = check_add,
     .lower = lower_add,
 };

@@ -5,6 +5,8 @@
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
+#include <stdio.h>
+
 static int shape_batchnorm(ck_layer_call *lc)
 {
     env *e = lc->e;
@@ -22,6 +24,31 @@ static int shape_batchnorm(ck_layer_call *lc)
     n->eps = eps;
     n->affine = eff[O_AFFINE].set ? eff[O_AFFINE].flag : 1;
     return idx;
+}
+
+static const char *check_batchnorm(const md_network *net, const md_node *nd)
+{
+    return lw_same_shape(nd, &net->nodes[nd->in[0]]) ? NULL : LAYER_BAD_SHAPE;
+}
+
+static int params_batchnorm(lw_persist *lp)
+{
+    net_info *ni = &lp->L->nets[lp->n];
+    int C = lp->nd->shape[0];
+    if (!lp->nd->affine)
+        return 0;
+    if ((ni->gamma[lp->k] = lw_param_vec(lp, "gamma", C, GAN_INIT_ONES)) < 0)
+        return -1;
+    return (ni->beta[lp->k] = lw_param_vec(lp, "beta", C, GAN_INIT_ZEROS)) < 0 ? -1 : 0;
+}
+
+static int state_batchnorm(lw_persist *lp)
+{
+    net_info *ni = &lp->L->nets[lp->n];
+    int C = lp->nd->shape[0];
+    if ((ni->rmean[lp->k] = lw_state_vec(lp, "running_mean", C, GAN_INIT_ZEROS)) < 0)
+        return -1;
+    return (ni->rvar[lp->k] = lw_state_vec(lp, "running_var", C, GAN_INIT_ONES)) < 0 ? -1 : 0;
 }
 
 /* Training programs normalise with the batch's statistics (saved for the backward) and update
@@ -54,6 +81,19 @@ static int lower_batchnorm(lw_node *ln)
     return o;
 }
 
+static void count_batchnorm(const md_network *net, const md_node *n, long long *tr, long long *nt)
+{
+    (void)net;
+    *tr = n->affine ? 2LL * n->shape[0] : 0;
+    *nt = 2LL * n->shape[0]; /* running mean and variance */
+}
+
+static void details_batchnorm(const md_network *net, const md_node *n, char *b, size_t len)
+{
+    (void)net;
+    snprintf(b, len, "momentum %g eps %g%s", n->momentum, n->eps, n->affine ? "" : " no_affine");
+}
+
 #define BN_OPTS (OB(O_MOMENTUM) | OB(O_EPS) | OB(O_AFFINE) | OB(O_NO_AFFINE))
 
 static const layer_row rows[] = {
@@ -62,6 +102,12 @@ static const layer_row rows[] = {
 };
 
 const layer_kind layer_kind_batchnorm = {
+    .name = "batchnorm",
     LAYER_ROWS(rows),
+    .check = check_batchnorm,
+    .params = params_batchnorm,
+    .state = state_batchnorm,
     .lower = lower_batchnorm,
+    .count = count_batchnorm,
+    .details = details_batchnorm,
 };

@@ -75,12 +75,32 @@ static int shape_concat(ck_layer_call *lc)
     return idx;
 }
 
+static const char *check_concat(const md_network *net, const md_node *nd)
+{
+    long c = 0;
+    int ok = 1;
+    for (int i = 0; i < nd->n_in; i++) {
+        const md_node *a = &net->nodes[nd->in[i]];
+        c += a->shape[0];
+        if (a->ndim != nd->ndim ||
+            (nd->ndim == 3 && (a->shape[1] != nd->shape[1] || a->shape[2] != nd->shape[2])))
+            ok = 0;
+    }
+    return ok && c == nd->shape[0] ? NULL : LAYER_BAD_SHAPE;
+}
+
 static int lower_concat(lw_node *ln)
 {
     int o = lw_op(ln->P, GAN_OP_CONCAT, ln->nd->n_in, ln->in, 1, (int[]){ln->y});
     if (o >= 0)
         ln->P->ops.ops[o].i[7] = ln->nd->n_in;
     return o;
+}
+
+static const char *check_tile(const md_network *net, const md_node *nd)
+{
+    const md_node *x = &net->nodes[nd->in[0]];
+    return x->ndim == 1 && nd->ndim == 3 && nd->shape[0] == x->shape[0] ? NULL : LAYER_BAD_SHAPE;
 }
 
 static int lower_tile(lw_node *ln)
@@ -99,11 +119,16 @@ static const layer_row tile_rows[] = {
 };
 
 const layer_kind layer_kind_concat = {
+    .name = "concat",
     LAYER_ROWS(concat_rows),
+    .inputs = LAYER_SOME_INPUTS,
+    .check = check_concat,
     .lower = lower_concat,
 };
 
 const layer_kind layer_kind_tile = {
+    .name = "tile",
     LAYER_ROWS(tile_rows),
+    .check = check_tile,
     .lower = lower_tile,
 };

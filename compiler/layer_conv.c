@@ -6,6 +6,7 @@
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* A convolution's geometry, from its options; pads are resolved to explicit ones. */
@@ -161,6 +162,64 @@ static int shape_conv_t(ck_layer_call *lc)
     return conv_rule(lc, conv_t_geometry);
 }
 
+/* What the back end checks of both before their output shapes. */
+static int bad_geometry(const md_node *x, const md_node *nd)
+{
+    return nd->kh <= 0 || nd->kw <= 0 || nd->stride <= 0 || nd->ndim != 3 || x->ndim != 3;
+}
+
+static int pads_ok(const md_node *nd)
+{
+    return nd->pad_t >= 0 && nd->pad_l >= 0 && nd->pad_b >= 0 && nd->pad_r >= 0;
+}
+
+static const char *check_conv(const md_network *net, const md_node *nd)
+{
+    const md_node *x = &net->nodes[nd->in[0]];
+    if (bad_geometry(x, nd))
+        return "bad convolution geometry";
+    long eh = ((long)x->shape[1] + nd->pad_t + nd->pad_b - nd->kh) / nd->stride + 1;
+    long ew = ((long)x->shape[2] + nd->pad_l + nd->pad_r - nd->kw) / nd->stride + 1;
+    int ok = pads_ok(nd) && (long)x->shape[1] + nd->pad_t + nd->pad_b >= nd->kh &&
+             (long)x->shape[2] + nd->pad_l + nd->pad_r >= nd->kw && nd->shape[1] == eh &&
+             nd->shape[2] == ew && nd->shape[0] == nd->units;
+    return ok ? NULL : LAYER_BAD_SHAPE;
+}
+
+static const char *check_conv_t(const md_network *net, const md_node *nd)
+{
+    const md_node *x = &net->nodes[nd->in[0]];
+    if (bad_geometry(x, nd))
+        return "bad convolution geometry";
+    long eh = ((long)x->shape[1] - 1) * nd->stride + nd->kh - nd->pad_t - nd->pad_b;
+    long ew = ((long)x->shape[2] - 1) * nd->stride + nd->kw - nd->pad_l - nd->pad_r;
+    int ok = pads_ok(nd) && nd->shape[1] == eh && nd->shape[2] == ew && nd->shape[0] == nd->units;
+    return ok ? NULL : LAYER_BAD_SHAPE;
+}
+
+static int fan(int c, int kh, int kw)
+{
+    long f = (long)c * kh * kw;
+    return f > 0x7fffffffL ? 0x7fffffff : (int)f;
+}
+
+/* fan_in C*k*k and fan_out OC*k*k, with C the input channels and OC the output ones */
+static int params_conv(lw_persist *lp)
+{
+    const md_node *nd = lp->nd;
+    int C = lp->net->nodes[nd->in[0]].shape[0], OC = nd->shape[0];
+    int sh[4] = {OC, C, nd->kh, nd->kw};
+    if (nd->kind == MD_CONV_T) {
+        sh[0] = C;
+        sh[1] = OC;
+    }
+    if (lw_param_weight(lp, 4, sh, fan(C, nd->kh, nd->kw), fan(OC, nd->kh, nd->kw)) < 0)
+        return -1;
+    if (nd->bias && (lp->L->nets[lp->n].b[lp->k] = lw_param_vec(lp, "b", OC, GAN_INIT_ZEROS)) < 0)
+        return -1;
+    return 0;
+}
+
 /* The workspace holds the unfolded input (conv) or output (conv_t) columns. */
 static int lower_conv(lw_node *ln)
 {
@@ -190,6 +249,28 @@ static int lower_conv(lw_node *ln)
     return o;
 }
 
+static void count_conv(const md_network *net, const md_node *n, long long *tr, long long *nt)
+{
+    long long cin = net->nodes[n->in[0]].shape[0];
+    *tr = (long long)n->kh * n->kw * cin * n->units + (n->bias ? n->units : 0);
+    *nt = n->spectral_norm ? n->units : 0;
+}
+
+/* per output pixel of conv, per input pixel of conv_t: k*k*C*OC multiply-adds */
+static double flops_conv(const md_network *net, const md_node *n)
+{
+    const md_node *x = &net->nodes[n->in[0]];
+    const md_node *px = n->kind == MD_CONV ? n : x;
+    return 2.0 * n->kh * n->kw * (double)x->shape[0] * n->units * px->shape[1] * px->shape[2];
+}
+
+static void details_conv(const md_network *net, const md_node *n, char *b, size_t len)
+{
+    (void)net;
+    snprintf(b, len, "k%dx%d s%d pad %d,%d,%d,%d%s%s %s", n->kh, n->kw, n->stride, n->pad_t, n->pad_l, n->pad_b,
+             n->pad_r, n->bias ? "" : " no_bias", n->spectral_norm ? " SN" : "", fe_init_name(n->init));
+}
+
 #define CONV_OPTS (W_OPTS | OB(O_KERNEL) | OB(O_STRIDE) | OB(O_PADDING))
 
 static const layer_row conv_rows[] = {
@@ -202,11 +283,23 @@ static const layer_row conv_t_rows[] = {
 };
 
 const layer_kind layer_kind_conv = {
+    .name = "conv",
     LAYER_ROWS(conv_rows),
+    .check = check_conv,
+    .params = params_conv,
     .lower = lower_conv,
+    .count = count_conv,
+    .flops = flops_conv,
+    .details = details_conv,
 };
 
 const layer_kind layer_kind_conv_t = {
+    .name = "conv_t",
     LAYER_ROWS(conv_t_rows),
+    .check = check_conv_t,
+    .params = params_conv,
     .lower = lower_conv,
+    .count = count_conv,
+    .flops = flops_conv,
+    .details = details_conv,
 };

@@ -17,6 +17,12 @@ static int shape_gap(ck_layer_call *lc)
     return idx;
 }
 
+static const char *check_gap(const md_network *net, const md_node *nd)
+{
+    const md_node *x = &net->nodes[nd->in[0]];
+    return x->ndim == 3 && nd->ndim == 1 && nd->shape[0] == x->shape[0] ? NULL : LAYER_BAD_SHAPE;
+}
+
 static int lower_gap(lw_node *ln)
 {
     return lw_plain(ln, GAN_OP_GAP);
@@ -28,6 +34,8 @@ static const layer_row rows[] = {
 };
 
 const layer_kind layer_kind_gap = {
+    .name = "global_avg_pool",
     LAYER_ROWS(rows),
+    .check = check_gap,
     .lower = lower_gap,
 };

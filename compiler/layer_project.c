@@ -4,6 +4,8 @@
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
+#include <stdio.h>
+
 static int shape_project(ck_layer_call *lc)
 {
     env *e = lc->e;
@@ -34,6 +36,21 @@ static int shape_project(ck_layer_call *lc)
     return idx;
 }
 
+static const char *check_project(const md_network *net, const md_node *nd)
+{
+    const md_node *x = &net->nodes[nd->in[0]];
+    int ok = nd->ndim == 1 && nd->shape[0] == 1 && x->ndim == 1 && net->nodes[nd->in[1]].ndim == 1;
+    return ok ? NULL : LAYER_BAD_SHAPE;
+}
+
+/* never a bias, whatever the node says */
+static int params_project(lw_persist *lp)
+{
+    const md_node *nd = lp->nd;
+    int F = (int)lw_numel(&lp->net->nodes[nd->in[0]]), Lb = (int)lw_numel(&lp->net->nodes[nd->in[1]]);
+    return lw_param_weight(lp, 2, (int[]){F, Lb}, Lb, F) < 0 ? -1 : 0;
+}
+
 /* sum_f (W y)_f h_f = rowdot(h, dense(y; W)) */
 static int lower_project(lw_node *ln)
 {
@@ -50,6 +67,25 @@ static int lower_project(lw_node *ln)
     return lw_op(P, GAN_OP_ROWDOT, 2, (int[]){ln->in[0], wy}, 1, (int[]){ln->y});
 }
 
+static void count_project(const md_network *net, const md_node *n, long long *tr, long long *nt)
+{
+    long long f = net->nodes[n->in[0]].shape[0], l = net->nodes[n->in[1]].shape[0];
+    *tr = f * l;
+    *nt = n->spectral_norm ? f : 0;
+}
+
+static double flops_project(const md_network *net, const md_node *n)
+{
+    const md_node *x = &net->nodes[n->in[0]];
+    return 2.0 * (double)x->shape[0] * net->nodes[n->in[1]].shape[0] + 2.0 * x->shape[0];
+}
+
+static void details_project(const md_network *net, const md_node *n, char *b, size_t len)
+{
+    snprintf(b, len, "W [%d, %d]%s %s", net->nodes[n->in[0]].shape[0], net->nodes[n->in[1]].shape[0],
+             n->spectral_norm ? " SN" : "", fe_init_name(n->init));
+}
+
 #define PROJECT_OPTS (OB(O_INIT) | OB(O_SN) | OB(O_NO_SN))
 
 static const layer_row rows[] = {
@@ -58,6 +94,13 @@ static const layer_row rows[] = {
 };
 
 const layer_kind layer_kind_project = {
+    .name = "project",
     LAYER_ROWS(rows),
+    .inputs = 2,
+    .check = check_project,
+    .params = params_project,
     .lower = lower_project,
+    .count = count_project,
+    .flops = flops_project,
+    .details = details_project,
 };

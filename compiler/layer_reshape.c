@@ -47,6 +47,11 @@ static int shape_flatten(ck_layer_call *lc)
     return idx;
 }
 
+static const char *check_reshape(const md_network *net, const md_node *nd)
+{
+    return lw_numel(nd) == lw_numel(&net->nodes[nd->in[0]]) ? NULL : LAYER_BAD_SHAPE;
+}
+
 /* the values do not move, only the shape changes */
 static int lower_reshape(lw_node *ln)
 {
@@ -60,6 +65,9 @@ static const layer_row rows[] = {
 };
 
 const layer_kind layer_kind_reshape = {
+    .name = "reshape",
     LAYER_ROWS(rows),
+    .check = check_reshape,
     .lower = lower_reshape,
+    .flops = layer_no_flops,
 };

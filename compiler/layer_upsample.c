@@ -4,6 +4,8 @@
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
+#include <stdio.h>
+
 static int shape_upsample(ck_layer_call *lc)
 {
     env *e = lc->e;
@@ -24,6 +26,17 @@ static int shape_upsample(ck_layer_call *lc)
     return idx;
 }
 
+static const char *check_upsample(const md_network *net, const md_node *nd)
+{
+    const md_node *x = &net->nodes[nd->in[0]];
+    if (nd->factor <= 0 || nd->ndim != 3)
+        return "bad upsample factor";
+    int ok = x->ndim == 3 && nd->shape[0] == x->shape[0] &&
+             nd->shape[1] == (long)x->shape[1] * nd->factor &&
+             nd->shape[2] == (long)x->shape[2] * nd->factor;
+    return ok ? NULL : LAYER_BAD_SHAPE;
+}
+
 static int lower_upsample(lw_node *ln)
 {
     int o = lw_plain(ln, GAN_OP_UPSAMPLE);
@@ -32,12 +45,21 @@ static int lower_upsample(lw_node *ln)
     return o;
 }
 
+static void details_upsample(const md_network *net, const md_node *n, char *b, size_t len)
+{
+    (void)net;
+    snprintf(b, len, "x%d nearest", n->factor);
+}
+
 static const layer_row rows[] = {
     /* name      stem  kind         act options       pos  dflt tensors shape */
     {"upsample", "up", MD_UPSAMPLE, 0, OB(O_FACTOR), 0, 1, 1, 0, shape_upsample},
 };
 
 const layer_kind layer_kind_upsample = {
+    .name = "upsample",
     LAYER_ROWS(rows),
+    .check = check_upsample,
     .lower = lower_upsample,
+    .details = details_upsample,
 };

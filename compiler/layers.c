@@ -21,8 +21,19 @@ const char *const layer_opt_names[O_COUNT] = {
 #include "compiler/layer_list.h"
 #undef LAYER_KIND
 
-/* A network's formal input: no layer, no row. */
-static const layer_kind layer_kind_input = {.rows = NULL};
+double layer_no_flops(const md_network *net, const md_node *n)
+{
+    (void)net;
+    (void)n;
+    return 0;
+}
+
+/* A network's formal input: no layer, no row, no inputs of its own. */
+static const layer_kind layer_kind_input = {
+    .name = "input",
+    .inputs = LAYER_NO_INPUTS,
+    .flops = layer_no_flops,
+};
 
 static const layer_kind *const kinds_in_order[] = {
 #define LAYER_KIND(ID, name, value) &layer_kind_##name,
@@ -90,6 +101,16 @@ int layer_names(const char **out, int only_defaultable)
         if (r->name && (!only_defaultable || r->defaultable))
             out[n++] = r->name;
     return n;
+}
+
+int layer_inputs(const layer_kind *k, const md_node *nd)
+{
+    switch (k->inputs) {
+    case LAYER_ONE_INPUT: return 1;
+    case LAYER_NO_INPUTS: return 0;
+    case LAYER_SOME_INPUTS: return nd->n_in >= 1 ? nd->n_in : 1;
+    default: return k->inputs;
+    }
 }
 
 int layer_opt_find(const char *word)

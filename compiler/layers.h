@@ -1,9 +1,13 @@
-/* The layer table: a kind of layer is one line of compiler/layer_list.h and one file
- * compiler/layer_<name>.c that defines its layer_kind: the rows a network body names it by
- * (options, argument counts, the shape rule of the checker) and its lowering. The central
- * files do what all kinds share and ask the kind for the rest. */
+/* The layer table: everything the compiler knows about a kind of layer, in one place per kind.
+ * A kind is one line of compiler/layer_list.h and one file compiler/layer_<name>.c that
+ * defines its layer_kind: the rows a network body names it by (options, argument counts, the
+ * shape rule of the checker), the back end's checks, parameters, state and lowering, and the
+ * facts of `ganc --report`. The central files do what all kinds share and ask the kind for the
+ * rest (docs/compiler.md, "Adding a layer"). */
 #ifndef GAN_LAYERS_H
 #define GAN_LAYERS_H
+
+#include <stddef.h>
 
 #include "compiler/model_def.h"
 
@@ -45,11 +49,42 @@ struct lw_node;        /* one node being lowered (lower_internal.h) */
 /* Emits the node's forward ops into the program; the last op's index, or -1. */
 typedef int layer_lower_fn(struct lw_node *ln);
 
-/* All the compiler knows about one md_kind. */
+struct lw_persist;     /* one node's persistent tensors being made (lower_internal.h) */
+/* Makes the node's parameters (or its state) with lw_param_* (lw_state_vec); 0, or -1. */
+typedef int layer_tensors_fn(struct lw_persist *lp);
+
+/* The back end's check of a node the front end made: NULL when it holds, else what is wrong
+ * (LAYER_BAD_SHAPE, "bad upsample factor"). The node has its kind's number of inputs, each an
+ * earlier node of rank 1 or 3, and sizes within the caps of lower_check.c. */
+typedef const char *layer_check_fn(const md_network *net, const md_node *nd);
+#define LAYER_BAD_SHAPE "output shape does not follow from the input shape and the layer's options"
+
+/* ganc --report: trainable (weights, biases, gamma/beta) and non-trainable (running
+ * statistics, spectral-norm u) parameter counts; forward FLOPs of one sample; the details
+ * column, into b[len] (the inputs, when not just the node before, are added after). */
+typedef void layer_count_fn(const md_network *net, const md_node *n, long long *trainable,
+                            long long *non_trainable);
+typedef double layer_flops_fn(const md_network *net, const md_node *n);
+typedef void layer_details_fn(const md_network *net, const md_node *n, char *b, size_t len);
+
+/* What the inputs count means (layer_kind.inputs). */
+enum { LAYER_ONE_INPUT = 0, LAYER_NO_INPUTS = -1, LAYER_SOME_INPUTS = -2 /* one or more */ };
+
+/* All the compiler knows about one md_kind. A NULL function (a 0 count) is the common default,
+ * named on each field. */
 typedef struct layer_kind {
+    const char *name;              /* report's op column and fe_kind_name: "conv", "batchnorm" */
     const layer_row *rows;         /* the rows that make it, in table order; none: 0 */
     int n_rows;
+    int inputs;                    /* LAYER_ONE_INPUT, LAYER_SOME_INPUTS, LAYER_NO_INPUTS or a count */
+    layer_check_fn *check;         /* NULL: any output shape is believed */
+    layer_tensors_fn *params;      /* NULL: no parameters */
+    layer_tensors_fn *state;       /* NULL: no state of its own (spectral-norm u is common) */
     layer_lower_fn *lower;         /* NULL: cannot be lowered (MD_INPUT) */
+    const char *(*op_name)(const md_node *n); /* report's op column; NULL: name */
+    layer_count_fn *count;         /* NULL: no parameters */
+    layer_flops_fn *flops;         /* NULL: one per output value */
+    layer_details_fn *details;     /* NULL: no details */
 } layer_kind;
 
 /* In a layer_kind's initializer: its rows, an array. */
@@ -71,5 +106,12 @@ const layer_row *layer_of_node(const md_node *n);
  * at most LAYER_MAX_ROWS; with only_defaultable, those a defaults block may name. Returns the
  * count. */
 int layer_names(const char **out, int only_defaultable);
+/* The number of inputs a node of the kind must have. */
+int layer_inputs(const layer_kind *k, const md_node *nd);
+
+/* What kinds share in their report facts (report.c and layers.c). */
+double layer_no_flops(const md_network *net, const md_node *n); /* reshape and inputs */
+const char *fe_init_name(int gan_init_kind);
+long long fe_numel(const md_node *n);
 
 #endif

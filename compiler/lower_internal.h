@@ -60,16 +60,34 @@ typedef struct lw_node {
     const char *name;        /* y's name: helper tensors add a suffix (".ws", ".mean", ...) */
 } lw_node;
 
+/* One node's persistent tensors being made, handed to its kind's params and state
+ * (compiler/layers.h); *off is where the next one goes in its region. */
+typedef struct lw_persist {
+    lower_ctx *L;
+    int n, k;                /* network index, node index */
+    const md_network *net;
+    const md_node *nd;
+    uint64_t *off;
+} lw_persist;
+
 /* Per-sample values of an md node. */
 uint64_t lw_numel(const md_node *n);
 
 /* lower_check.c */
 int lw_check_md(lower_ctx *L);
+int lw_same_shape(const md_node *a, const md_node *b);  /* ranks are 1 or 3 */
 
 /* lower_tensors.c */
 int lw_make_params(lower_ctx *L);
 int lw_make_grads(lower_ctx *L);
 int lw_make_state(lower_ctx *L);
+/* The node's weight "<net>.<node>.w" with the node's init (Glorot uniform if none), a
+ * parameter: its tensor (also in the network's w[k]), or -1. */
+int lw_param_weight(lw_persist *lp, int ndim, const int *shape, int fan_in, int fan_out);
+/* A parameter vector "<net>.<node>.<what>" (a bias, gamma, beta): its tensor, or -1. */
+int lw_param_vec(lw_persist *lp, const char *what, int len, int init);
+/* A state vector of the node (batch-norm running statistics): its tensor, or -1. */
+int lw_state_vec(lw_persist *lp, const char *what, int len, int init);
 
 /* lower_net.c */
 int lw_arena(prog_ctx *P, const char *name, int ndim, const int *shape);
