@@ -96,7 +96,7 @@ const layer_kind *layer_kind_of(int md_kind);
  * candidates, and rows with one stem count from the first of them. */
 int layer_row_count(void);
 const layer_row *layer_row_at(int i);
-#define LAYER_MAX_ROWS 32   /* bound of layer_names */
+#define LAYER_MAX_ROWS 32   /* bound of layer_names; tests/test_layers.c holds the table to it */
 /* The row a network body names, or NULL. */
 const layer_row *layer_find(const char *name);
 /* The row whose stem names a node: by kind, and by act where the kind's rows differ in it.
