@@ -1,8 +1,8 @@
 /* The elaboration of one network body, shared by the checker's files that do it:
  * check_eval.c (names and whole numbers), check_options.c (layer options and defaults),
- * check_nodes.c (appending nodes), check_layers.c (applying a layer), check_shapes.c (each
- * layer's shape rule) and check_net.c (statements, inputs, heads, node names). Not part of
- * the public API. */
+ * check_nodes.c (appending nodes), check_layers.c (applying a layer), check_shapes.c (what
+ * the layers' shape rules share), the shape rules in compiler/layer_*.c and check_net.c
+ * (statements, inputs, heads, node names). Not part of the public API. */
 #ifndef GAN_CHECK_ENV_H
 #define GAN_CHECK_ENV_H
 
@@ -84,11 +84,23 @@ int ck_parse_init(env *e, ast_expr *v, int *kind, float *arg);
 int ck_add_node(env *e, int kind, int line);             /* -1 (and too_big) when full */
 md_node *ck_node(env *e, int i);
 int ck_add_unary(env *e, int kind, int line, int in);
-int ck_add_sum(env *e, int a, int b, int line, fe_loc loc, const char *what);
 int ck_line_of(env *e, fe_loc loc);
 long long ck_numel(const md_node *n);
 int ck_check_size(env *e, int idx, fe_loc loc);          /* idx, or -1 when over 2^26 values */
 int ck_need3(env *e, int in, fe_loc loc, const char *lname);
+
+/* check_shapes.c: for the shape rules of the layer kinds (compiler/layer_*.c) */
+/* The node a single-input rule appends (idx its index); NULL when the network is too big. */
+md_node *ck_add_out(ck_layer_call *lc, int kind, int *idx);
+/* The same, with the input's shape: layers that keep it (batchnorm, activations). */
+md_node *ck_add_same_shape(ck_layer_call *lc, int kind, int *idx);
+void ck_set_weight_opts(md_node *n, const ck_layer_call *lc);   /* init, spectral_norm */
+/* A value given positionally or as an option (upsample(2), upsample(factor 2)), not both:
+ * the expression that gives it, or NULL for the layer's default; -1 after an error. */
+int ck_one_value(ck_layer_call *lc, int o, const char *what, ast_expr **x);
+
+/* layer_add.c: a + b, for the '+' operator and for add(a, b) (`what` names which in messages) */
+int ck_add_sum(env *e, int a, int b, int line, fe_loc loc, const char *what);
 
 /* check_layers.c */
 int ck_elab_value(env *e, ast_expr *x);                  /* the node a value denotes, or -1 */

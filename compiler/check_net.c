@@ -373,13 +373,14 @@ void ck_warn_unused(ck *c, ast_list *stmts)
     }
 }
 
-/* Rows that share a stem share its count: reshape and flatten both make reshape1, reshape2. */
-static int stem_index(const layer_row *row)
+/* Rows that share a stem share its count: reshape and flatten both make reshape1, reshape2.
+ * The count of the first row with the stem; n_rows for nodes of no row. */
+static int stem_index(const layer_row *row, int n_rows)
 {
-    for (int i = 0; row && i < layer_n_rows; i++)
-        if (!strcmp(layer_rows[i].stem, row->stem))
+    for (int i = 0; row && i < n_rows; i++)
+        if (!strcmp(layer_row_at(i)->stem, row->stem))
             return i;
-    return LAYER_MAX_ROWS;
+    return n_rows;
 }
 
 /* Drops nodes no head depends on (dead code from unused names), then names the rest
@@ -388,11 +389,14 @@ static void finalize_net(ck_net *ni)
 {
     md_network *net = &ni->net;
     int n = net->n_nodes;
+    int n_rows = layer_row_count();
     char *live = calloc((size_t)n + 1, 1);
     int *map = calloc((size_t)n + 1, sizeof(int));
-    if (!live || !map) {
+    int *counts = calloc((size_t)n_rows + 1, sizeof(int));
+    if (!live || !map || !counts) {
         free(live);
         free(map);
+        free(counts);
         return;
     }
     for (int i = 0; i < net->n_heads; i++)
@@ -419,14 +423,14 @@ static void finalize_net(ck_net *ni)
         net->heads[i].node = map[net->heads[i].node];
     for (int i = 0; i < net->n_inputs; i++)
         net->inputs[i].node = map[net->inputs[i].node];
-    int counts[LAYER_MAX_ROWS + 1] = {0};
     for (int i = 0; i < m; i++) {
         md_node *nd = &net->nodes[i];
         if (nd->kind == MD_INPUT)
             continue;
         const layer_row *row = layer_of_node(nd);
-        snprintf(nd->name, sizeof nd->name, "%s%d", row ? row->stem : "node", ++counts[stem_index(row)]);
+        snprintf(nd->name, sizeof nd->name, "%s%d", row ? row->stem : "node", ++counts[stem_index(row, n_rows)]);
     }
     free(live);
     free(map);
+    free(counts);
 }

@@ -79,26 +79,3 @@ int ck_need3(env *e, int in, fe_loc loc, const char *lname)
     }
     return 0;
 }
-
-/* a + b, for the '+' operator and for add(a, b) (`what` names which in the message). */
-int ck_add_sum(env *e, int a, int b, int line, fe_loc loc, const char *what)
-{
-    md_node *na = ck_node(e, a), *nb = ck_node(e, b);
-    char b1[64], b2[64];
-    if (na->ndim != nb->ndim || memcmp(na->shape, nb->shape, sizeof na->shape)) {
-        fe_error(e->c->d, loc, "%s needs two tensors of the same shape: %s vs %s", what,
-                 ck_shape_str(na->ndim, na->shape, b1, sizeof b1), ck_shape_str(nb->ndim, nb->shape, b2, sizeof b2));
-        return -1;
-    }
-    int idx = ck_add_node(e, MD_ADD, line);
-    if (idx < 0)
-        return -1;
-    md_node *n = ck_node(e, idx);
-    na = ck_node(e, a);
-    n->n_in = 2;
-    n->in[0] = a;
-    n->in[1] = b;
-    n->ndim = na->ndim;
-    memcpy(n->shape, na->shape, sizeof n->shape);
-    return idx;
-}

@@ -1,5 +1,6 @@
-/* The layer table (compiler/layers.h) and its lookups. The order of the rows is the order of
- * "did you mean" candidates, so a new row goes at the end of the nameable ones. */
+/* The layer table (compiler/layers.h) assembled from compiler/layer_list.h, and its lookups.
+ * The rows are those of the kinds in the list's order, so a new kind's rows come after all
+ * that were there: the "did you mean" candidates of a name keep their order. */
 #include "compiler/layers.h"
 
 #include <string.h>
@@ -9,64 +10,107 @@ const char *const layer_opt_names[O_COUNT] = {
     "spectral_norm", "no_spectral_norm", "bias", "no_bias", "affine", "no_affine",
 };
 
-#define CONV_OPTS (W_OPTS | OB(O_KERNEL) | OB(O_STRIDE) | OB(O_PADDING))
-#define BN_OPTS (OB(O_MOMENTUM) | OB(O_EPS) | OB(O_AFFINE) | OB(O_NO_AFFINE))
-#define PROJECT_OPTS (OB(O_INIT) | OB(O_SN) | OB(O_NO_SN))
+#define LAYER_KIND(ID, name, value) extern const layer_kind layer_kind_##name;
+#include "compiler/layer_list.h"
+#undef LAYER_KIND
 
-const layer_row layer_rows[] = {
-    /* name               stem       kind          act                 options        pos  dflt tensors shape            lower */
-    {"dense",            "dense",   MD_DENSE,     0,                  W_OPTS,        1, 1, 1, 0, shape_dense,     lower_dense},
-    {"conv",             "conv",    MD_CONV,      0,                  CONV_OPTS,     1, 1, 1, 0, shape_conv,      lower_conv},
-    {"conv_t",           "conv_t",  MD_CONV_T,    0,                  CONV_OPTS,     1, 1, 1, 0, shape_conv_t,    lower_conv},
-    {"upsample",         "up",      MD_UPSAMPLE,  0,                  OB(O_FACTOR),  0, 1, 1, 0, shape_upsample,  lower_upsample},
-    {"batchnorm",        "bn",      MD_BATCHNORM, 0,                  BN_OPTS,       0, 0, 1, 0, shape_batchnorm, lower_batchnorm},
-    {"relu",             "relu",    MD_ACT,       GAN_ACT_RELU,       0,             0, 0, 0, 0, shape_act,       lower_act},
-    {"leaky_relu",       "lrelu",   MD_ACT,       GAN_ACT_LEAKY_RELU, OB(O_ALPHA),   0, 1, 1, 0, shape_act,       lower_act},
-    {"tanh",             "tanh",    MD_ACT,       GAN_ACT_TANH,       0,             0, 0, 0, 0, shape_act,       lower_act},
-    {"sigmoid",          "sigmoid", MD_ACT,       GAN_ACT_SIGMOID,    0,             0, 0, 0, 0, shape_act,       lower_act},
-    {"concat",           "concat",  MD_CONCAT,    0,                  0,             1, 7, 0, 1, shape_concat,    lower_concat},
-    {"reshape",          "reshape", MD_RESHAPE,   0,                  0,             1, 3, 0, 0, shape_reshape,   lower_copy},
-    {"flatten",          "reshape", MD_RESHAPE,   0,                  0,             0, 0, 0, 0, shape_flatten,   lower_copy},
-    {"global_avg_pool",  "gap",     MD_GAP,       0,                  0,             0, 0, 0, 0, shape_gap,       lower_gap},
-    {"project",          "project", MD_PROJECT,   0,                  PROJECT_OPTS,  1, 1, 1, 1, shape_project,   lower_project},
-    {"add",              "add",     MD_ADD,       0,                  0,             1, 1, 0, 1, shape_add,       lower_add},
-    /* made by concat's rule when a vector joins feature maps */
-    {NULL,               "tile",    MD_TILE,      0,                  0,             0, 0, 0, 0, NULL,            lower_tile},
+/* md_kind numbers 1 to the number of kinds, each once (a repeated one is a duplicate case in
+ * layer_kind_of), so every md_kind has its facts. */
+#define LAYER_KIND(ID, name, value) \
+    _Static_assert(MD_##ID >= 1 && MD_##ID < MD_KIND_COUNT, "layer_list.h: " #ID "'s value is not 1 to the number of kinds");
+#include "compiler/layer_list.h"
+#undef LAYER_KIND
+
+double layer_no_flops(const md_network *net, const md_node *n)
+{
+    (void)net;
+    (void)n;
+    return 0;
+}
+
+/* A network's formal input: no layer, no row, no inputs of its own. */
+static const layer_kind layer_kind_input = {
+    .name = "input",
+    .inputs = LAYER_NO_INPUTS,
+    .flops = layer_no_flops,
 };
-const int layer_n_rows = (int)(sizeof layer_rows / sizeof layer_rows[0]);
-_Static_assert(sizeof layer_rows / sizeof layer_rows[0] < LAYER_MAX_ROWS, "raise LAYER_MAX_ROWS");
+
+static const layer_kind *const kinds_in_order[] = {
+#define LAYER_KIND(ID, name, value) &layer_kind_##name,
+#include "compiler/layer_list.h"
+#undef LAYER_KIND
+};
+#define N_KINDS ((int)(sizeof kinds_in_order / sizeof kinds_in_order[0]))
+
+const layer_kind *layer_kind_of(int md_kind)
+{
+    switch (md_kind) {
+    case MD_INPUT:
+        return &layer_kind_input;
+#define LAYER_KIND(ID, name, value) \
+    case MD_##ID:                   \
+        return &layer_kind_##name;
+#include "compiler/layer_list.h"
+#undef LAYER_KIND
+    default:
+        return NULL;
+    }
+}
+
+int layer_row_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < N_KINDS; i++)
+        n += kinds_in_order[i]->n_rows;
+    return n;
+}
+
+const layer_row *layer_row_at(int i)
+{
+    for (int k = 0; k < N_KINDS && i >= 0; k++) {
+        if (i < kinds_in_order[k]->n_rows)
+            return &kinds_in_order[k]->rows[i];
+        i -= kinds_in_order[k]->n_rows;
+    }
+    return NULL;
+}
 
 const layer_row *layer_find(const char *name)
 {
-    for (int i = 0; i < layer_n_rows; i++)
-        if (layer_rows[i].name && !strcmp(layer_rows[i].name, name))
-            return &layer_rows[i];
+    const layer_row *r;
+    for (int i = 0; (r = layer_row_at(i)); i++)
+        if (r->name && !strcmp(r->name, name))
+            return r;
     return NULL;
 }
 
 const layer_row *layer_of_node(const md_node *n)
 {
-    for (int i = 0; i < layer_n_rows; i++)
-        if (layer_rows[i].kind == n->kind && (n->kind != MD_ACT || layer_rows[i].act == n->act))
-            return &layer_rows[i];
-    return NULL;
-}
-
-const layer_row *layer_of_kind(int md_kind)
-{
-    for (int i = 0; i < layer_n_rows; i++)
-        if (layer_rows[i].kind == md_kind)
-            return &layer_rows[i];
+    const layer_kind *k = layer_kind_of(n->kind);
+    for (int i = 0; k && i < k->n_rows; i++)
+        if (!k->rows[i].act || k->rows[i].act == n->act)
+            return &k->rows[i];
     return NULL;
 }
 
 int layer_names(const char **out, int only_defaultable)
 {
     int n = 0;
-    for (int i = 0; i < layer_n_rows; i++)
-        if (layer_rows[i].name && (!only_defaultable || layer_rows[i].defaultable))
-            out[n++] = layer_rows[i].name;
+    const layer_row *r;
+    for (int i = 0; n < LAYER_MAX_ROWS && (r = layer_row_at(i)); i++)
+        if (r->name && (!only_defaultable || r->defaultable))
+            out[n++] = r->name;
     return n;
+}
+
+int layer_inputs(const layer_kind *k, const md_node *nd)
+{
+    switch (k->inputs) {
+    case LAYER_ONE_INPUT: return 1;
+    case LAYER_NO_INPUTS: return 0;
+    case LAYER_SOME_INPUTS: return nd->n_in >= 1 ? nd->n_in : 1;
+    default: return k->inputs;
+    }
 }
 
 int layer_opt_find(const char *word)

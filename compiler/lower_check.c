@@ -1,83 +1,14 @@
 /* The md_model is checked before anything is built from it: indices, arities, ranks, size
  * caps, and every node's output shape against its input shape and options, so that lowering
  * can trust what it indexes and multiplies. */
+#include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
 #include <string.h>
 
-/* Ranks are 1 or 3 here (checked before the shapes are). */
-static int same_shape(const md_node *a, const md_node *b)
+int lw_same_shape(const md_node *a, const md_node *b)
 {
     return a->ndim == b->ndim && !memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof a->shape[0]);
-}
-
-/* The per-sample output shape the front end computed must be what the op will produce: the
- * back end trusts these shapes for every tensor it creates. */
-static int check_node_shape(lower_ctx *L, const md_network *net, int k)
-{
-    const md_node *nd = &net->nodes[k];
-    const md_node *x = nd->n_in > 0 ? &net->nodes[nd->in[0]] : NULL;
-    int ok = 1;
-    long eh = 0, ew = 0;
-    switch (nd->kind) {
-    case MD_CONV:
-        eh = ((long)x->shape[1] + nd->pad_t + nd->pad_b - nd->kh) / nd->stride + 1;
-        ew = ((long)x->shape[2] + nd->pad_l + nd->pad_r - nd->kw) / nd->stride + 1;
-        ok = nd->pad_t >= 0 && nd->pad_l >= 0 && nd->pad_b >= 0 && nd->pad_r >= 0 &&
-             (long)x->shape[1] + nd->pad_t + nd->pad_b >= nd->kh &&
-             (long)x->shape[2] + nd->pad_l + nd->pad_r >= nd->kw && nd->shape[1] == eh &&
-             nd->shape[2] == ew && nd->shape[0] == nd->units;
-        break;
-    case MD_CONV_T:
-        eh = ((long)x->shape[1] - 1) * nd->stride + nd->kh - nd->pad_t - nd->pad_b;
-        ew = ((long)x->shape[2] - 1) * nd->stride + nd->kw - nd->pad_l - nd->pad_r;
-        ok = nd->pad_t >= 0 && nd->pad_l >= 0 && nd->pad_b >= 0 && nd->pad_r >= 0 &&
-             nd->shape[1] == eh && nd->shape[2] == ew && nd->shape[0] == nd->units;
-        break;
-    case MD_UPSAMPLE:
-        ok = x->ndim == 3 && nd->shape[0] == x->shape[0] &&
-             nd->shape[1] == (long)x->shape[1] * nd->factor &&
-             nd->shape[2] == (long)x->shape[2] * nd->factor;
-        break;
-    case MD_BATCHNORM:
-    case MD_ACT:
-        ok = same_shape(nd, x);
-        break;
-    case MD_ADD:
-        ok = same_shape(nd, x) && same_shape(nd, &net->nodes[nd->in[1]]);
-        break;
-    case MD_CONCAT: {
-        long c = 0;
-        for (int i = 0; i < nd->n_in; i++) {
-            const md_node *a = &net->nodes[nd->in[i]];
-            c += a->shape[0];
-            if (a->ndim != nd->ndim ||
-                (nd->ndim == 3 && (a->shape[1] != nd->shape[1] || a->shape[2] != nd->shape[2])))
-                ok = 0;
-        }
-        ok = ok && c == nd->shape[0];
-        break;
-    }
-    case MD_TILE:
-        ok = x->ndim == 1 && nd->ndim == 3 && nd->shape[0] == x->shape[0];
-        break;
-    case MD_RESHAPE:
-        ok = lw_numel(nd) == lw_numel(x);
-        break;
-    case MD_GAP:
-        ok = x->ndim == 3 && nd->ndim == 1 && nd->shape[0] == x->shape[0];
-        break;
-    case MD_PROJECT:
-        ok = nd->ndim == 1 && nd->shape[0] == 1 && x->ndim == 1 &&
-             net->nodes[nd->in[1]].ndim == 1;
-        break;
-    default:
-        break;
-    }
-    if (!ok)
-        return gb_fail(&L->g, "%s.%s (line %d): output shape does not follow from the input "
-                       "shape and the layer's options", net->name, nd->name, nd->line);
-    return 0;
 }
 
 /* Checks the md_model enough that lowering cannot index out of bounds. */
@@ -120,34 +51,19 @@ int lw_check_md(lower_ctx *L)
                 if (opts[q] > 1024 || opts[q] < -1024)
                     return gb_fail(g, "%s.%s (line %d): kernel/stride/padding/factor %d out of "
                                    "range", net->name, nd->name, nd->line, opts[q]);
-            int need = 0;
-            switch (nd->kind) {
-            case MD_INPUT: need = 0; break;
-            case MD_CONCAT: need = nd->n_in >= 1 ? nd->n_in : 1; break;
-            case MD_ADD: case MD_PROJECT: need = 2; break;
-            default:
-                if (nd->kind < 0 || nd->kind >= MD_KIND_COUNT)
-                    return gb_fail(g, "%s.%s (line %d): unknown layer kind %d", net->name,
-                                   nd->name, nd->line, nd->kind);
-                need = 1;
-            }
+            const layer_kind *lk = layer_kind_of(nd->kind);
+            if (!lk)
+                return gb_fail(g, "%s.%s (line %d): unknown layer kind %d", net->name,
+                               nd->name, nd->line, nd->kind);
+            int need = layer_inputs(lk, nd);
             if (nd->n_in != need)
                 return gb_fail(g, "%s.%s (line %d): %d inputs, expected %d", net->name,
                                nd->name, nd->line, nd->n_in, need);
-            if ((nd->kind == MD_CONV || nd->kind == MD_CONV_T) &&
-                (nd->kh <= 0 || nd->kw <= 0 || nd->stride <= 0 || nd->ndim != 3 ||
-                 net->nodes[nd->in[0]].ndim != 3))
-                return gb_fail(g, "%s.%s (line %d): bad convolution geometry", net->name,
-                               nd->name, nd->line);
-            if (nd->kind == MD_UPSAMPLE && (nd->factor <= 0 || nd->ndim != 3))
-                return gb_fail(g, "%s.%s (line %d): bad upsample factor", net->name, nd->name,
-                               nd->line);
-            if (nd->kind == MD_DENSE && (nd->units <= 0 || nd->ndim != 1 ||
-                                         nd->shape[0] != nd->units))
-                return gb_fail(g, "%s.%s (line %d): dense output shape differs from units",
-                               net->name, nd->name, nd->line);
-            if (check_node_shape(L, net, k) < 0)
-                return -1;
+            /* the per-sample output shape the front end computed must be what the op will
+             * produce: the back end trusts these shapes for every tensor it creates */
+            const char *why = lk->check ? lk->check(net, nd) : NULL;
+            if (why)
+                return gb_fail(g, "%s.%s (line %d): %s", net->name, nd->name, nd->line, why);
         }
         for (int i = 0; i < net->n_inputs; i++) {
             int k = net->inputs[i].node;

@@ -3,7 +3,7 @@
  *   lower_check.c     the md_model checked before anything is built from it;
  *   lower_tensors.c   persistent tensors: parameters, gradients, optimizer and layer state;
  *   lower_net.c       a network call, node by node, on demand, memoized;
- *   lower_layers.c    each layer's ops (the lowerings of the layer table, compiler/layers.h);
+ *   lower_layers.c    what the layers' lowerings (compiler/layer_*.c) share;
  *   lower_programs.c  training and inference programs: losses, autodiff, optimizer, EMA.
  */
 #ifndef GAN_LOWER_INTERNAL_H
@@ -60,16 +60,34 @@ typedef struct lw_node {
     const char *name;        /* y's name: helper tensors add a suffix (".ws", ".mean", ...) */
 } lw_node;
 
+/* One node's persistent tensors being made, handed to its kind's params and state
+ * (compiler/layers.h); *off is where the next one goes in its region. */
+typedef struct lw_persist {
+    lower_ctx *L;
+    int n, k;                /* network index, node index */
+    const md_network *net;
+    const md_node *nd;
+    uint64_t *off;
+} lw_persist;
+
 /* Per-sample values of an md node. */
 uint64_t lw_numel(const md_node *n);
 
 /* lower_check.c */
 int lw_check_md(lower_ctx *L);
+int lw_same_shape(const md_node *a, const md_node *b);  /* ranks are 1 or 3 */
 
 /* lower_tensors.c */
 int lw_make_params(lower_ctx *L);
 int lw_make_grads(lower_ctx *L);
 int lw_make_state(lower_ctx *L);
+/* The node's weight "<net>.<node>.w" with the node's init (Glorot uniform if none), a
+ * parameter: its tensor (also in the network's w[k]), or -1. */
+int lw_param_weight(lw_persist *lp, int ndim, const int *shape, int fan_in, int fan_out);
+/* A parameter vector "<net>.<node>.<what>" (a bias, gamma, beta): its tensor, or -1. */
+int lw_param_vec(lw_persist *lp, const char *what, int len, int init);
+/* A state vector of the node (batch-norm running statistics): its tensor, or -1. */
+int lw_state_vec(lw_persist *lp, const char *what, int len, int init);
 
 /* lower_net.c */
 int lw_arena(prog_ctx *P, const char *name, int ndim, const int *shape);
@@ -78,6 +96,13 @@ int lw_get_input(prog_ctx *P, int role);
 int lw_node_tensor(prog_ctx *P, int c, int k);
 int lw_find_call(prog_ctx *P, int n, int n_args, const int *args);
 int lw_eval_expr(prog_ctx *P, const md_expr *e, int depth);
+
+/* lower_layers.c */
+/* The weight node k of network n multiplies with: the parameter, or its spectral
+ * normalisation, computed once per program before its first use; -1 on failure. */
+int lw_weight(prog_ctx *P, int n, int k);
+/* The op `type` from the node's one input to its output, no attributes; its index or -1. */
+int lw_plain(lw_node *ln, int type);
 
 /* lower_programs.c */
 int lw_build_train(lower_ctx *L, int obj, const char *name);

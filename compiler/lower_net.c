@@ -1,7 +1,7 @@
 /* Lowering a network call: each node on first use (only what a requested head needs), its
  * inputs first, into batched arena tensors named "<program>.<net>[_<call>].<node>"; a call is
- * memoized by (network, argument tensors). The ops themselves come from the node's row of the
- * layer table (lower_layers.c). */
+ * memoized by (network, argument tensors). The ops themselves come from the node's kind
+ * (compiler/layers.h). */
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
@@ -97,11 +97,11 @@ int lw_node_tensor(prog_ctx *P, int c, int k)
                        net->name, nd->name, nd->line,
                        (unsigned long long)gb_per_sample(g->m, in[0]),
                        (unsigned long long)lw_numel(&net->nodes[nd->in[0]]));
-    const layer_row *row = layer_of_kind(nd->kind);
-    if (!row || !row->lower)
+    const layer_kind *lk = layer_kind_of(nd->kind);
+    if (!lk || !lk->lower)
         return gb_fail(g, "%s.%s: cannot lower layer kind %d", net->name, nd->name, nd->kind);
     lw_node ln = {P, n, k, net, nd, in, y, nm};
-    int o = row->lower(&ln);
+    int o = lk->lower(&ln);
     if (o < 0 || g->failed)
         return -1;
     cr->val[k] = y;

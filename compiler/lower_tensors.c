@@ -2,6 +2,7 @@
  * a flat aggregate views them all; their gradients at the same offsets in GRAD (trained
  * networks only); in STATE the Adam moments and step, the EMA copy, batch-norm running
  * statistics and spectral-norm u vectors. */
+#include "compiler/layers.h"
 #include "compiler/lower_internal.h"
 
 #include <stdlib.h>
@@ -33,12 +34,6 @@ static int add_param(lower_ctx *L, int n, int t)
     return 0;
 }
 
-static int fan(int c, int kh, int kw)
-{
-    long f = (long)c * kh * kw;
-    return f > 0x7fffffffL ? 0x7fffffff : (int)f;
-}
-
 static int init_or_default(const md_node *nd)
 {
     return nd->init > GAN_INIT_NONE && nd->init < GAN_INIT_COUNT ? nd->init
@@ -55,66 +50,37 @@ static int node_vec(lower_ctx *L, const md_network *net, const md_node *nd, cons
     return persistent(L, nm, region, 1, (int[]){len}, off, init, 0, 0, 0);
 }
 
-static int node_weight(lower_ctx *L, const md_network *net, const md_node *nd, int ndim,
-                       const int *shape, uint64_t *off, int fan_in, int fan_out)
+int lw_param_weight(lw_persist *lp, int ndim, const int *shape, int fan_in, int fan_out)
 {
     char nm[GAN_NAME_MAX];
-    gb_name(nm, "%s.%s.w", net->name, nd->name);
-    return persistent(L, nm, GAN_REGION_PARAM, ndim, shape, off, init_or_default(nd), nd->init_arg,
-                      fan_in, fan_out);
+    gb_name(nm, "%s.%s.w", lp->net->name, lp->nd->name);
+    int w = persistent(lp->L, nm, GAN_REGION_PARAM, ndim, shape, lp->off, init_or_default(lp->nd),
+                       lp->nd->init_arg, fan_in, fan_out);
+    if (w < 0 || add_param(lp->L, lp->n, w))
+        return -1;
+    return lp->L->nets[lp->n].w[lp->k] = w;
+}
+
+int lw_param_vec(lw_persist *lp, const char *what, int len, int init)
+{
+    int t = node_vec(lp->L, lp->net, lp->nd, what, GAN_REGION_PARAM, len, lp->off, init);
+    return t < 0 || add_param(lp->L, lp->n, t) ? -1 : t;
+}
+
+int lw_state_vec(lw_persist *lp, const char *what, int len, int init)
+{
+    return node_vec(lp->L, lp->net, lp->nd, what, GAN_REGION_STATE, len, lp->off, init);
 }
 
 /* Node k's parameters, appended to the network's parameter list in layout order. */
 static int node_params(lower_ctx *L, int n, int k, uint64_t *off)
 {
     const md_network *net = &L->md->networks[n];
-    const md_node *nd = &net->nodes[k];
-    const md_node *in0 = nd->n_in > 0 ? &net->nodes[nd->in[0]] : NULL;
-    net_info *ni = &L->nets[n];
-    int w = -1, b = -1;
-    switch (nd->kind) {
-    case MD_DENSE: {
-        int K = (int)lw_numel(in0), M = nd->units;
-        w = node_weight(L, net, nd, 2, (int[]){M, K}, off, K, M);
-        if (nd->bias)
-            b = node_vec(L, net, nd, "b", GAN_REGION_PARAM, M, off, GAN_INIT_ZEROS);
-        break;
-    }
-    case MD_CONV:
-    case MD_CONV_T: {
-        int C = in0->shape[0], OC = nd->shape[0];
-        int sh[4] = {OC, C, nd->kh, nd->kw};
-        if (nd->kind == MD_CONV_T) {
-            sh[0] = C;
-            sh[1] = OC;
-        }
-        w = node_weight(L, net, nd, 4, sh, off, fan(C, nd->kh, nd->kw), fan(OC, nd->kh, nd->kw));
-        if (nd->bias)
-            b = node_vec(L, net, nd, "b", GAN_REGION_PARAM, OC, off, GAN_INIT_ZEROS);
-        break;
-    }
-    case MD_BATCHNORM:
-        if (nd->affine) {
-            int C = nd->shape[0];
-            ni->gamma[k] = node_vec(L, net, nd, "gamma", GAN_REGION_PARAM, C, off, GAN_INIT_ONES);
-            ni->beta[k] = node_vec(L, net, nd, "beta", GAN_REGION_PARAM, C, off, GAN_INIT_ZEROS);
-            if (L->g.failed || add_param(L, n, ni->gamma[k]) || add_param(L, n, ni->beta[k]))
-                return -1;
-        }
-        break;
-    case MD_PROJECT: {
-        int F = (int)lw_numel(in0), Lb = (int)lw_numel(&net->nodes[nd->in[1]]);
-        w = node_weight(L, net, nd, 2, (int[]){F, Lb}, off, Lb, F);
-        break;
-    }
-    default:
-        break;
-    }
-    if (L->g.failed)
-        return -1;
-    ni->w[k] = w;
-    ni->b[k] = b;
-    return (w >= 0 && add_param(L, n, w)) || (b >= 0 && add_param(L, n, b)) ? -1 : 0;
+    const layer_kind *lk = layer_kind_of(net->nodes[k].kind);
+    if (!lk || !lk->params)
+        return 0;
+    lw_persist lp = {L, n, k, net, &net->nodes[k], off};
+    return lk->params(&lp) < 0 || L->g.failed ? -1 : 0;
 }
 
 /* One network's parameters and their flat aggregate "<net>.params". */
@@ -244,8 +210,8 @@ static int optimizer_state(lower_ctx *L, int n, uint64_t *off)
     return 0;
 }
 
-/* One network's state: its optimizer's when it is trained, then per node batch-norm running
- * statistics and spectral-norm u vectors ([O] for the O x K view of w). */
+/* One network's state: its optimizer's when it is trained, then per node its kind's state
+ * (batch-norm running statistics) and spectral-norm u vectors ([O] for the O x K view of w). */
 static int net_state(lower_ctx *L, int n, uint64_t *off)
 {
     const md_network *net = &L->md->networks[n];
@@ -254,11 +220,10 @@ static int net_state(lower_ctx *L, int n, uint64_t *off)
         return -1;
     for (int k = 0; k < net->n_nodes; k++) {
         const md_node *nd = &net->nodes[k];
-        if (nd->kind == MD_BATCHNORM) {
-            int C = nd->shape[0];
-            ni->rmean[k] = node_vec(L, net, nd, "running_mean", GAN_REGION_STATE, C, off, GAN_INIT_ZEROS);
-            ni->rvar[k] = node_vec(L, net, nd, "running_var", GAN_REGION_STATE, C, off, GAN_INIT_ONES);
-        }
+        const layer_kind *lk = layer_kind_of(nd->kind);
+        lw_persist lp = {L, n, k, net, nd, off};
+        if (lk && lk->state && lk->state(&lp) < 0)
+            return -1;
         if (nd->spectral_norm && ni->w[k] >= 0) {
             int O = L->g.m->tensors[ni->w[k]].shape[0];
             ni->u[k] = node_vec(L, net, nd, "w.u", GAN_REGION_STATE, O, off, GAN_INIT_UNIT_NORMAL);

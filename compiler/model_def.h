@@ -7,22 +7,16 @@
 
 #include "format/model.h"
 
+/* The kinds of node: MD_INPUT, then one per line of compiler/layer_list.h, with its number. */
 typedef enum {
     MD_INPUT = 0,   /* a formal input of the network (see md_network.inputs) */
-    MD_DENSE,       /* units; bias; spectral_norm; init */
-    MD_CONV,        /* filters, kh, kw, stride, pad_t/l/b/r; bias; spectral_norm; init */
-    MD_CONV_T,      /* filters, kh, kw, stride, pad_t/l/b/r (output = (H-1)*s + k - pt - pb) */
-    MD_UPSAMPLE,    /* factor */
-    MD_BATCHNORM,   /* momentum (Keras convention), eps, affine */
-    MD_ACT,         /* act, alpha */
-    MD_CONCAT,      /* in[0..n_in-1] along the channel/feature axis, same spatial size */
-    MD_TILE,        /* vector [L] -> [L,H,W] with H,W = shape[1], shape[2] */
-    MD_RESHAPE,     /* reshape / flatten: same numel */
-    MD_GAP,         /* [C,H,W] -> [C] */
-    MD_ADD,         /* in[0] + in[1], same shape */
-    MD_PROJECT,     /* projection discriminator term: in[0] features h [F], in[1] labels y [L]
-                       -> [1] = sum_f (W y)_f h_f, W [F,L], no bias; spectral_norm; init */
-    MD_KIND_COUNT
+#define LAYER_KIND(ID, name, value) MD_##ID = value,
+#include "compiler/layer_list.h"
+#undef LAYER_KIND
+    MD_KIND_COUNT = 1
+#define LAYER_KIND(ID, name, value) + 1
+#include "compiler/layer_list.h"
+#undef LAYER_KIND
 } md_kind;
 
 typedef struct {

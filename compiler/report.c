@@ -1,57 +1,29 @@
 /* ganc --report, front-end part: per network a layer table (name, op, output shape per
- * sample, options, parameters) and totals. Works on the md_model alone. */
+ * sample, options, parameters) and totals, each node's facts from its kind (compiler/layers.h).
+ * Works on the md_model alone. */
 #include "compiler/frontend.h"
+#include "compiler/layers.h"
 
 #include <stdio.h>
 #include <string.h>
 
 const char *fe_kind_name(int k)
 {
-    static const char *const names[MD_KIND_COUNT] = {
-        [MD_INPUT] = "input", [MD_DENSE] = "dense", [MD_CONV] = "conv", [MD_CONV_T] = "conv_t",
-        [MD_UPSAMPLE] = "upsample", [MD_BATCHNORM] = "batchnorm", [MD_ACT] = "act",
-        [MD_CONCAT] = "concat", [MD_TILE] = "tile", [MD_RESHAPE] = "reshape", [MD_GAP] = "global_avg_pool",
-        [MD_ADD] = "add", [MD_PROJECT] = "project",
-    };
-    return k >= 0 && k < MD_KIND_COUNT && names[k] ? names[k] : "?";
+    const layer_kind *lk = layer_kind_of(k);
+    return lk ? lk->name : "?";
 }
 
-static long long numel_of(const md_node *n)
+long long fe_numel(const md_node *n)
 {
     return n->ndim == 3 ? (long long)n->shape[0] * n->shape[1] * n->shape[2] : n->shape[0];
 }
 
 void fe_node_params(const md_network *net, int i, long long *tr, long long *nt)
 {
-    const md_node *n = &net->nodes[i];
-    long long t = 0, u = 0;
-    switch (n->kind) {
-    case MD_DENSE:
-        t = numel_of(&net->nodes[n->in[0]]) * n->units + (n->bias ? n->units : 0);
-        u = n->spectral_norm ? n->units : 0;
-        break;
-    case MD_CONV:
-    case MD_CONV_T: {
-        long long cin = net->nodes[n->in[0]].shape[0];
-        t = (long long)n->kh * n->kw * cin * n->units + (n->bias ? n->units : 0);
-        u = n->spectral_norm ? n->units : 0;
-        break;
-    }
-    case MD_BATCHNORM:
-        t = n->affine ? 2LL * n->shape[0] : 0;
-        u = 2LL * n->shape[0]; /* running mean and variance */
-        break;
-    case MD_PROJECT: {
-        long long f = net->nodes[n->in[0]].shape[0], l = net->nodes[n->in[1]].shape[0];
-        t = f * l;
-        u = n->spectral_norm ? f : 0;
-        break;
-    }
-    default:
-        break;
-    }
-    *tr = t;
-    *nt = u;
+    const layer_kind *lk = layer_kind_of(net->nodes[i].kind);
+    *tr = *nt = 0;
+    if (lk && lk->count)
+        lk->count(net, &net->nodes[i], tr, nt);
 }
 
 void fe_network_params(const md_network *net, long long *tr, long long *nt)
@@ -70,25 +42,11 @@ void fe_network_params(const md_network *net, long long *tr, long long *nt)
 double fe_node_flops(const md_network *net, int i)
 {
     const md_node *n = &net->nodes[i];
-    const md_node *x = n->n_in > 0 ? &net->nodes[n->in[0]] : NULL;
-    switch (n->kind) {
-    case MD_DENSE:
-        return 2.0 * (double)numel_of(x) * n->units;
-    case MD_CONV:
-        return 2.0 * n->kh * n->kw * (double)x->shape[0] * n->units * n->shape[1] * n->shape[2];
-    case MD_CONV_T:
-        return 2.0 * n->kh * n->kw * (double)x->shape[0] * n->units * x->shape[1] * x->shape[2];
-    case MD_PROJECT:
-        return 2.0 * (double)x->shape[0] * net->nodes[n->in[1]].shape[0] + 2.0 * x->shape[0];
-    case MD_INPUT:
-    case MD_RESHAPE:
-        return 0;
-    default:
-        return (double)numel_of(n);
-    }
+    const layer_kind *lk = layer_kind_of(n->kind);
+    return lk && lk->flops ? lk->flops(net, n) : (double)fe_numel(n);
 }
 
-static const char *init_name(int k)
+const char *fe_init_name(int k)
 {
     switch (k) {
     case GAN_INIT_ORTHOGONAL: return "orthogonal";
@@ -101,33 +59,13 @@ static const char *init_name(int k)
     }
 }
 
+/* The node's kind's details, then its inputs when they are not just the node before. */
 static void details(const md_network *net, const md_node *n, char *b, size_t len)
 {
+    const layer_kind *lk = layer_kind_of(n->kind);
     b[0] = 0;
-    switch (n->kind) {
-    case MD_CONV:
-    case MD_CONV_T:
-        snprintf(b, len, "k%dx%d s%d pad %d,%d,%d,%d%s%s %s", n->kh, n->kw, n->stride, n->pad_t, n->pad_l, n->pad_b,
-                 n->pad_r, n->bias ? "" : " no_bias", n->spectral_norm ? " SN" : "", init_name(n->init));
-        break;
-    case MD_DENSE:
-        snprintf(b, len, "%s%s %s", n->bias ? "bias" : "no_bias", n->spectral_norm ? " SN" : "", init_name(n->init));
-        break;
-    case MD_PROJECT:
-        snprintf(b, len, "W [%d, %d]%s %s", net->nodes[n->in[0]].shape[0], net->nodes[n->in[1]].shape[0],
-                 n->spectral_norm ? " SN" : "", init_name(n->init));
-        break;
-    case MD_UPSAMPLE: snprintf(b, len, "x%d nearest", n->factor); break;
-    case MD_BATCHNORM: snprintf(b, len, "momentum %g eps %g%s", n->momentum, n->eps, n->affine ? "" : " no_affine"); break;
-    case MD_ACT:
-        if (n->act == GAN_ACT_LEAKY_RELU)
-            snprintf(b, len, "leaky_relu %g", n->alpha);
-        else
-            snprintf(b, len, "%s", gan_act_name(n->act));
-        break;
-    case MD_INPUT: break;
-    default: break;
-    }
+    if (lk && lk->details)
+        lk->details(net, n, b, len);
     if (n->n_in > 1 || (n->n_in == 1 && n->in[0] != (int)(n - net->nodes) - 1)) {
         size_t l = strlen(b);
         snprintf(b + l, len - l, "%s<- ", l ? " " : "");
@@ -136,6 +74,12 @@ static void details(const md_network *net, const md_node *n, char *b, size_t len
             snprintf(b + l, len - l, "%s%s", k ? ", " : "", net->nodes[n->in[k]].name);
         }
     }
+}
+
+static const char *op_name(const md_node *n)
+{
+    const layer_kind *lk = layer_kind_of(n->kind);
+    return lk && lk->op_name ? lk->op_name(n) : fe_kind_name(n->kind);
 }
 
 static void commas(long long v, char *b, size_t len)
@@ -198,7 +142,7 @@ void fe_report(const md_model *m, FILE *f)
             double nf = fe_node_flops(net, i);
             fl += nf;
             fprintf(f, "  %-12s %-16s %-16s %12s %13s %10.3f  %s\n", n->name,
-                    n->kind == MD_ACT ? gan_act_name(n->act) : fe_kind_name(n->kind), sh, ca, cb, nf / 1e6, d);
+                    op_name(n), sh, ca, cb, nf / 1e6, d);
         }
         for (int i = 0; i < net->n_heads; i++) {
             char sh[64];
