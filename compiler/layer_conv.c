@@ -5,6 +5,7 @@
 #include "compiler/check_env.h"
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
+#include "format/model_opinfo.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -229,10 +230,10 @@ static int lower_conv(lw_node *ln)
     if (w < 0)
         return -1;
     const md_node *x = &ln->net->nodes[nd->in[0]];
-    long ws = nd->kind == MD_CONV
-                  ? (long)x->shape[0] * nd->kh * nd->kw * nd->shape[1] * nd->shape[2]
-                  : (long)nd->shape[0] * nd->kh * nd->kw * x->shape[1] * x->shape[2];
-    if (ws > 0x7fffffffL)
+    /* the format's one workspace rule, in the forward geometry (per-sample shapes here) */
+    uint64_t ws = gan_conv_ws_floats(nd->kind == MD_CONV_T, x->shape[0], nd->shape[0], nd->kh,
+                                     nd->kw, x->shape[1], x->shape[2], nd->shape[1], nd->shape[2]);
+    if (ws > 0x7fffffffu)
         return gb_fail(&P->L->g, "%s.%s: workspace too large", ln->net->name, nd->name);
     char wn[GAN_NAME_MAX];
     gb_suffix(wn, ln->name, ".ws");
