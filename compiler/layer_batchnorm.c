@@ -31,17 +31,6 @@ static const char *check_batchnorm(const md_network *net, const md_node *nd)
     return lw_same_shape(nd, &net->nodes[nd->in[0]]) ? NULL : LAYER_BAD_SHAPE;
 }
 
-static int params_batchnorm(lw_persist *lp)
-{
-    net_info *ni = &lp->L->nets[lp->n];
-    int C = lp->nd->shape[0];
-    if (!lp->nd->affine)
-        return 0;
-    if ((ni->gamma[lp->k] = lw_param_vec(lp, "gamma", C, GAN_INIT_ONES)) < 0)
-        return -1;
-    return (ni->beta[lp->k] = lw_param_vec(lp, "beta", C, GAN_INIT_ZEROS)) < 0 ? -1 : 0;
-}
-
 static int state_batchnorm(lw_persist *lp)
 {
     net_info *ni = &lp->L->nets[lp->n];
@@ -105,7 +94,7 @@ const layer_kind layer_kind_batchnorm = {
     .name = "batchnorm",
     LAYER_ROWS(rows),
     .check = check_batchnorm,
-    .params = params_batchnorm,
+    .params = lw_param_affine,
     .state = state_batchnorm,
     .lower = lower_batchnorm,
     .count = count_batchnorm,

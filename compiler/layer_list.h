@@ -24,3 +24,5 @@ LAYER_KIND(PROJECT, project, 12)      /* in[0] features h [F], in[1] labels y [L
                                          W [F,L], no bias; spectral_norm; init */
 LAYER_KIND(ADD, add, 11)              /* in[0] + in[1], same shape */
 LAYER_KIND(TILE, tile, 8)             /* vector [L] -> [L,H,W] with H,W = shape[1], shape[2] */
+LAYER_KIND(AVG_POOL, avg_pool, 13)    /* kh = kw (window), stride */
+LAYER_KIND(INSTANCE_NORM, instance_norm, 14) /* eps, affine */

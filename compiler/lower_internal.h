@@ -86,6 +86,9 @@ int lw_make_state(lower_ctx *L);
 int lw_param_weight(lw_persist *lp, int ndim, const int *shape, int fan_in, int fan_out);
 /* A parameter vector "<net>.<node>.<what>" (a bias, gamma, beta): its tensor, or -1. */
 int lw_param_vec(lw_persist *lp, const char *what, int len, int init);
+/* A normalisation's gamma (ones) and beta (zeros), one per channel, unless the node is
+ * no_affine: a layer_kind's params for batchnorm and instance_norm. 0, or -1. */
+int lw_param_affine(lw_persist *lp);
 /* A state vector of the node (batch-norm running statistics): its tensor, or -1. */
 int lw_state_vec(lw_persist *lp, const char *what, int len, int init);
 

@@ -238,3 +238,14 @@ int lw_make_state(lower_ctx *L)
 {
     return lay_out(L, GAN_REGION_STATE, net_state);
 }
+
+int lw_param_affine(lw_persist *lp)
+{
+    net_info *ni = &lp->L->nets[lp->n];
+    int C = lp->nd->shape[0];
+    if (!lp->nd->affine)
+        return 0;
+    if ((ni->gamma[lp->k] = lw_param_vec(lp, "gamma", C, GAN_INIT_ONES)) < 0)
+        return -1;
+    return (ni->beta[lp->k] = lw_param_vec(lp, "beta", C, GAN_INIT_ZEROS)) < 0 ? -1 : 0;
+}

@@ -7,7 +7,9 @@
 #include "compiler/model_def.h"
 
 /* LSGAN (least-squares losses: mse against constants, and mse of an auxiliary head against
- * the labels). `tiny` is accepted for the fixture signature; the model is small either way. */
+ * the labels) with instance norm (affine and not) in both networks and average pooling
+ * (non-overlapping and overlapping windows) in D. `tiny` is accepted for the fixture
+ * signature; the model is small either way. */
 md_model *mdsrc_lsgan(int tiny);
 
 /* Compiles `src` (named `name` in messages); fails the test with the front end's messages. */
