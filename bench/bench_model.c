@@ -114,8 +114,11 @@ static double run_program(const gan_model *m, const gan_program *p, float *const
         fill_input(m, gan_tensor_ptr(m, base, p->inputs[k]), (size_t)t->numel, p->input_roles[k],
                    rng);
     }
+    /* as a training session runs it: checked once, then only dispatched */
+    if (gan_exec_check(m, p, base, err, errlen))
+        return -1;
     double t0 = now();
-    if (gan_exec_program_scratch(m, p, base, th, sc, err, errlen))
+    if (gan_exec_run_checked(m, p, base, th, sc, err, errlen))
         return -1;
     return now() - t0;
 }

@@ -97,9 +97,8 @@ int gan_exec_program(const gan_model *m, const gan_program *p, float *const base
     return gan_exec_program_scratch(m, p, base, threads, NULL, err, errlen);
 }
 
-int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
-                             float *const base[GAN_REGION_COUNT], int threads,
-                             kern_scratch *scratch, char *err, size_t errlen)
+static int check_header(const gan_model *m, const gan_program *p, float *const base[],
+                        char *err, size_t errlen)
 {
     if (!m || !p || !base)
         return gan_errf(err, errlen, "gan_exec_program: null model, program or regions");
@@ -107,13 +106,29 @@ int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
         (m->n_tensors > 0 && !m->tensors))
         return gan_errf(err, errlen, "program '%.*s': bad op or tensor list", GAN_NAME_MAX,
                         p->name);
-    gan_run_ctx c = {.m = m, .threads = threads < 1 ? 1 : threads, .scratch = scratch,
-                     .prog = p->name, .err = err, .errlen = errlen};
+    return 0;
+}
+
+int gan_exec_check(const gan_model *m, const gan_program *p, float *const base[GAN_REGION_COUNT],
+                   char *err, size_t errlen)
+{
+    if (check_header(m, p, base, err, errlen))
+        return -1;
+    gan_run_ctx c = {.m = m, .threads = 1, .prog = p->name, .err = err, .errlen = errlen};
     for (int i = 0; i < p->n_ops; i++) {
         c.op = &p->ops[i];
         if (prepare_op(&c, base, i, 1))
             return -1;
     }
+    return 0;
+}
+
+int gan_exec_run_checked(const gan_model *m, const gan_program *p,
+                         float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
+                         char *err, size_t errlen)
+{
+    if (check_header(m, p, base, err, errlen))
+        return -1;
     /* All parallelism is ours (OpenMP, num_threads = threads): the kernels split GEMMs over
      * images or row blocks and call single-threaded sgemm. OpenBLAS is held at one thread
      * because its worker pool, spinning after every threaded call, and our OpenMP regions
@@ -122,12 +137,25 @@ int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
      * it differs. */
     if (openblas_get_num_threads() != 1)
         openblas_set_num_threads(1);
+    gan_run_ctx c = {.m = m, .threads = threads < 1 ? 1 : threads, .scratch = scratch,
+                     .prog = p->name, .err = err, .errlen = errlen};
     for (int i = 0; i < p->n_ops; i++) {
         c.op = &p->ops[i];
-        prepare_op(&c, base, i, 0);
+        /* cannot fail: gan_exec_check resolved the same op against the same regions */
+        if (prepare_op(&c, base, i, 0))
+            return -1;
         kern_scratch_reset(scratch);
         if (run_of_family[gan_op_info_of(c.op->type)->family](&c))
             return -1;
     }
     return 0;
+}
+
+int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
+                             float *const base[GAN_REGION_COUNT], int threads,
+                             kern_scratch *scratch, char *err, size_t errlen)
+{
+    if (gan_exec_check(m, p, base, err, errlen))
+        return -1;
+    return gan_exec_run_checked(m, p, base, threads, scratch, err, errlen);
 }

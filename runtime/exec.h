@@ -22,6 +22,17 @@ int gan_exec_program_scratch(const gan_model *m, const gan_program *p,
                              float *const base[GAN_REGION_COUNT], int threads,
                              struct kern_scratch *scratch, char *err, size_t errlen);
 
+/* The two halves of gan_exec_program_scratch, for a caller that runs one program many times
+ * (a training session): gan_exec_check resolves every operand inside its region and holds
+ * every op to its contract (gan_op_validate), once; gan_exec_run_checked then only dispatches.
+ * The caller promises the same model, program and regions for both. 0, or -1 with a message
+ * naming the program, the op and the slot. */
+int gan_exec_check(const gan_model *m, const gan_program *p, float *const base[GAN_REGION_COUNT],
+                   char *err, size_t errlen);
+int gan_exec_run_checked(const gan_model *m, const gan_program *p,
+                         float *const base[GAN_REGION_COUNT], int threads,
+                         struct kern_scratch *scratch, char *err, size_t errlen);
+
 /* Pointer to tensor t's storage. */
 static inline float *gan_tensor_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], int t)
 {

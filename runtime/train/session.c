@@ -159,6 +159,12 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
             goto fail;
     if (s->prog_sample >= 0 && check_inputs(m, &m->programs[s->prog_sample], s->batch, err, errlen))
         goto fail;
+    /* each program is held to its contract once, here; the step loop only dispatches */
+    for (int i = 0; i <= s->n_prog; i++) {
+        int pi = i < s->n_prog ? s->prog[i] : s->prog_sample;
+        if (pi >= 0 && gan_exec_check(m, &m->programs[pi], s->base, err, errlen))
+            goto fail;
+    }
     s->img_n = (size_t)s->batch * m->hyper.image_c * m->hyper.image_h * m->hyper.image_w;
     s->lbl_n = (size_t)s->batch * (m->hyper.n_labels > 0 ? m->hyper.n_labels : 1);
     s->img = calloc(s->img_n + 1, sizeof(float));
@@ -352,7 +358,7 @@ static int run_train_program(gan_session *s, int slot, long long step, double we
     if (fill_inputs(s, p, err, errlen))
         return -1;
     char e2[512];
-    if (gan_exec_program_scratch(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
+    if (gan_exec_run_checked(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
         snprintf(err, errlen, "step %lld: %s: %s", step, p->name, e2);
         return -1;
     }
@@ -438,7 +444,7 @@ int gan_session_sample(gan_session *s, int n, const float *z, const float *label
                 memcpy(dst + (size_t)j * w, src + (size_t)at * w, sizeof(float) * w);
         }
         char e2[512];
-        if (gan_exec_program_scratch(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
+        if (gan_exec_run_checked(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
             snprintf(err, errlen, "sample: %s", e2);
             rc = -1;
             break;
