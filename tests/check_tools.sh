@@ -1,6 +1,7 @@
 #!/bin/sh
 # Proves that the tree checks can fail: a forbidden include and an oversized function in a
-# scratch tree must be reported, and a clean scratch tree must pass.
+# scratch tree must be reported, and a clean scratch tree must pass; and that the dependency
+# check asks for OpenBLAS where only another BLAS's cblas.h would be found.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -35,5 +36,13 @@ echo "compiler/long.c:long_fn 170" > "$tmp/tools/size-allow.txt"
 expect allowed-function 0 sh "$root/tools/check-size.sh" "$tmp"
 echo "compiler/long.c:long_fn 100" > "$tmp/tools/size-allow.txt"
 expect grown-function 1 sh "$root/tools/check-size.sh" "$tmp"
+# The dependency check finds OpenBLAS itself (pkg-config), not any cblas.h: with OpenBLAS's
+# pkg-config file out of sight it must ask for libopenblas-dev even where reference
+# libblas-dev's cblas.h is installed. GAN_NO_AUTO_DEPS keeps it from installing anything.
+mkdir -p "$tmp/no-pc"
+expect deps-need-openblas 1 env PKG_CONFIG_LIBDIR="$tmp/no-pc" PKG_CONFIG_PATH= GAN_NO_AUTO_DEPS=1 \
+    sh "$root/tools/check-deps.sh"
+echo "$LAST" | grep -q 'libopenblas-dev' || {
+    fail=$((fail + 1)); echo "FAIL: check-deps did not ask for libopenblas-dev: $LAST"; }
 echo "check_tools: $pass passed, $fail failed"
 [ $fail = 0 ]
