@@ -85,7 +85,6 @@ int ck_add_node(env *e, int kind, int line);             /* -1 (and too_big) whe
 md_node *ck_node(env *e, int i);
 int ck_add_unary(env *e, int kind, int line, int in);
 int ck_line_of(env *e, fe_loc loc);
-long long ck_numel(const md_node *n);
 int ck_check_size(env *e, int idx, fe_loc loc);          /* idx, or -1 when over 2^26 values */
 int ck_need3(env *e, int in, fe_loc loc, const char *lname);
 

@@ -54,16 +54,11 @@ int ck_line_of(env *e, fe_loc loc)
     return l;
 }
 
-long long ck_numel(const md_node *n)
-{
-    return n->ndim == 3 ? (long long)n->shape[0] * n->shape[1] * n->shape[2] : n->shape[0];
-}
-
 int ck_check_size(env *e, int idx, fe_loc loc)
 {
     md_node *n = ck_node(e, idx);
-    if (ck_numel(n) > (1LL << 26)) {
-        fe_error(e->c->d, loc, "tensor too large: %lld values per sample", ck_numel(n));
+    if (md_node_numel(n) > (1LL << 26)) {
+        fe_error(e->c->d, loc, "tensor too large: %lld values per sample", md_node_numel(n));
         return -1;
     }
     return idx;

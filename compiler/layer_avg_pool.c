@@ -64,7 +64,7 @@ static int lower_avg_pool(lw_node *ln)
 static double flops_avg_pool(const md_network *net, const md_node *n)
 {
     (void)net;
-    return (double)fe_numel(n) * n->kh * n->kw; /* one add per window element */
+    return (double)md_node_numel(n) * n->kh * n->kw; /* one add per window element */
 }
 
 static void details_avg_pool(const md_network *net, const md_node *n, char *b, size_t len)

@@ -20,8 +20,8 @@ static int shape_dense(ck_layer_call *lc)
     n->units = units;
     n->bias = lc->bias;
     ck_set_weight_opts(n, lc);
-    if (ck_numel(ck_node(e, lc->in)) * units > (1LL << 28)) {
-        fe_error(e->c->d, lc->loc, "dense layer too large: %lld x %d weights", ck_numel(ck_node(e, lc->in)), units);
+    if (md_node_numel(ck_node(e, lc->in)) * units > (1LL << 28)) {
+        fe_error(e->c->d, lc->loc, "dense layer too large: %lld x %d weights", md_node_numel(ck_node(e, lc->in)), units);
         return -1;
     }
     return idx;
@@ -57,13 +57,13 @@ static int lower_dense(lw_node *ln)
 
 static void count_dense(const md_network *net, const md_node *n, long long *tr, long long *nt)
 {
-    *tr = fe_numel(&net->nodes[n->in[0]]) * n->units + (n->bias ? n->units : 0);
+    *tr = md_node_numel(&net->nodes[n->in[0]]) * n->units + (n->bias ? n->units : 0);
     *nt = n->spectral_norm ? n->units : 0;
 }
 
 static double flops_dense(const md_network *net, const md_node *n)
 {
-    return 2.0 * (double)fe_numel(&net->nodes[n->in[0]]) * n->units;
+    return 2.0 * (double)md_node_numel(&net->nodes[n->in[0]]) * n->units;
 }
 
 static void details_dense(const md_network *net, const md_node *n, char *b, size_t len)

@@ -20,10 +20,10 @@ static int shape_reshape(ck_layer_call *lc)
         if (ck_eval_pos_int(e, lc->pos[i], "reshape size", 1, 1 << 26, &d[i]))
             return -1;
     long long want = npos == 3 ? (long long)d[0] * d[1] * d[2] : d[0];
-    if (want != ck_numel(src)) {
+    if (want != md_node_numel(src)) {
         char b1[64], b2[64];
         fe_error(e->c->d, lc->loc, "cannot reshape %s (%lld values) to %s (%lld values)",
-                 ck_shape_str(src->ndim, src->shape, b1, sizeof b1), ck_numel(src),
+                 ck_shape_str(src->ndim, src->shape, b1, sizeof b1), md_node_numel(src),
                  ck_shape_str(npos == 3 ? 3 : 1, d, b2, sizeof b2), want);
         return -1;
     }
@@ -43,7 +43,7 @@ static int shape_flatten(ck_layer_call *lc)
     if (!n)
         return -1;
     n->ndim = 1;
-    n->shape[0] = (int)ck_numel(ck_node(lc->e, lc->in));
+    n->shape[0] = (int)md_node_numel(ck_node(lc->e, lc->in));
     return idx;
 }
 

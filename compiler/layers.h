@@ -112,6 +112,5 @@ int layer_inputs(const layer_kind *k, const md_node *nd);
 /* What kinds share in their report facts (report.c and layers.c). */
 double layer_no_flops(const md_network *net, const md_node *n); /* reshape and inputs */
 const char *fe_init_name(int gan_init_kind);
-long long fe_numel(const md_node *n);
 
 #endif

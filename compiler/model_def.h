@@ -109,6 +109,8 @@ typedef struct {
     md_objective *objectives;
 } md_model;
 
+/* Values per sample of a node's output (its shape's product; rank 1 or 3). */
+long long md_node_numel(const md_node *n);
 void md_model_free(md_model *m);
 void md_expr_free(md_expr *e);
 

@@ -13,11 +13,6 @@ const char *fe_kind_name(int k)
     return lk ? lk->name : "?";
 }
 
-long long fe_numel(const md_node *n)
-{
-    return n->ndim == 3 ? (long long)n->shape[0] * n->shape[1] * n->shape[2] : n->shape[0];
-}
-
 void fe_node_params(const md_network *net, int i, long long *tr, long long *nt)
 {
     const layer_kind *lk = layer_kind_of(net->nodes[i].kind);
@@ -43,7 +38,7 @@ double fe_node_flops(const md_network *net, int i)
 {
     const md_node *n = &net->nodes[i];
     const layer_kind *lk = layer_kind_of(n->kind);
-    return lk && lk->flops ? lk->flops(net, n) : (double)fe_numel(n);
+    return lk && lk->flops ? lk->flops(net, n) : (double)md_node_numel(n);
 }
 
 const char *fe_init_name(int k)

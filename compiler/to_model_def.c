@@ -17,6 +17,11 @@ void md_expr_free(md_expr *e)
 
 /* Frees everything the md_model owns and the md_model itself (it comes from calloc in
  * fe_compile, like gan_model_free's gan_model). */
+long long md_node_numel(const md_node *n)
+{
+    return n->ndim == 3 ? (long long)n->shape[0] * n->shape[1] * n->shape[2] : n->shape[0];
+}
+
 void md_model_free(md_model *m)
 {
     if (!m)
