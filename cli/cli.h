@@ -4,9 +4,16 @@
 #ifndef GAN_CLI_H
 #define GAN_CLI_H
 
+#include <stddef.h>
+
 int ganrt_train_main(int argc, char **argv);  /* cli_train.c  */
 int ganrt_sample_main(int argc, char **argv); /* cli_sample.c */
 int ganrt_info_main(int argc, char **argv);   /* cli_info.c   */
 int ganrt_data_main(int argc, char **argv);   /* cli_data.c: "data synth ..." */
+
+/* cli_common.c: the online CPUs (the default --threads, 1 if unknown), and "out of memory"
+ * into err with the subcommands' exit status 1. */
+int cli_cpu_count(void);
+int cli_out_of_memory(char *err, size_t errlen);
 
 #endif

@@ -253,12 +253,6 @@ static void run_free(sample_run *r)
     free(r->row_labels);
 }
 
-static int out_of_memory(char *err, size_t errlen)
-{
-    snprintf(err, errlen, "out of memory");
-    return 1;
-}
-
 /* --attr and --vary against the model's labels: 0, or 2 after a usage error. */
 static int read_given(gan_args *a, const gan_hyper *h, const sample_opts *o, sample_run *r)
 {
@@ -339,7 +333,7 @@ static int draw_vary(const gan_model *m, gan_rng *rng, sample_run *r, char *err,
     int L = h->n_labels, Z = h->latent_size, cols = r->cols;
     float *cz = malloc(sizeof(float) * (size_t)cols * Z);
     if (!cz)
-        return out_of_memory(err, errlen);
+        return cli_out_of_memory(err, errlen);
     gan_draw_latent(m, rng, cz, cols);
     for (int row = 0; row < r->rows; row++) {
         size_t k = 0;
@@ -367,7 +361,7 @@ static int draw_interpolate(const gan_model *m, gan_rng *rng, const sample_opts 
     int Z = m->hyper.latent_size, cols = r->cols;
     float *ab = malloc(sizeof(float) * 2 * Z);
     if (!ab)
-        return out_of_memory(err, errlen);
+        return cli_out_of_memory(err, errlen);
     for (int row = 0; row < r->rows; row++) {
         gan_draw_latent(m, rng, ab, 2);
         for (int c = 0; c < cols; c++)
@@ -477,11 +471,7 @@ static int rest_attrs(const gan_hyper *h, const sample_opts *o, sample_run *r, c
 static int generate(gan_model *m, const sample_opts *o, sample_run *r, char *ckpath,
                     size_t cklen, gan_ckpt_info *info, char *err, size_t errlen)
 {
-    gan_session_opts so = {(int)(o->threads > 0 ? o->threads : 1), o->seed};
-    if (o->threads <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        so.threads = c > 0 && c < 1024 ? (int)c : 1;
-    }
+    gan_session_opts so = {(int)(o->threads > 0 ? o->threads : cli_cpu_count()), o->seed};
     gan_session *s = gan_session_create(m, &so, err, errlen);
     if (!s)
         return 1;
@@ -525,12 +515,12 @@ static int sample_images(gan_model *m, gan_args *a, const sample_opts *o, sample
     r->base_lab = calloc((size_t)h->n_labels + 1, sizeof *r->base_lab);
     r->set = calloc((size_t)h->n_labels + 1, 1);
     if (!r->base_lab || !r->set)
-        return out_of_memory(err, errlen);
+        return cli_out_of_memory(err, errlen);
     int rc = read_given(a, h, o, r);
     if (rc)
         return rc;
     if (lay_out(h, o, r))
-        return out_of_memory(err, errlen);
+        return cli_out_of_memory(err, errlen);
     default_labels(h, o, r);
     gan_rng rng;
     gan_rng_seed(&rng, gan_mix64(o->seed ^ 0x5A53414D504Cull)); /* the z stream of this seed */

@@ -190,18 +190,6 @@ static int write_grid(gan_session *s, const gan_model *m, const sample_grid *g, 
                               h->range_hi, g->cols, labelled ? g->row_labels : NULL, err, errlen);
 }
 
-static int cpu_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 1024 ? (int)n : 1;
-}
-
-static int out_of_memory(char *err, size_t errlen)
-{
-    snprintf(err, errlen, "out of memory");
-    return 1;
-}
-
 /* One run while it trains: what it opened, how far it goes, and its last checkpoint. */
 typedef struct {
     gan_model *m;
@@ -318,7 +306,7 @@ static int start(train_run *t, const train_opts *o, char *err, size_t errlen)
     char ckpath[4400];
     if (check_out(o, ckpath, sizeof ckpath, err, errlen))
         return 1;
-    t->so = (gan_session_opts){(int)(o->threads > 0 ? o->threads : cpu_count()), o->seed};
+    t->so = (gan_session_opts){(int)(o->threads > 0 ? o->threads : cli_cpu_count()), o->seed};
     t->s = gan_session_create(t->m, &t->so, err, errlen);
     if (!t->s)
         return 1;
@@ -375,18 +363,18 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
         if (gan_mkdirs(dir, err, errlen))
             return 1;
         if (grid_make(t->m, t->so.seed, &t->grid))
-            return out_of_memory(err, errlen);
+            return cli_out_of_memory(err, errlen);
         t->grid_img = malloc(sizeof(float) * (size_t)t->grid.n * h->image_c * h->image_h *
                              h->image_w);
         if (!t->grid_img)
-            return out_of_memory(err, errlen);
+            return cli_out_of_memory(err, errlen);
     }
     int nl = gan_session_n_losses(t->s);
     t->ns = gan_session_n_summary(t->s);
     t->losses = calloc((size_t)nl + 1, sizeof *t->losses);
     t->summary = calloc((size_t)t->ns + 1, sizeof *t->summary);
     if (!t->losses || !t->summary)
-        return out_of_memory(err, errlen);
+        return cli_out_of_memory(err, errlen);
     snprintf(dir, sizeof dir, "%s/metrics.csv", o->out);
     t->mt = gan_metrics_open(dir, nl, gan_session_loss_names(t->s), t->first, err, errlen);
     return t->mt ? 0 : 1;
