@@ -15,26 +15,12 @@
 #define ATOL 1e-3
 #define RTOL 1e-2
 
-/* inputs of g uniform in [lo, hi], outputs zeroed */
+/* inputs of g uniform in [lo, hi], all of them checked; outputs zeroed */
 static void gc_alloc(kernt_gc *g, unsigned seed, float lo, float hi)
 {
-    kernt_rng r;
-    kernt_seed(&r, seed);
-    for (int i = 0; i < g->n_in; i++) {
-        g->in[i] = kernt_alloc(g->in_n[i]);
-        kernt_fill(&r, g->in[i], g->in_n[i], lo, hi);
-        g->check[i] = 1;
-    }
-    for (int j = 0; j < g->n_out; j++)
-        g->out[j] = kernt_alloc(g->out_n[j]);
-}
-
-static void gc_free(kernt_gc *g)
-{
+    kernt_gc_setup(g, seed, lo, hi);
     for (int i = 0; i < g->n_in; i++)
-        free(g->in[i]);
-    for (int j = 0; j < g->n_out; j++)
-        free(g->out[j]);
+        g->check[i] = 1;
 }
 
 static void gc_check(kernt_gc *g, int max_checks, unsigned seed, const char *what)
@@ -131,7 +117,7 @@ static void run_pool(int n, int c, int h, int w, int k, int s, unsigned seed)
     ck_assert_msg(kernt_close(g.out[0], ref, g.out_n[0], 1e-7, 1e-6) <= 1.0, "%s: forward", what);
     gc_check(&g, (int)g.in_n[0], seed + 1, what); /* every element: the inputs are small */
     free(ref);
-    gc_free(&g);
+    kernt_gc_free(&g);
 }
 
 START_TEST(avg_pool_grad)
@@ -257,7 +243,7 @@ static void run_in(int n, int c, size_t hw, int affine, float offset, unsigned s
     snprintf(what, sizeof what, "instance_norm n%d c%d hw%zu affine %d offset %g", n, c, hw,
              affine, offset);
     gc_check(&g, 60, seed + 1, what);
-    gc_free(&g);
+    kernt_gc_free(&g);
     free(b.sm);
     free(b.si);
 }
@@ -405,7 +391,7 @@ START_TEST(mse_grad)
         g.bwd = mse_bwd;
         g.user = &m;
         gc_check(&g, (int)cs[k].n, 80 + (unsigned)k, cs[k].name);
-        gc_free(&g);
+        kernt_gc_free(&g);
         free(t);
     }
 }

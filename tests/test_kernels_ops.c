@@ -12,27 +12,6 @@
 #define ATOL 1e-3
 #define RTOL 1e-2
 
-/* allocate and fill the inputs of g (uniform [lo, hi]), outputs zeroed */
-static void setup(kernt_gc *g, unsigned seed, float lo, float hi)
-{
-    kernt_rng r;
-    kernt_seed(&r, seed);
-    for (int i = 0; i < g->n_in; i++) {
-        g->in[i] = kernt_alloc(g->in_n[i]);
-        kernt_fill(&r, g->in[i], g->in_n[i], lo, hi);
-    }
-    for (int j = 0; j < g->n_out; j++)
-        g->out[j] = kernt_alloc(g->out_n[j]);
-}
-
-static void teardown(kernt_gc *g)
-{
-    for (int i = 0; i < g->n_in; i++)
-        free(g->in[i]);
-    for (int j = 0; j < g->n_out; j++)
-        free(g->out[j]);
-}
-
 static void check_grad(kernt_gc *g, int max_checks, unsigned seed, const char *what)
 {
     char msg[256];
@@ -80,7 +59,7 @@ static void run_bn(int n, int c, size_t hw, int act, int affine, unsigned seed)
     g.in_n[1] = g.in_n[2] = (size_t)c;
     g.n_out = 1;
     g.out_n[0] = g.in_n[0];
-    setup(&g, seed, -1.5f, 1.5f);
+    kernt_gc_setup(&g, seed, -1.5f, 1.5f);
     for (int i = 0; i < g.n_in; i++)
         g.check[i] = 1;
     g.fwd = bn_fwd;
@@ -91,7 +70,7 @@ static void run_bn(int n, int c, size_t hw, int act, int affine, unsigned seed)
     char what[96];
     snprintf(what, sizeof what, "bn_train n%d c%d hw%zu act %d affine %d", n, c, hw, act, affine);
     check_grad(&g, 40, seed + 3, what);
-    teardown(&g);
+    kernt_gc_free(&g);
     free(b.rm);
     free(b.rv);
     free(b.sm);
@@ -166,7 +145,7 @@ START_TEST(act_grad)
         kernt_gc g = {0};
         g.n_in = g.n_out = 1;
         g.in_n[0] = g.out_n[0] = 37;
-        setup(&g, 300 + act, -3, 3);
+        kernt_gc_setup(&g, 300 + act, -3, 3);
         g.check[0] = 1;
         g.fwd = act_fwd;
         g.bwd = act_bwd;
@@ -179,7 +158,7 @@ START_TEST(act_grad)
         kern_act_fwd(cp, cp, 37, act, 0.1f, 1);
         ck_assert(memcmp(cp, g.out[0], 37 * sizeof(float)) == 0);
         free(cp);
-        teardown(&g);
+        kernt_gc_free(&g);
     }
 }
 END_TEST
@@ -248,12 +227,12 @@ START_TEST(shape_ops_grad)
             g.check[i] = 1;
         }
         g.out_n[0] = cs[t].out_n;
-        setup(&g, 400 + (unsigned)t, -1, 1);
+        kernt_gc_setup(&g, 400 + (unsigned)t, -1, 1);
         g.fwd = sh_fwd;
         g.bwd = sh_bwd;
         g.user = &kind;
         check_grad(&g, 100, 420 + (unsigned)t, cs[t].name);
-        teardown(&g);
+        kernt_gc_free(&g);
     }
 }
 END_TEST
@@ -327,7 +306,7 @@ START_TEST(spectral_norm_grad)
     kernt_gc g = {0};
     g.n_in = g.n_out = 1;
     g.in_n[0] = g.out_n[0] = (size_t)o * k;
-    setup(&g, 500, -1, 1);
+    kernt_gc_setup(&g, 500, -1, 1);
     g.check[0] = 1;
     g.fwd = sn_fwd;
     g.bwd = sn_bwd;
@@ -362,7 +341,7 @@ START_TEST(spectral_norm_grad)
     memcpy(u_before, s.u0, sizeof u_before);
     kern_spectral_norm_fwd(g.in[0], s.u0, g.out[0], s.v, &s.sigma, o, k, 0, 1e-12f, 1);
     ck_assert(memcmp(u_before, s.u0, sizeof u_before) == 0);
-    teardown(&g);
+    kernt_gc_free(&g);
     free(s.u0);
     free(s.u);
     free(s.v);
@@ -429,13 +408,13 @@ START_TEST(losses_grad)
         g.in_n[0] = 12;
         g.out_n[0] = 1;
         int prob = kind == L_BCE || kind == L_BCE_C;
-        setup(&g, 610 + kind, prob ? 0.05f : -2.5f, prob ? 0.95f : 2.5f);
+        kernt_gc_setup(&g, 610 + kind, prob ? 0.05f : -2.5f, prob ? 0.95f : 2.5f);
         g.check[0] = 1;
         g.fwd = loss_fwd;
         g.bwd = loss_bwd;
         g.user = &c;
         check_grad(&g, 12, 620 + kind, names[kind]);
-        teardown(&g);
+        kernt_gc_free(&g);
     }
 }
 END_TEST

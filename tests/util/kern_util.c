@@ -209,3 +209,23 @@ void kernt_ref_dense(const float *x, const float *w, const float *b, float *y, i
             y[i * m + j] = kern_act1((float)acc, act, alpha);
         }
 }
+
+void kernt_gc_setup(kernt_gc *g, unsigned long long seed, float lo, float hi)
+{
+    kernt_rng r;
+    kernt_seed(&r, seed);
+    for (int i = 0; i < g->n_in; i++) {
+        g->in[i] = kernt_alloc(g->in_n[i]);
+        kernt_fill(&r, g->in[i], g->in_n[i], lo, hi);
+    }
+    for (int j = 0; j < g->n_out; j++)
+        g->out[j] = kernt_alloc(g->out_n[j]);
+}
+
+void kernt_gc_free(kernt_gc *g)
+{
+    for (int i = 0; i < g->n_in; i++)
+        free(g->in[i]);
+    for (int j = 0; j < g->n_out; j++)
+        free(g->out[j]);
+}

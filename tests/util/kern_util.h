@@ -38,6 +38,11 @@ typedef struct kernt_gc {
                 * cost milliseconds each) and the threads under test for the analytic pass */
 } kernt_gc;
 
+/* Allocates g's inputs, filled uniform in [lo, hi] from `seed` in input order, and its outputs
+ * zeroed (which inputs to check is the caller's: check[]); kernt_gc_free frees both. */
+void kernt_gc_setup(kernt_gc *g, unsigned long long seed, float lo, float hi);
+void kernt_gc_free(kernt_gc *g);
+
 /* Checks bwd against central differences of L = sum_j <r_j, out_j> (r random, fixed seed).
  * At most max_checks elements per input (spread over the input). Returns the number of
  * mismatches (details of the first written to msg). */
