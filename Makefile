@@ -26,7 +26,8 @@ OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize
 else
 OPT := -O2 -g
 endif
-CFLAGS  := $(CSTD) $(OPT) $(WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar $(DEPCFLAGS) $(EXTRA_CFLAGS)
+GEN     := $(BUILD)/gen
+CFLAGS  := $(CSTD) $(OPT) $(WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar -I$(GEN) $(DEPCFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -fopenmp
 
 # Sources are found, not listed: a new file in a folder joins that folder's library.
@@ -96,7 +97,16 @@ $(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/gram
 $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter -c -o $@ $<
-$(COMP_OBJ): | $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+$(COMP_OBJ): | $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h $(LAYER_LIST)
+
+# The list of layer kinds is generated from the kinds' own files (compiler/layers.h,
+# LAYER_KIND_DEFINE). The script runs on every build (it is cheap) and replaces the header
+# only when its text changes: a kind added or removed is seen even though no file got newer.
+LAYER_LIST := $(GEN)/compiler/layer_list.h
+$(LAYER_LIST): FORCE
+	@sh tools/gen-layer-list.sh $@
+.PHONY: FORCE
+FORCE:
 
 # `make V_CMD=1` shows the full command lines.
 ifeq ($(V_CMD),1)
@@ -105,7 +115,7 @@ else
 Q := @
 endif
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(LAYER_LIST)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<

@@ -68,7 +68,8 @@ static const layer_row rows[] = {
     {"sigmoid",    "sigmoid", MD_ACT, GAN_ACT_SIGMOID,    0,           0, 0, 0, 0, shape_act},
 };
 
-const layer_kind layer_kind_act = {
+/* node fields: act, alpha */
+LAYER_KIND_DEFINE(ACT, act, 6) = {
     .name = "act",
     LAYER_ROWS(rows),
     .check = check_act,

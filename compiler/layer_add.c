@@ -49,7 +49,8 @@ static const layer_row rows[] = {
     {"add", "add", MD_ADD, 0, 0,      1, 1, 0, 1, shape_add},
 };
 
-const layer_kind layer_kind_add = {
+/* node fields: in[0] + in[1], same shape */
+LAYER_KIND_DEFINE(ADD, add, 11) = {
     .name = "add",
     LAYER_ROWS(rows),
     .inputs = 2,

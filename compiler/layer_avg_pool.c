@@ -78,7 +78,8 @@ static const layer_row rows[] = {
     {"avg_pool", "pool", MD_AVG_POOL, 0, OB(O_KERNEL) | OB(O_STRIDE), 0, 1, 1, 0, shape_avg_pool},
 };
 
-const layer_kind layer_kind_avg_pool = {
+/* node fields: kh = kw (window), stride */
+LAYER_KIND_DEFINE(AVG_POOL, avg_pool, 13) = {
     .name = "avg_pool",
     LAYER_ROWS(rows),
     .check = check_avg_pool,

@@ -90,7 +90,8 @@ static const layer_row rows[] = {
     {"batchnorm", "bn", MD_BATCHNORM, 0, BN_OPTS, 0, 0, 1, 0, shape_batchnorm},
 };
 
-const layer_kind layer_kind_batchnorm = {
+/* node fields: momentum (Keras convention), eps, affine */
+LAYER_KIND_DEFINE(BATCHNORM, batchnorm, 5) = {
     .name = "batchnorm",
     LAYER_ROWS(rows),
     .check = check_batchnorm,

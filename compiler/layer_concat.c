@@ -118,7 +118,8 @@ static const layer_row tile_rows[] = {
     {NULL, "tile", MD_TILE, 0, 0, 0, 0, 0, 0, NULL},
 };
 
-const layer_kind layer_kind_concat = {
+/* node fields: in[0..n_in-1] along the channel/feature axis, same spatial size */
+LAYER_KIND_DEFINE(CONCAT, concat, 7) = {
     .name = "concat",
     LAYER_ROWS(concat_rows),
     .inputs = LAYER_SOME_INPUTS,
@@ -126,7 +127,8 @@ const layer_kind layer_kind_concat = {
     .lower = lower_concat,
 };
 
-const layer_kind layer_kind_tile = {
+/* node fields: vector [L] -> [L,H,W] with H,W = shape[1], shape[2] */
+LAYER_KIND_DEFINE(TILE, tile, 8) = {
     .name = "tile",
     LAYER_ROWS(tile_rows),
     .check = check_tile,

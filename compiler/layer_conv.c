@@ -283,7 +283,8 @@ static const layer_row conv_t_rows[] = {
     {"conv_t", "conv_t", MD_CONV_T, 0, CONV_OPTS, 1, 1, 1, 0, shape_conv_t},
 };
 
-const layer_kind layer_kind_conv = {
+/* node fields: filters (units), kh, kw, stride, pad_t/l/b/r; bias; spectral_norm; init */
+LAYER_KIND_DEFINE(CONV, conv, 2) = {
     .name = "conv",
     LAYER_ROWS(conv_rows),
     .check = check_conv,
@@ -294,7 +295,8 @@ const layer_kind layer_kind_conv = {
     .details = details_conv,
 };
 
-const layer_kind layer_kind_conv_t = {
+/* node fields: as conv (output = (H-1)*s + k - pt - pb) */
+LAYER_KIND_DEFINE(CONV_T, conv_t, 3) = {
     .name = "conv_t",
     LAYER_ROWS(conv_t_rows),
     .check = check_conv_t,

@@ -77,7 +77,8 @@ static const layer_row rows[] = {
     {"dense", "dense", MD_DENSE, 0, W_OPTS, 1, 1, 1, 0, shape_dense},
 };
 
-const layer_kind layer_kind_dense = {
+/* node fields: units; bias; spectral_norm; init */
+LAYER_KIND_DEFINE(DENSE, dense, 1) = {
     .name = "dense",
     LAYER_ROWS(rows),
     .check = check_dense,

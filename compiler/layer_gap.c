@@ -33,7 +33,8 @@ static const layer_row rows[] = {
     {"global_avg_pool", "gap", MD_GAP, 0, 0,      0, 0, 0, 0, shape_gap},
 };
 
-const layer_kind layer_kind_gap = {
+/* node fields: [C,H,W] -> [C] */
+LAYER_KIND_DEFINE(GAP, gap, 10) = {
     .name = "global_avg_pool",
     LAYER_ROWS(rows),
     .check = check_gap,

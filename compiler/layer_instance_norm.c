@@ -74,7 +74,8 @@ static const layer_row rows[] = {
     {"instance_norm", "inorm", MD_INSTANCE_NORM, 0, IN_OPTS, 0, 0, 1, 0, shape_instance_norm},
 };
 
-const layer_kind layer_kind_instance_norm = {
+/* node fields: eps, affine */
+LAYER_KIND_DEFINE(INSTANCE_NORM, instance_norm, 14) = {
     .name = "instance_norm",
     LAYER_ROWS(rows),
     .check = check_instance_norm,

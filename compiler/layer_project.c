@@ -93,7 +93,9 @@ static const layer_row rows[] = {
     {"project", "project", MD_PROJECT, 0, PROJECT_OPTS, 1, 1, 1, 1, shape_project},
 };
 
-const layer_kind layer_kind_project = {
+/* node fields: in[0] features h [F], in[1] labels y [L] -> [1] = sum_f (W y)_f h_f,
+ * W [F,L], no bias; spectral_norm; init */
+LAYER_KIND_DEFINE(PROJECT, project, 12) = {
     .name = "project",
     LAYER_ROWS(rows),
     .inputs = 2,

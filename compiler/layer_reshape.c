@@ -64,7 +64,8 @@ static const layer_row rows[] = {
     {"flatten", "reshape", MD_RESHAPE, 0, 0,      0, 0, 0, 0, shape_flatten},
 };
 
-const layer_kind layer_kind_reshape = {
+/* node fields: reshape / flatten: same numel */
+LAYER_KIND_DEFINE(RESHAPE, reshape, 9) = {
     .name = "reshape",
     LAYER_ROWS(rows),
     .check = check_reshape,

@@ -56,7 +56,8 @@ static const layer_row rows[] = {
     {"upsample", "up", MD_UPSAMPLE, 0, OB(O_FACTOR), 0, 1, 1, 0, shape_upsample},
 };
 
-const layer_kind layer_kind_upsample = {
+/* node fields: factor */
+LAYER_KIND_DEFINE(UPSAMPLE, upsample, 4) = {
     .name = "upsample",
     LAYER_ROWS(rows),
     .check = check_upsample,

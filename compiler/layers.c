@@ -1,6 +1,7 @@
-/* The layer table (compiler/layers.h) assembled from compiler/layer_list.h, and its lookups.
- * The rows are those of the kinds in the list's order, so a new kind's rows come after all
- * that were there: the "did you mean" candidates of a name keep their order. */
+/* The layer table (compiler/layers.h) assembled from compiler/layer_list.h (generated from
+ * the kinds' files), and its lookups. The rows are those of the kinds in md_kind number
+ * order, so a new kind (the next free number) has its rows after all that were there: the
+ * "did you mean" candidates of a name keep their order. */
 #include "compiler/layers.h"
 
 #include <string.h>
@@ -35,12 +36,30 @@ static const layer_kind layer_kind_input = {
     .flops = layer_no_flops,
 };
 
-static const layer_kind *const kinds_in_order[] = {
+/* Every kind, by md_kind number (the generated list is in number order; the numbers are 1 to
+ * the number of kinds, each once, as asserted above). */
+static const layer_kind *const kinds_by_number[] = {
 #define LAYER_KIND(ID, name, value) &layer_kind_##name,
 #include "compiler/layer_list.h"
 #undef LAYER_KIND
 };
-#define N_KINDS ((int)(sizeof kinds_in_order / sizeof kinds_in_order[0]))
+#define N_KINDS ((int)(sizeof kinds_by_number / sizeof kinds_by_number[0]))
+
+/* The table's order: the twelve kinds written before the list was generated keep the order
+ * their rows had then (project's rows came before add's, tile's last), since "did you mean"
+ * breaks ties by it; every later kind follows in number order. */
+static const layer_kind *const first_kinds[] = {
+    &layer_kind_dense, &layer_kind_conv, &layer_kind_conv_t, &layer_kind_upsample,
+    &layer_kind_batchnorm, &layer_kind_act, &layer_kind_concat, &layer_kind_reshape,
+    &layer_kind_gap, &layer_kind_project, &layer_kind_add, &layer_kind_tile,
+};
+#define N_FIRST ((int)(sizeof first_kinds / sizeof first_kinds[0]))
+_Static_assert(N_FIRST <= N_KINDS, "a kind of the first twelve is missing");
+
+static const layer_kind *kind_in_order(int k)
+{
+    return k < N_FIRST ? first_kinds[k] : kinds_by_number[k];
+}
 
 const layer_kind *layer_kind_of(int md_kind)
 {
@@ -60,17 +79,18 @@ const layer_kind *layer_kind_of(int md_kind)
 int layer_row_count(void)
 {
     int n = 0;
-    for (int i = 0; i < N_KINDS; i++)
-        n += kinds_in_order[i]->n_rows;
+    for (int k = 0; k < N_KINDS; k++)
+        n += kind_in_order(k)->n_rows;
     return n;
 }
 
 const layer_row *layer_row_at(int i)
 {
     for (int k = 0; k < N_KINDS && i >= 0; k++) {
-        if (i < kinds_in_order[k]->n_rows)
-            return &kinds_in_order[k]->rows[i];
-        i -= kinds_in_order[k]->n_rows;
+        const layer_kind *lk = kind_in_order(k);
+        if (i < lk->n_rows)
+            return &lk->rows[i];
+        i -= lk->n_rows;
     }
     return NULL;
 }

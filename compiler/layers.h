@@ -1,9 +1,10 @@
 /* The layer table: everything the compiler knows about a kind of layer, in one place per kind.
- * A kind is one line of compiler/layer_list.h and one file compiler/layer_<name>.c that
- * defines its layer_kind: the rows a network body names it by (options, argument counts, the
- * shape rule of the checker), the back end's checks, parameters, state and lowering, and the
- * facts of `ganc --report`. The central files do what all kinds share and ask the kind for the
- * rest (docs/compiler.md, "Adding a layer"). */
+ * A kind is one file compiler/layer_<name>.c that defines its layer_kind with
+ * LAYER_KIND_DEFINE (the list of kinds, compiler/layer_list.h, is generated from those
+ * lines): the rows a network body names it by (options, argument counts, the shape rule of
+ * the checker), the back end's checks, parameters, state and lowering, and the facts of
+ * `ganc --report`. The central files do what all kinds share and ask the kind for the rest
+ * (docs/compiler.md, "Adding a layer"). */
 #ifndef GAN_LAYERS_H
 #define GAN_LAYERS_H
 
@@ -89,6 +90,18 @@ typedef struct layer_kind {
 
 /* In a layer_kind's initializer: its rows, an array. */
 #define LAYER_ROWS(r) .rows = (r), .n_rows = (int)(sizeof(r) / sizeof((r)[0]))
+
+/* Defines a kind's facts, layer_kind_<name>, as md_kind MD_<ID> = value. The line is also
+ * the kind's entry in the list of kinds: tools/gen-layer-list.sh collects every
+ * LAYER_KIND_DEFINE line at the start of a line of compiler/layer_*.c into the build's
+ * compiler/layer_list.h, and the assertion holds the file to the list it was built with.
+ * The value is the kind's md_kind number, fixed once given; a new kind takes the next free one.
+ *
+ *   LAYER_KIND_DEFINE(AVG_POOL, avg_pool, 13) = {.name = "avg_pool", LAYER_ROWS(rows), ...};
+ */
+#define LAYER_KIND_DEFINE(ID, name, value)                                                   \
+    _Static_assert(MD_##ID == (value), "compiler/layer_list.h is stale for " #ID);         \
+    const layer_kind layer_kind_##name
 
 /* The facts of a node kind; NULL for a number that is no md_kind. */
 const layer_kind *layer_kind_of(int md_kind);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Proves that the tree checks can fail: a forbidden include and an oversized function in a
 # scratch tree must be reported, and a clean scratch tree must pass; and that the dependency
-# check asks for OpenBLAS where only another BLAS's cblas.h would be found.
+# check asks for OpenBLAS where only another BLAS's cblas.h would be found; and that the
+# generated list of layer kinds follows the kinds' files.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -44,5 +45,21 @@ expect deps-need-openblas 1 env PKG_CONFIG_LIBDIR="$tmp/no-pc" PKG_CONFIG_PATH= 
     sh "$root/tools/check-deps.sh"
 echo "$LAST" | grep -q 'libopenblas-dev' || {
     fail=$((fail + 1)); echo "FAIL: check-deps did not ask for libopenblas-dev: $LAST"; }
+# The list of layer kinds comes from the kinds' own files: a new file's kind joins it in
+# number order, and a number given twice stops the build naming both lines.
+mkdir -p "$tmp/gl/compiler"
+printf 'LAYER_KIND_DEFINE(DENSE, dense, 1) = {\n' > "$tmp/gl/compiler/layer_dense.c"
+printf 'LAYER_KIND_DEFINE(POOL, pool, 3) = {\nLAYER_KIND_DEFINE(CONV, conv, 2) = {\n' \
+    > "$tmp/gl/compiler/layer_conv.c"
+expect layer-list 0 sh "$root/tools/gen-layer-list.sh" "$tmp/gl/out/layer_list.h" "$tmp/gl"
+got=$(grep '^LAYER_KIND(' "$tmp/gl/out/layer_list.h" | tr '\n' ' ')
+[ "$got" = "LAYER_KIND(DENSE, dense, 1) LAYER_KIND(CONV, conv, 2) LAYER_KIND(POOL, pool, 3) " ] || {
+    fail=$((fail + 1)); echo "FAIL: generated layer list: $got"; }
+printf 'LAYER_KIND_DEFINE(TILE, tile, 2) = {\n' > "$tmp/gl/compiler/layer_tile.c"
+expect layer-number-twice 1 sh "$root/tools/gen-layer-list.sh" "$tmp/gl/out/layer_list.h" "$tmp/gl"
+echo "$LAST" | grep -q 'layer_tile.c:1:LAYER_KIND_DEFINE(TILE' || {
+    fail=$((fail + 1)); echo "FAIL: repeated md_kind number not located: $LAST"; }
+grep -q 'POOL' "$tmp/gl/out/layer_list.h" || {
+    fail=$((fail + 1)); echo "FAIL: a refused list replaced the last good one"; }
 echo "check_tools: $pass passed, $fail failed"
 [ $fail = 0 ]
