@@ -1,4 +1,5 @@
 /* ganrt train: the training loop around a gan_session. */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "common/err.h"
 #include "format/model.h"
 #include "runtime/train.h"
 #include "runtime/train/args.h"
@@ -41,7 +43,10 @@ static const char train_help[] =
     "  --help              this text\n"
     "\n"
     "Exit status: 0 done, 1 failure (bad model, data or checkpoint; NaN/Inf in a loss or\n"
-    "gradient), 2 usage error, 130 interrupted (a checkpoint was written).\n";
+    "gradient; RUN in use by another training; a full disk), 2 usage error, 130 / 143\n"
+    "interrupted by SIGINT / SIGTERM (a checkpoint was written).\n"
+    "One training at a time may write to RUN (RUN/lock); a run killed by any means can be\n"
+    "resumed from its last checkpoint, which is never left half-written.\n";
 
 typedef struct {
     const char *model, *data, *out, *init;
@@ -205,6 +210,7 @@ typedef struct {
     long long first, total, step, sample_every, ckpt_every;
     char last_ckpt[4400];
     long long last_ckpt_step;
+    int lock_fd;             /* RUN/lock, held while the run writes (-1: not taken) */
 } train_run;
 
 static void run_free(train_run *t)
@@ -218,6 +224,7 @@ static void run_free(train_run *t)
         gan_loader_close(t->l);
     gan_session_free(t->s);
     gan_model_free(t->m);
+    gan_run_unlock(t->lock_fd);
 }
 
 /* Installed before anything slow: a signal that arrives while the model or data load stops
@@ -435,7 +442,12 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         t_prev = now;
         double rate = dt > 0 ? t->ips / dt : 0;
         double avg_rate = now > t_start ? (double)(step - t->first) * t->ips / (now - t_start) : 0;
-        gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate);
+        if (gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate)) {
+            gan_progress_end(&pg);
+            gan_errf(err, errlen, "%s/metrics.csv: write failed at step %lld: %s", o->out, step,
+                     strerror(errno));
+            return 1;
+        }
         for (int i = 0; i < t->ns; i++)
             t->summary[i] = t->losses[scol[i]];
         int last = step == t->total || g_stop_signal;
@@ -462,9 +474,12 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
 }
 
 /* Everything after the model loaded: 0 done, 1 failure (err says why unless empty),
- * 2 usage error (printed), 130 interrupted (with a checkpoint). */
+ * 2 usage error (printed), 128 + the signal when interrupted (with a checkpoint). */
 static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
 {
+    /* before anything reads the run directory: a second training must not even look */
+    if ((t->lock_fd = gan_run_lock(o->out, err, errlen)) < 0)
+        return 1;
     int rc = start(t, o, err, errlen);
     if (rc || (rc = set_budget(t, o, err, errlen)) || (rc = open_outputs(t, o, err, errlen)))
         return rc;
@@ -483,9 +498,10 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
     if (bad)
         fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);
     if (interrupted) {
-        fprintf(stderr, "ganrt train: interrupted at step %lld; checkpoint %s written; continue "
-                "with --resume\n", t->step, t->last_ckpt);
-        return 130;
+        fprintf(stderr, "ganrt train: interrupted by %s at step %lld; checkpoint %s written; "
+                "continue with --resume\n", g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                t->step, t->last_ckpt);
+        return 128 + g_stop_signal; /* the shell's convention: 130 SIGINT, 143 SIGTERM */
     }
     fprintf(stderr, "ganrt train: done: step %lld, checkpoint %s\n", t->step, t->last_ckpt);
     return 0;
@@ -508,6 +524,7 @@ int ganrt_train_main(int argc, char **argv)
     train_run t;
     memset(&t, 0, sizeof t);
     t.last_ckpt_step = -1;
+    t.lock_fd = -1;
     t.m = gan_model_load(o.model, err, sizeof err);
     rc = t.m ? train(&t, &o, err, sizeof err) : 1;
     if (rc == 1 && err[0])

@@ -99,6 +99,14 @@ int gan_ckpt_resolve(const char *arg, char *path, size_t path_len, char *err, si
 /* mkdir -p. 0 or -1 with a message. */
 int gan_mkdirs(const char *path, char *err, size_t errlen);
 
+/* ---------------------------------------------------------------- run_lock.c */
+/* Makes run_dir if needed and takes RUN/lock, held until gan_run_unlock or the process ends
+ * (by any means: the kernel drops it); then removes the temporary files that a killed run's
+ * atomic writes left in RUN/ckpt. The lock's fd, or -1 with a message naming the holder's
+ * pid when another process holds it. */
+int gan_run_lock(const char *run_dir, char *err, size_t errlen);
+void gan_run_unlock(int fd);
+
 /* ---------------------------------------------------------------- metrics.c */
 typedef struct gan_metrics gan_metrics;
 /* Opens RUN/metrics.csv for appending; a new file gets the header
