@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "common/version.h"
 #include "format/model.h"
 #include "runtime/train.h"
 
@@ -46,8 +47,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("ganrt 0.1 (model.bin format %d, checkpoint format %u)\n", GAN_FORMAT_VERSION,
-               GAN_CKPT_VERSION);
+        printf("ganrt %s (model.bin format %d, checkpoint format %u)\n", GAN_VERSION,
+               GAN_FORMAT_VERSION, GAN_CKPT_VERSION);
         return 0;
     }
     static const struct {
