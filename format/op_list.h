@@ -94,4 +94,6 @@ GAN_OP(INSTANCE_NORM,        47, "instance_norm",       FWD,   instance_norm, "r
 GAN_OP(INSTANCE_NORM_BWD,    48, "instance_norm_bwd",   BWD,   instance_norm, "rorrr", "ooo", 0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(LOSS_MSE,             49, "loss_mse",            LOSS,  loss,  "ro",       "r",        0x01, 0x00, -1, 0,                         LOSS_MSE_BWD,        "01",     "0")
 GAN_OP(LOSS_MSE_BWD,         50, "loss_mse_bwd",        BWD,   loss,  "ro",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(SGD,                  51, "sgd",                 OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
+GAN_OP(RMSPROP,              52, "rmsprop",             OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
 #endif

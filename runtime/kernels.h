@@ -177,6 +177,21 @@ void kern_loss_mse_bwd(const float *a, const float *t, float tc, float *da, size
  * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps) */
 void kern_adam(float *p, const float *g, float *m, float *v, size_t n, float t, float lr,
                float beta1, float beta2, float eps, int threads);
+/* One SGD step (torch.optim.SGD, dampening 0): g' = g + wd p; buf = momentum buf + g';
+ * p -= lr buf. */
+void kern_sgd(float *p, const float *g, float *buf, size_t n, float lr, float momentum, float wd,
+              int threads);
+/* One RMSprop step (torch.optim.RMSprop): g' = g + wd p; sq = alpha sq + (1-alpha) g'^2;
+ * p -= lr g' / (sqrt(sq) + eps). */
+void kern_rmsprop(float *p, const float *g, float *sq, size_t n, float lr, float alpha,
+                  float eps, float wd, int threads);
+/* p *= s (AdamW's decoupled weight decay: s = 1 - lr wd) */
+void kern_scale(float *p, size_t n, float s, int threads);
+/* The learning rate of update t (1, 2, ...): lr, times t/warmup during the warm-up, times the
+ * decay from 1 to final_share between the warm-up's end and update `last` (linear or half a
+ * cosine; constant: no decay). Computed in double, rounded once. */
+enum { KERN_LR_CONSTANT = 0, KERN_LR_LINEAR = 1, KERN_LR_COSINE = 2 };
+float kern_lr_at(float lr, double t, int kind, int warmup, int last, float final_share);
 /* ema = decay * ema + (1 - decay) * p */
 void kern_ema(const float *p, float *ema, size_t n, float decay, int threads);
 

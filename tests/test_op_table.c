@@ -62,6 +62,8 @@ static const struct {
     {48, "instance_norm_bwd"},
     {49, "loss_mse"},
     {50, "loss_mse_bwd"},
+    {51, "sgd"},
+    {52, "rmsprop"},
 };
 
 START_TEST(numbers_are_pinned)
