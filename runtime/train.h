@@ -28,6 +28,10 @@ double gan_rng_uniform(gan_rng *r);         /* [0, 1), 53 bits */
 float gan_rng_normal(gan_rng *r);           /* N(0, 1) */
 void gan_rng_fill_normal(gan_rng *r, float *x, size_t n, float mean, float std);
 void gan_rng_fill_uniform(gan_rng *r, float *x, size_t n, float lo, float hi);
+/* The truncation trick (BigGAN's truncated normal): each |x[i]| > psi is drawn again, from
+ * N(0, 1), until it is within; values already within stay as they are. psi >= 0.05 keeps the
+ * expected redraws per value under 25. */
+void gan_rng_truncate_normal(gan_rng *r, float *x, size_t n, float psi);
 /* splitmix64 finaliser: derives independent seeds ("seed for the sample z") from one seed. */
 uint64_t gan_mix64(uint64_t x);
 

@@ -58,6 +58,10 @@ START_TEST(usage_errors)
     expect(2, "unexpected argument", A("train", "a.bin", "b.bin"));
     expect(2, "missing --ckpt", A("sample", "m.bin", "-o", "x.png"));
     expect(2, "missing -o", A("sample", "m.bin", "--ckpt", "r"));
+    expect(2, "--truncation: 0.01 is out of range [0.05, 10]",
+           A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--truncation", "0.01"));
+    expect(2, "--truncation: 'half' is not a number",
+           A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--truncation", "half"));
     expect(2, "exclude each other", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--vary",
                                       "Smiling", "--interpolate"));
     expect(2, "-n: 0 is out of range", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "-n",

@@ -312,6 +312,17 @@ START_TEST(sample_modes)
     rc = run("sample", g_model, "--ckpt", path("S"), "-o", path("v.png"), "--vary",
              "Smiling,Male", "--cols", "3", NULL);
     ck_assert_msg(rc == 0 && strstr(g_out, "12 images"), "exit %d: %s", rc, g_out);
+    /* --truncation: the same seed's faces, tamer; a different picture */
+    rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("t0"), "-n", "4", NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("t1"), "-n", "4",
+             "--truncation", "0.3", NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    size_t l0, l1;
+    unsigned char *p0 = slurp(path("t0/000001.png"), &l0), *p1 = slurp(path("t1/000001.png"), &l1);
+    ck_assert(p0 && p1 && (l0 != l1 || memcmp(p0, p1, l0)));
+    free(p0);
+    free(p1);
     rc = run("sample", g_model, "--ckpt", path("S"), "-o", path("i.png"), "--interpolate", "-n",
              "9", "--no-ema", NULL);
     ck_assert_msg(rc == 0 && strstr(g_out, "16 images") && strstr(g_out, "raw weights"),
