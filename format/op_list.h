@@ -39,6 +39,7 @@ GAN_OP_FAMILY(loss)
 GAN_OP_FAMILY(optim)
 GAN_OP_FAMILY(pool)
 GAN_OP_FAMILY(instance_norm)
+GAN_OP_FAMILY(film)
 #endif
 
 #ifdef GAN_OP
@@ -96,4 +97,6 @@ GAN_OP(LOSS_MSE,             49, "loss_mse",            LOSS,  loss,  "ro",     
 GAN_OP(LOSS_MSE_BWD,         50, "loss_mse_bwd",        BWD,   loss,  "ro",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(SGD,                  51, "sgd",                 OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
 GAN_OP(RMSPROP,              52, "rmsprop",             OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
+GAN_OP(FILM,                 53, "film",                FWD,   film,  "rr",       "r",        0x03, 0x00, -1, 0,                         FILM_BWD,            "01d",    "01")
+GAN_OP(FILM_BWD,             54, "film_bwd",            BWD,   film,  "rrr",      "oo",       0x00, 0x00, -1, 0,                         NONE,                "",       "")
 #endif

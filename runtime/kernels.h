@@ -172,6 +172,14 @@ float kern_loss_mse_fwd(const float *a, const float *t, float tc, size_t n, int 
 void kern_loss_mse_bwd(const float *a, const float *t, float tc, float *da, size_t n,
                        float weight, int threads);
 
+/* ---- FiLM (conditional batch norm's modulation): gb [n, 2c] holds gains then biases ----
+ * y = x (1 + g) + b over each (sample, channel) plane of hw values; the backward adds
+ * dy (1 + g) into dx and the plane sums of dy x, dy into dgb (either may be NULL). */
+void kern_film_fwd(const float *x, const float *gb, float *y, int n, int c, size_t hw,
+                   int threads);
+void kern_film_bwd(const float *x, const float *gb, const float *dy, float *dx, float *dgb,
+                   int n, int c, size_t hw, int threads);
+
 /* ---- optimizer ---- */
 /* One Adam step at step count t (already incremented, t >= 1), PyTorch's form:
  * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps) */

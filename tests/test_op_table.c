@@ -64,6 +64,8 @@ static const struct {
     {50, "loss_mse_bwd"},
     {51, "sgd"},
     {52, "rmsprop"},
+    {53, "film"},
+    {54, "film_bwd"},
 };
 
 START_TEST(numbers_are_pinned)
