@@ -336,7 +336,7 @@ static int start(train_run *t, const train_opts *o, char *err, size_t errlen)
     char ckpath[4400];
     struct stat st;
     if (o->inputs_from && (stat(o->inputs_from, &st) || !S_ISDIR(st.st_mode)))
-        return gan_errf(err, errlen, "--inputs-from %s: no such directory", o->inputs_from) ? 1 : 1;
+        return gan_errf(err, errlen, "--inputs-from %s: no such directory", o->inputs_from), 1;
     if (check_out(o, ckpath, sizeof ckpath, err, errlen))
         return 1;
     t->so = (gan_session_opts){(int)(o->threads > 0 ? o->threads : cli_cpu_count()), o->seed};
