@@ -492,7 +492,10 @@ static int io_after(void *ctx, gan_session *s, const gan_run_info *ri, const dou
         return 0;
     const gan_program *p = &t->m->programs[ri->prog];
     double now = gan_now(), dt = now - t->t_run;
-    double ips = ri->ids && dt > 0 ? t->m->hyper.batch / dt : 0;
+    int batch_read = 0; /* images/s counts the batches a program reads (replayed too) */
+    for (int i = 0; i < p->n_inputs; i++)
+        batch_read |= p->input_roles[i] != GAN_ROLE_LATENT;
+    double ips = batch_read && dt > 0 ? t->m->hyper.batch / dt : 0;
     if (gan_metrics_run_row(t->mt, ri->step, ri->run, p->name, t->time_base + (now - t->t_start),
                             gan_session_loss_base(s, ri->slot), p->n_outputs, vals, ips))
         return gan_errf(err, errlen, "%s/metrics.csv: write failed", t->o->out);
@@ -560,8 +563,13 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
     int rc = start(t, o, err, errlen);
     if (rc || (rc = set_budget(t, o, err, errlen)) || (rc = open_outputs(t, o, err, errlen)))
         return rc;
-    fprintf(stderr, "ganrt train: %s, %zu images, batch %d, steps %lld..%lld, %d threads, seed "
-            "%llu%s\n", o->model, t->l ? gan_loader_size(t->l) : 0, t->m->hyper.batch, t->first + 1,
+    char what[4200];
+    if (t->l)
+        snprintf(what, sizeof what, "%zu images", gan_loader_size(t->l));
+    else
+        snprintf(what, sizeof what, "inputs replayed from %s", o->inputs_from);
+    fprintf(stderr, "ganrt train: %s, %s, batch %d, steps %lld..%lld, %d threads, seed "
+            "%llu%s\n", o->model, what, t->m->hyper.batch, t->first + 1,
             t->total, t->so.threads, (unsigned long long)t->so.seed, o->resume ? " (resumed)" : "");
     if (o->ckpt_initial && !o->resume && save_checkpoint(t, o, 0, err, errlen))
         return 1;

@@ -367,7 +367,8 @@ static int run_train_program(gan_session *s, int slot, int run, long long step, 
 {
     const gan_model *m = s->m;
     const gan_program *p = &m->programs[s->prog[slot]];
-    gan_run_info ri = {step, run, slot, s->prog[slot], reads_batch(p) ? s->ids : NULL};
+    gan_run_info ri = {step, run, slot, s->prog[slot],
+                       reads_batch(p) && !s->hooks.replay ? s->ids : NULL};
     /* a replay takes every input from the hook: the loader and the latent RNG stay still */
     if (!s->hooks.replay && fill_inputs(s, p, err, errlen))
         return -1;
