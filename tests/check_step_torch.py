@@ -35,6 +35,7 @@ import sys
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True   # make check leaves the source tree as it found it
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_step_golden as ref  # noqa: E402  (the PyTorch model of the seed's structure)
 
