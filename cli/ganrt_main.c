@@ -16,6 +16,9 @@ static const char usage[] =
     "  sample  MODEL.bin --ckpt RUN|FILE -o OUT.png   generate images\n"
     "  info    MODEL.bin [--ckpt RUN|FILE]      describe a model (and a checkpoint of it)\n"
     "  data    synth ...                        make a synthetic labelled face dataset\n"
+    "  init    MODEL.bin --seed S -o FILE       write the initial training state (step 0)\n"
+    "  run-program MODEL.bin --ckpt C --program NAME --inputs DIR -o STATE\n"
+    "                                           run one program on a checkpoint\n"
     "\n"
     "'ganrt COMMAND --help' describes each command. --version prints the version.\n";
 
@@ -57,7 +60,9 @@ int main(int argc, char **argv)
     } cmds[] = {{"train", ganrt_train_main},
                 {"sample", ganrt_sample_main},
                 {"info", ganrt_info_main},
-                {"data", ganrt_data_main}};
+                {"data", ganrt_data_main},
+                {"init", ganrt_init_main},
+                {"run-program", ganrt_run_program_main}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -151,7 +151,7 @@ START_TEST(gan_trains_and_resumes_bit_exact)
     free(latest);
     /* metrics: 6 rows, finite losses; the resumed run has the same rows */
     char col[256];
-    first_col(path("A/metrics.csv"), "d_step", col, sizeof col);
+    first_col(path("A/metrics.csv"), "d_loss", col, sizeof col);
     double va[16], vb[16];
     ck_assert_int_eq(metric_column(path("A/metrics.csv"), col, va, 16), 6);
     ck_assert_int_eq(metric_column(path("B/metrics.csv"), col, vb, 16), 6);
@@ -159,7 +159,7 @@ START_TEST(gan_trains_and_resumes_bit_exact)
         ck_assert(isfinite(va[i]));
         ck_assert_msg(va[i] == vb[i], "row %d: %g vs %g", i, va[i], vb[i]);
     }
-    first_col(path("A/metrics.csv"), "g_step", col, sizeof col);
+    first_col(path("A/metrics.csv"), "g_loss", col, sizeof col);
     ck_assert_int_eq(metric_column(path("A/metrics.csv"), col, va, 16), 6);
     /* a second plain run into an existing run directory is refused */
     rc = run("train", g_model, "--data", g_data, "--out", path("A"), "--steps", "2", NULL);
@@ -175,7 +175,7 @@ START_TEST(classifier_loss_falls)
                  "--threads", "1", "--ckpt-every", "1000", NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
     char col[256];
-    first_col(path("C/metrics.csv"), "train_step", col, sizeof col);
+    first_col(path("C/metrics.csv"), "c_loss", col, sizeof col);
     double v[200];
     ck_assert_int_eq(metric_column(path("C/metrics.csv"), col, v, 200), 120);
     double first = 0, last = 0;
