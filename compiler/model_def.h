@@ -39,6 +39,8 @@ typedef struct {
     int affine;               /* batch norm has gamma/beta */
     int act;                  /* gan_act for MD_ACT */
     float alpha;
+    float translation, cutout; /* diffaugment: shares of the side (0: off) */
+    int color;                /* diffaugment: brightness, saturation, contrast */
     int line;                 /* source line, for messages from the back end */
 } md_node;
 

@@ -40,6 +40,7 @@ GAN_OP_FAMILY(optim)
 GAN_OP_FAMILY(pool)
 GAN_OP_FAMILY(instance_norm)
 GAN_OP_FAMILY(film)
+GAN_OP_FAMILY(diffaug)
 #endif
 
 #ifdef GAN_OP
@@ -99,4 +100,6 @@ GAN_OP(SGD,                  51, "sgd",                 OPTIM, optim, "rrrr",   
 GAN_OP(RMSPROP,              52, "rmsprop",             OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
 GAN_OP(FILM,                 53, "film",                FWD,   film,  "rr",       "r",        0x03, 0x00, -1, 0,                         FILM_BWD,            "01d",    "01")
 GAN_OP(FILM_BWD,             54, "film_bwd",            BWD,   film,  "rrr",      "oo",       0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(DIFFAUG,              55, "diffaug",             FWD,   diffaug, "rrr",    "rr",       0x01, 0x04, -1, 0,                         DIFFAUG_BWD,         "ad",     "0")
+GAN_OP(DIFFAUG_BWD,          56, "diffaug_bwd",         BWD,   diffaug, "rr",     "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 #endif

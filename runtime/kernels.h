@@ -17,6 +17,7 @@
 #define GAN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- activations ---- */
 float kern_act1(float x, int act, float alpha);            /* act(x), one value */
@@ -179,6 +180,17 @@ void kern_film_fwd(const float *x, const float *gb, float *y, int n, int c, size
                    int threads);
 void kern_film_bwd(const float *x, const float *gb, const float *dy, float *dx, float *dgb,
                    int n, int c, size_t hw, int threads);
+
+/* ---- DiffAugment (format/ops_diffaug.c): params [n, 9] per sample: brightness,
+ * saturation, contrast, shift tx, ty (y(h, w) = x(h + ty, w + tx)), cutout x0, y0, w, h ----
+ * draw: the params of run `run` of a layer whose seed is `seed`; colour off gives 0, 1, 1.
+ * fwd: y = the transform of x; bwd: dx += its transpose applied to dy. */
+void kern_diffaug_draw(uint64_t seed, uint64_t run, int n, int h, int w, int color,
+                       float translation, float cutout, float *params);
+void kern_diffaug_fwd(const float *x, const float *params, float *y, int n, int c, int h, int w,
+                      int threads);
+void kern_diffaug_bwd(const float *params, const float *dy, float *dx, int n, int c, int h,
+                      int w, int threads);
 
 /* ---- optimizer ---- */
 /* One Adam step at step count t (already incremented, t >= 1), PyTorch's form:

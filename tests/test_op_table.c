@@ -66,6 +66,8 @@ static const struct {
     {52, "rmsprop"},
     {53, "film"},
     {54, "film_bwd"},
+    {55, "diffaug"},
+    {56, "diffaug_bwd"},
 };
 
 START_TEST(numbers_are_pinned)

@@ -1,7 +1,9 @@
-/* sgd, rmsprop, weight decay and a learning-rate schedule from a .gan file to a trained
- * checkpoint: ganc lowers each optimizer to its op with the schedule in optimizer updates
- * (d_steps per step for D) and the state tensors the optimizer needs, fused and unfused; ganrt
- * trains the model, and the update counters in the checkpoint count updates, not steps. */
+/* The training features of "Faces that follow the attributes", from a .gan file to trained
+ * checkpoints: sgd, rmsprop, weight decay and a learning-rate schedule (ganc lowers each
+ * optimizer to its op with the schedule in optimizer updates, d_steps per step for D, and the
+ * state tensors it needs, fused and unfused; the update counters in the checkpoint count
+ * updates, not steps), cond_batchnorm in G and diffaugment in D (its run counter counts D's
+ * training calls, and a resumed run is bit-exact with an uninterrupted one). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,10 +16,11 @@ static const char *src =
     "data { image 3 x 16 x 16\n  labels [Smiling, Eyeglasses] }\n"
     "latent z : 8\n"
     "generator G(z, y) -> image {\n"
-    "  out = concat(z, y) | dense(64) | reshape(4, 4, 4) | upsample(4) | conv(3, kernel 3, padding same) | tanh\n"
+    "  h = z | dense(64) | reshape(4, 4, 4) | cond_batchnorm(y) | relu\n"
+    "  out = h | upsample(4) | conv(3, kernel 3, padding same) | tanh\n"
     "}\n"
     "discriminator D(x : image, y) -> 1 {\n"
-    "  h = x | conv(4, kernel 3, stride 2, padding same) | leaky_relu | flatten\n"
+    "  h = x | diffaugment | conv(4, kernel 3, stride 2, padding same) | leaky_relu | flatten\n"
     "  out = concat(h, y) | dense(1)\n"
     "}\n"
     "train {\n"
@@ -151,6 +154,9 @@ START_TEST(trains_and_counts_updates)
     const gan_tensor *gt = &m->tensors[tensor(m, "G.rmsprop_t")];
     ck_assert_float_eq(base[dt->region][dt->offset], 12.0f); /* 6 steps x d_steps 2 */
     ck_assert_float_eq(base[gt->region][gt->offset], 6.0f);
+    /* diffaugment ran in every training call of D: per step 2 d_steps x (real, fake) + g_step */
+    const gan_tensor *runs = &m->tensors[tensor(m, "D.aug1.aug_runs")];
+    ck_assert_float_eq(base[runs->region][runs->offset], 6.0f * 5.0f);
     /* the momentum buffer moved and holds finite values */
     const gan_tensor *buf = &m->tensors[tensor(m, "D.sgd_buf")];
     double norm = 0;
@@ -164,13 +170,61 @@ START_TEST(trains_and_counts_updates)
 }
 END_TEST
 
+static unsigned char *slurp(const char *p, size_t *len)
+{
+    FILE *f = fopen(p, "rb");
+    ck_assert_msg(f != NULL, "%s missing", p);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*len + 1);
+    ck_assert(fread(b, 1, *len, f) == *len);
+    fclose(f);
+    return b;
+}
+
+/* the augmentation's draws are state: 2 steps, then --resume to 4, equals 4 straight */
+START_TEST(resume_is_exact_with_augmentation)
+{
+    char *dir = train_tmpdir();
+    char data[4400], a[4400], b[4400], bin[4400], err[1024];
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(a, sizeof a, "%s/A", dir);
+    snprintf(b, sizeof b, "%s/B", dir);
+    snprintf(bin, sizeof bin, "%s/m.bin", dir);
+    ck_assert_msg(train_fx_data(data, 48, err, sizeof err) == 0, "%s", err);
+    gan_model_free(compile(dir, NULL));
+    const char *rt = tool("GANRT", "build/release/ganrt");
+    int rc = spawn(rt, "train", bin, "--data", data, "--out", a, "--steps", "4", "--threads", "1",
+                   NULL);
+    ck_assert_msg(rc == 0, "A: exit %d: %s", rc, g_out);
+    rc = spawn(rt, "train", bin, "--data", data, "--out", b, "--steps", "2", "--threads", "1",
+               NULL);
+    ck_assert_msg(rc == 0, "B: exit %d: %s", rc, g_out);
+    rc = spawn(rt, "train", bin, "--data", data, "--out", b, "--steps", "4", "--threads", "1",
+               "--resume");
+    ck_assert_msg(rc == 0, "B resumed: exit %d: %s", rc, g_out);
+    char pa[4600], pb[4600];
+    snprintf(pa, sizeof pa, "%s/ckpt/step_000004.ckpt", a);
+    snprintf(pb, sizeof pb, "%s/ckpt/step_000004.ckpt", b);
+    size_t la, lb;
+    unsigned char *ca = slurp(pa, &la), *cb = slurp(pb, &lb);
+    ck_assert_msg(la == lb && !memcmp(ca, cb, la), "resumed run's checkpoint differs");
+    free(ca);
+    free(cb);
+    train_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("optim_model");
+    Suite *s = suite_create("train_features");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, lowered_with_schedule_in_updates);
     tcase_add_test(tc, trains_and_counts_updates);
+    tcase_add_test(tc, resume_is_exact_with_augmentation);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
