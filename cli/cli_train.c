@@ -65,6 +65,8 @@ typedef struct {
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
     uint64_t seed;
     int seed_given, resume, ckpt_initial, per_program, profile;
+    int argc;                /* the command, for RUN/report.html */
+    char **argv;
 } train_opts;
 
 static int parse(int argc, char **argv, train_opts *o, int *help)
@@ -72,6 +74,8 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
     gan_args a;
     gan_args_init(&a, "ganrt train", argc, argv);
     memset(o, 0, sizeof *o);
+    o->argc = argc;
+    o->argv = argv;
     o->steps = o->epochs = o->threads = o->limit = o->sample_every = o->ckpt_every = -1;
     o->keep = 3;
     o->seed = 1;
@@ -463,6 +467,10 @@ static int save_checkpoint(train_run *t, const train_opts *o, long long step, ch
                           t->last_ckpt, sizeof t->last_ckpt, err, errlen))
         return 1;
     t->last_ckpt_step = step;
+    /* the report is for people: a failure to write it never stops the training */
+    char rerr[512];
+    if (cli_report_write(t->m, o->model, o->out, o->argc, o->argv, rerr, sizeof rerr))
+        fprintf(stderr, "ganrt train: warning: %s\n", rerr);
     return 0;
 }
 
