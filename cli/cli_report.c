@@ -151,7 +151,8 @@ static int sample_list(FILE *f, const char *run_dir)
     }
     if (d)
         closedir(d);
-    qsort(names, (size_t)n, sizeof *names, by_name);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, by_name);
     fputs("var grids = [", f);
     for (int i = 0; i < n; i++) {
         fprintf(f, "%s\"%s\"", i ? "," : "", names[i]);
