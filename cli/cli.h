@@ -10,6 +10,7 @@ int ganrt_train_main(int argc, char **argv);  /* cli_train.c  */
 int ganrt_sample_main(int argc, char **argv); /* cli_sample.c */
 int ganrt_info_main(int argc, char **argv);   /* cli_info.c   */
 int ganrt_data_main(int argc, char **argv);   /* cli_data.c: "data synth ..." */
+int ganrt_eval_main(int argc, char **argv);   /* cli_eval.c   */
 
 /* cli_common.c: the online CPUs (the default --threads, 1 if unknown), and "out of memory"
  * into err with the subcommands' exit status 1. */
