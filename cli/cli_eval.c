@@ -142,6 +142,11 @@ static int pick_attrs(eval_ctx *e, char *err, size_t errlen)
     e->attrs = calloc((size_t)g->n_labels + 1, sizeof *e->attrs);
     if (!e->attrs)
         return cli_out_of_memory(err, errlen);
+    if (g->n_labels == 0 && !e->o.attrs) { /* unconditional: distance and diversity only */
+        fprintf(stderr, "ganrt eval: note: %s has no attribute labels; only the Fréchet "
+                "distance and the diversity are measured\n", e->o.model);
+        return 0;
+    }
     if (e->o.attrs) {
         char buf[4096];
         snprintf(buf, sizeof buf, "%s", e->o.attrs);
@@ -198,8 +203,10 @@ static gan_session *open_generator(eval_ctx *e, char *err, size_t errlen)
         gan_session_free(s);
         return NULL;
     }
-    if (s)
+    if (s) {
         e->gen_step = (unsigned long long)info.step;
+        eval_note_gen_split(e);
+    }
     return s;
 }
 

@@ -55,6 +55,9 @@ typedef struct {
 /* The split: --holdout, else the classifier run's split.txt, else the partition file. */
 int eval_resolve_split(eval_ctx *e, char *err, size_t errlen);
 int eval_real_stats(eval_ctx *e, char *err, size_t errlen);
+/* A note on stderr when the generator's run did not hold out what eval holds out (its
+ * training may have seen the faces it is compared with). */
+void eval_note_gen_split(const eval_ctx *e);
 void eval_real_free(eval_real *r);
 /* The held-out rows of the data's attribute file as the generator's label rows (0/1, or
  * one-hot for a categorical generator; rows without a class are left out). *rows is

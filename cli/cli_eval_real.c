@@ -59,6 +59,21 @@ int eval_resolve_split(eval_ctx *e, char *err, size_t errlen)
     return 0;
 }
 
+void eval_note_gen_split(const eval_ctx *e)
+{
+    char run[4400], sp[4500], e2[512];
+    run_dir_of(e->o.ckpt, run, sizeof run);
+    snprintf(sp, sizeof sp, "%s/split.txt", run);
+    long long h;
+    struct stat st;
+    if (stat(sp, &st) != 0)
+        return; /* a checkpoint outside a run directory: nothing to compare */
+    if (gan_split_read(sp, &h, e2, sizeof e2) || h != e->holdout)
+        fprintf(stderr, "ganrt eval: note: the generator's run (%s) did not hold out the same "
+                "faces; its training may have seen some of the real faces it is compared "
+                "with\n", sp);
+}
+
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
