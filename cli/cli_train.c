@@ -304,9 +304,17 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
     /* a resumed run keeps the split it started with (the data position depends on it) */
     char sp[4200];
     snprintf(sp, sizeof sp, "%s/split.txt", o->out);
-    if (o->resume && o->holdout == 0 && access(sp, F_OK) == 0 &&
-        gan_split_read(sp, &lo.holdout, err, errlen))
-        return 1;
+    long long kept;
+    if (o->resume && access(sp, F_OK) == 0) {
+        if (gan_split_read(sp, &kept, err, errlen))
+            return 1;
+        if (o->holdout != 0 && o->holdout != kept) {
+            snprintf(err, errlen, "%.400s: the run was started with another split (%.450s); "
+                     "resume it without --holdout", o->out, sp);
+            return 1;
+        }
+        lo.holdout = kept;
+    }
     t->l = gan_loader_open(&lo, err, errlen);
     if (!t->l)
         return 1;

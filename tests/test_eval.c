@@ -530,6 +530,10 @@ START_TEST(bad_input)
     expect_fail(GANRT("eval", "--real-only", "--classifier", path("clf.bin"),
                       "--classifier-ckpt", path("clf_run"), "--real", data, "--holdout", "600"),
                 1, "--holdout 600 leaves no training images");
+    /* a resumed run keeps its split: another --holdout is refused, none keeps the recorded */
+    expect_fail(GANRT("train", path("clf.bin"), "--data", data, "--out", path("clf_run"),
+                      "--resume", "--holdout", "100", "--steps", "301"),
+                1, "the run was started with another split");
 }
 END_TEST
 
