@@ -103,7 +103,8 @@ static uint64_t cache_key(const eval_ctx *e)
     const char *fname = gan_classifier_feature_name(e->clf);
     h = fnv(h, fname, strlen(fname));
     char rp[PATH_MAX], ap[4400];
-    h = fnv(h, realpath(e->o.real, rp) ? rp : e->o.real, strlen(realpath(e->o.real, rp) ? rp : e->o.real));
+    const char *real = realpath(e->o.real, rp) ? rp : e->o.real;
+    h = fnv(h, real, strlen(real));
     snprintf(ap, sizeof ap, "%s/list_attr_celeba.txt", e->o.real);
     h = fnv_file(h, ap);
     snprintf(ap, sizeof ap, "%s/list_eval_partition.txt", e->o.real);
