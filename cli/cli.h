@@ -14,6 +14,7 @@ int ganrt_info_main(int argc, char **argv);   /* cli_info.c   */
 int ganrt_data_main(int argc, char **argv);   /* cli_data.c: "data synth ..." */
 int ganrt_init_main(int argc, char **argv);   /* cli_init.c */
 int ganrt_run_program_main(int argc, char **argv); /* cli_run_program.c */
+int ganrt_eval_main(int argc, char **argv);   /* cli_eval.c   */
 
 /* cli_common.c: the online CPUs (the default --threads, 1 if unknown), and "out of memory"
  * into err with the subcommands' exit status 1. */

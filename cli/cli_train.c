@@ -37,6 +37,9 @@ static const char train_help[] =
     "                      position and state); --steps is then the total to reach\n"
     "  --init CKPT         start from the weights in CKPT (tensors matched by name and shape)\n"
     "  --limit N           use only the first N images\n"
+    "  --holdout N         never train on the last N images (file order) of --data; 0: hold\n"
+    "                      none out. Default: DIR/list_eval_partition.txt's validation and\n"
+    "                      test parts when present, else none. Recorded in RUN/split.txt\n"
     "  --sample-every N    write RUN/samples/step_NNNNNN.png every N steps (0: only at the end)\n"
     "  --ckpt-every N      write RUN/ckpt/step_NNNNNN.ckpt every N steps (and at the end)\n"
     "  --keep K            keep the newest K checkpoints (default 3)\n"
@@ -63,6 +66,7 @@ static const char train_help[] =
 typedef struct {
     const char *model, *data, *out, *init, *dump_inputs, *inputs_from;
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
+    long long holdout; /* gan_loader_opts.holdout: > 0 last N, 0 partition file, < 0 none */
     uint64_t seed;
     int seed_given, resume, ckpt_initial, per_program, profile;
     int argc;                /* the command, for RUN/report.html */
@@ -99,6 +103,11 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         else if (!strcmp(op, "--epochs")) r = gan_args_ll(&a, 1, 1000000, &o->epochs);
         else if (!strcmp(op, "--threads")) r = gan_args_ll(&a, 1, 1024, &o->threads);
         else if (!strcmp(op, "--limit")) r = gan_args_ll(&a, 1, (long long)1e10, &o->limit);
+        else if (!strcmp(op, "--holdout")) {
+            r = gan_args_ll(&a, 0, (long long)1e10, &o->holdout);
+            if (!r && o->holdout == 0)
+                o->holdout = -1;
+        }
         else if (!strcmp(op, "--sample-every")) r = gan_args_ll(&a, 0, (long long)1e12, &o->sample_every);
         else if (!strcmp(op, "--ckpt-every")) r = gan_args_ll(&a, 1, (long long)1e12, &o->ckpt_every);
         else if (!strcmp(op, "--keep")) r = gan_args_ll(&a, 1, 1000000, &o->keep);
@@ -349,10 +358,32 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
         .dir = o->data, .c = h->image_c, .h = h->image_h, .w = h->image_w, .lo = h->range_lo,
         .hi = h->range_hi, .label_kind = h->label_kind, .n_labels = h->n_labels,
         .label_names = (const char(*)[64])h->label_names, .batch = h->batch, .seed = t->so.seed,
-        .limit = o->limit > 0 ? (int)o->limit : 0};
+        .limit = o->limit > 0 ? (int)o->limit : 0, .split = GAN_SPLIT_TRAIN,
+        .holdout = o->holdout};
+    /* a resumed run keeps the split it started with (the data position depends on it) */
+    char sp[4200];
+    snprintf(sp, sizeof sp, "%s/split.txt", o->out);
+    long long kept;
+    if (o->resume && access(sp, F_OK) == 0) {
+        if (gan_split_read(sp, &kept, err, errlen))
+            return 1;
+        if (o->holdout != 0 && o->holdout != kept) {
+            snprintf(err, errlen, "%.400s: the run was started with another split (%.450s); "
+                     "resume it without --holdout", o->out, sp);
+            return 1;
+        }
+        lo.holdout = kept;
+    }
     t->l = gan_loader_open(&lo, err, errlen);
     if (!t->l)
         return 1;
+    gan_split_info si;
+    gan_loader_split_info(t->l, &si);
+    if (gan_mkdirs(o->out, err, errlen) || gan_split_write(sp, &si, err, errlen))
+        return 1;
+    if (si.n_heldout)
+        fprintf(stderr, "ganrt train: holding out %zu of %zu images (%s..%s; %s)\n",
+                si.n_heldout, si.n_rows, si.first, si.last, sp);
     if (o->resume && gan_loader_seek(t->l, t->ck.data_epoch, t->ck.data_index, err, errlen))
         return 1;
     gan_session_set_loader(t->s, t->l);

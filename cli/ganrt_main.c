@@ -19,6 +19,8 @@ static const char usage[] =
     "  init    MODEL.bin --seed S -o FILE       write the initial training state (step 0)\n"
     "  run-program MODEL.bin --ckpt C --program NAME --inputs DIR -o STATE\n"
     "                                           run one program on a checkpoint\n"
+    "  eval    MODEL.bin --ckpt RUN --classifier CLF.bin --classifier-ckpt CLF_RUN --real DIR\n"
+    "                                           judge generated faces with a classifier\n"
     "\n"
     "'ganrt COMMAND --help' describes each command. --version prints the version.\n";
 
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
                 {"info", ganrt_info_main},
                 {"data", ganrt_data_main},
                 {"init", ganrt_init_main},
-                {"run-program", ganrt_run_program_main}};
+                {"run-program", ganrt_run_program_main},
+                {"eval", ganrt_eval_main}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

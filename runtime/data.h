@@ -22,6 +22,12 @@ typedef struct {
     int batch;
     uint64_t seed;                /* shuffling */
     int limit;                    /* > 0: use only the first `limit` images (tests, quick runs) */
+    int split;                    /* gan_split_part: every image (0), the training part or the
+                                     held-out part; see holdout and docs/evaluation.md */
+    long long holdout;            /* with split != ALL: > 0 the last `holdout` images in file
+                                     order are held out; 0 DIR/list_eval_partition.txt decides
+                                     when present (partitions 1 and 2 held out), else none;
+                                     < 0 none */
 } gan_loader_opts;
 gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen);
 /* Fills images [batch,c,h,w] and labels [batch,n_labels] (0/1 multilabel, or one-hot). Crosses
@@ -53,6 +59,32 @@ void gan_attr_table_free(gan_attr_table *t);
 int gan_attr_find(const gan_attr_table *t, const char *name);  /* -1 if absent */
 
 /* ---- additions beyond the contract above ---- */
+
+/* ---- the held-out split (split.c; docs/evaluation.md) ----
+ * Decided on the rows of the attribute file (or the sorted listing without one), before any
+ * label-dependent exclusion, so every model that reads a folder with the same holdout sees
+ * the same held-out images. */
+typedef enum { GAN_SPLIT_ALL = 0, GAN_SPLIT_TRAIN = 1, GAN_SPLIT_HELDOUT = 2 } gan_split_part;
+typedef enum { GAN_SPLIT_NONE = 0, GAN_SPLIT_LAST_N = 1, GAN_SPLIT_PARTITION = 2 } gan_split_rule;
+typedef struct {
+    int rule;                   /* gan_split_rule */
+    long long holdout;          /* LAST_N: N */
+    size_t n_rows, n_heldout;   /* rows of the set, and how many are held out */
+    size_t n_unlisted;          /* PARTITION: rows the partition file does not name (training) */
+    char first[32], last[32];   /* the first and last held-out file, in file order */
+} gan_split_info;
+/* Marks heldout[i] = 1 for each of the n files that the rule holds out (see
+   gan_loader_opts.holdout); dir is the data folder (for list_eval_partition.txt). 0, or -1
+   with a message naming the file and line. */
+int gan_split_mark(const char *dir, const char (*files)[32], size_t n, long long holdout,
+                   unsigned char *heldout, gan_split_info *info, char *err, size_t errlen);
+/* RUN/split.txt: what a run held out, in words a person and gan_split_read both read. */
+int gan_split_write(const char *path, const gan_split_info *info, char *err, size_t errlen);
+/* Reads a split.txt back into the holdout value that reproduces it (> 0 last N, 0 the
+   partition file, < 0 none). 0, or -1 with a message (a missing file included). */
+int gan_split_read(const char *path, long long *holdout, char *err, size_t errlen);
+/* The split the loader applied (rule NONE for split ALL). */
+void gan_loader_split_info(const gan_loader *l, gan_split_info *info);
 
 /* Extra loader fields that do not fit the fixed opts struct. */
 size_t gan_loader_excluded_count(const gan_loader *l); /* categorical: rows with no class */

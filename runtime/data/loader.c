@@ -39,6 +39,7 @@ struct gan_loader {
     float *labels;         /* [n * n_labels] */
     size_t chw;
     size_t excluded;
+    gan_split_info split;
     /* worker-only */
     unsigned char *cache;  /* [n_cache * chw] */
     size_t n_cache;
@@ -204,8 +205,21 @@ static int list_dir(gan_loader *l, char *err, size_t errlen) {
     return 0;
 }
 
+/* The rows of the wanted part (docs/evaluation.md): keep[i] for each of the n files. NULL
+ * in *keep means every row; otherwise the caller frees it. */
+static int split_rows(gan_loader *l, const gan_loader_opts *o, const char (*files)[32], size_t n,
+                      unsigned char **keep, char *err, size_t errlen) {
+    *keep = NULL;
+    if (o->split == GAN_SPLIT_ALL) return 0;
+    *keep = malloc(n ? n : 1);
+    if (!*keep) return gan_errf(err, errlen, "data loader: out of memory");
+    if (gan_split_mark(o->dir, files, n, o->holdout, *keep, &l->split, err, errlen)) return -1;
+    for (size_t i = 0; i < n; i++) (*keep)[i] = (*keep)[i] == (o->split == GAN_SPLIT_HELDOUT);
+    return 0;
+}
+
 static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_table *t,
-                       char *err, size_t errlen) {
+                       const unsigned char *keep, char *err, size_t errlen) {
     int nl = l->n_labels; /* 0 when the model has no labels */
     int *col = calloc(nl > 0 ? (size_t)nl : 1, sizeof(int));
     const char **cands = malloc((size_t)(t->n_attrs + 1) * sizeof(char *));
@@ -233,6 +247,7 @@ static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_t
     if (!l->files || !l->labels) goto oom;
     for (size_t r = 0; r < t->n_rows; r++) {
         if (o->limit > 0 && l->n >= (size_t)o->limit) break;
+        if (keep && !keep[r]) continue;
         const signed char *v = t->values + r * (size_t)t->n_attrs;
         float *lab = l->labels + l->n * (size_t)nl;
         if (l->kind == GAN_LABELS_CATEGORICAL) {
@@ -313,6 +328,16 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
     }
     if (l->n_labels == 0 && stat(attr_path, &st) != 0) {
         if (list_dir(l, err, errlen)) goto fail;
+        unsigned char *keep;
+        if (split_rows(l, o, (const char (*)[32])l->files, l->n, &keep, err, errlen)) {
+            free(keep);
+            goto fail;
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < l->n; i++)
+            if (!keep || keep[i]) memmove(l->files[kept++], l->files[i], 32);
+        l->n = kept;
+        free(keep);
         if (o->limit > 0 && l->n > (size_t)o->limit) l->n = (size_t)o->limit;
     } else {
         gan_attr_table t;
@@ -323,8 +348,11 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
             gan_errf(err, errlen, "%s/%s", o->dir, tmp);
             goto fail;
         }
-        int rc = pick_labels(l, o, &t, err, errlen);
+        unsigned char *keep;
+        int rc = split_rows(l, o, (const char (*)[32])t.files, t.n_rows, &keep, err, errlen);
+        if (!rc) rc = pick_labels(l, o, &t, keep, err, errlen);
         size_t rows = t.n_rows;
+        free(keep);
         gan_attr_table_free(&t);
         if (rc) goto fail;
         if (l->excluded)
@@ -332,7 +360,8 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
                     "left out (categorical labels)\n", l->excluded, rows, l->n_labels);
     }
     if (l->n == 0) {
-        gan_errf(err, errlen, "%s: no usable images", o->dir);
+        gan_errf(err, errlen, "%s: no usable images%s", o->dir,
+                 o->split == GAN_SPLIT_HELDOUT ? " in the held-out part (--holdout N?)" : "");
         goto fail;
     }
     /* Cache budget: GANRT_DATA_CACHE_MB (0 turns caching off), default 1024 MB. */
@@ -450,6 +479,7 @@ int gan_loader_seek(gan_loader *l, uint64_t epoch, uint64_t index, char *err, si
 size_t gan_loader_size(const gan_loader *l) { return l->n - l->bad_count; }
 size_t gan_loader_bad_count(const gan_loader *l) { return l->bad_count; }
 size_t gan_loader_excluded_count(const gan_loader *l) { return l->excluded; }
+void gan_loader_split_info(const gan_loader *l, gan_split_info *info) { *info = l->split; }
 
 void gan_loader_close(gan_loader *l) {
     if (!l) return;
