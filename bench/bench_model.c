@@ -3,8 +3,9 @@
  *
  * For each model (default: models/making_faces.gan, dcgan64.gan, faces64.gan and demo.gan,
  * each at its own batch) and thread count (default 1 and 2), a child process compiles the
- * model in-process (front end, back end, memory plan: what ganc writes), initialises the parameters as ganrt does,
- * fills the program inputs with random values (no data loading: this measures the compute),
+ * model in-process (front end, back end, memory plan: what ganc writes), initialises the
+ * parameters as ganrt does, fills the program inputs with random values (no data loading:
+ * this measures the compute),
  * runs WARMUP untimed training steps, then ITERS timed ones. A training step is the seed's
  * schedule: d_steps x d_step, then g_step; every program run is timed on its own, so one
  * step gives the d_step, the g_step and the whole-step time. GFLOP/s uses the FLOP count
