@@ -1,10 +1,11 @@
 /* Model-level benchmark: whole training programs of ganrt beside PyTorch and the machine's
  * sgemm roofline, measured in the same run (docs/benchmarks.md).
  *
- * For each model (default: models/demo.gan, models/making_faces.gan, each at its own batch)
- * and thread count (default 1 and 2), a child process compiles the model in-process (front
- * end, back end, memory plan: what ganc writes), initialises the parameters as ganrt does,
- * fills the program inputs with random values (no data loading: this measures the compute),
+ * For each model (default: models/making_faces.gan, dcgan64.gan, faces64.gan and demo.gan,
+ * each at its own batch) and thread count (default 1 and 2), a child process compiles the
+ * model in-process (front end, back end, memory plan: what ganc writes), initialises the
+ * parameters as ganrt does, fills the program inputs with random values (no data loading:
+ * this measures the compute),
  * runs WARMUP untimed training steps, then ITERS timed ones. A training step is the seed's
  * schedule: d_steps x d_step, then g_step; every program run is timed on its own, so one
  * step gives the d_step, the g_step and the whole-step time. GFLOP/s uses the FLOP count
@@ -16,7 +17,9 @@
  * Then OpenBLAS sgemm on 2048 x 2048 matrices (the roofline the convolutions, which are
  * im2col + sgemm, can approach), and the same models in PyTorch (bench/torch_model.py, run
  * with Debian's /usr/bin/python3 when it can import torch) at the same batch and thread
- * counts, timed the same way.
+ * counts, timed the same way (their parameter counts must equal the compiled model's, or the
+ * run fails: the check that both sides train the same networks). Last, a scoreboard: each
+ * model's img/s, its ratio to PyTorch's, GFLOP/s beside sgemm, and peak RSS beside PyTorch's.
  *
  * OpenMP wait policy: unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set (or
  * BENCH_KEEP_OMP_ENV=1), the benchmark re-executes itself with OMP_WAIT_POLICY=passive. On a
@@ -441,7 +444,7 @@ typedef struct {
     int iters, warmup, use_torch, timeout;
     const char *models[MAX_MODELS];
     int n_models;
-    char root[1024], paths[2][1100], script[1200];
+    char root[1024], paths[4][1100], script[1200];
 } bench_cfg;
 
 /* Every configuration's figures: [model][thread count]. */
@@ -513,10 +516,11 @@ static int configure(int argc, char **argv, bench_cfg *c)
     if (parse_args(argc, argv, c))
         return 1;
     if (c->n_models == 0) {
-        snprintf(c->paths[0], sizeof c->paths[0], "%s/models/demo.gan", c->root);
-        snprintf(c->paths[1], sizeof c->paths[1], "%s/models/making_faces.gan", c->root);
-        c->models[c->n_models++] = c->paths[0];
-        c->models[c->n_models++] = c->paths[1];
+        static const char *defaults[] = {"making_faces", "dcgan64", "faces64", "demo"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(c->paths[i], sizeof c->paths[i], "%s/models/%s.gan", c->root, defaults[i]);
+            c->models[c->n_models++] = c->paths[i];
+        }
     }
     snprintf(c->script, sizeof c->script, "%s/bench/torch_model.py", c->root);
     return 0;
@@ -631,41 +635,98 @@ static int measure_torch(const bench_cfg *c, bench_results *res)
     return failed;
 }
 
+/* One row of the table: times in ms, img/s = batch / step time, GFLOP/s and its share of
+ * the same thread count's sgemm. */
+static void print_row(const char *model, int batch, int th, const char *impl, double t_d,
+                      double t_g, double t_step, double flops, double gemm, double rss,
+                      double planned)
+{
+    double gfs = flops / t_step / 1e9;
+    printf("%-17s %5d %3d  %-8s %8.1f %8.1f %8.1f %7.1f %8.1f", model, batch, th, impl,
+           t_d * 1e3, t_g * 1e3, t_step * 1e3, batch / t_step, gfs);
+    if (gemm > 0)
+        printf(" %6.0f%%", 100 * gfs / gemm);
+    else
+        printf(" %7s", "-");
+    printf(" %8.0f", rss);
+    if (planned > 0)
+        printf(" %8.0f\n", planned);
+    else
+        printf(" %8s\n", "-");
+}
+
 static void print_table(const bench_cfg *c, const bench_results *res)
 {
-    printf("\nTraining step time (s) and GFLOP/s (compiler FLOP counts, 2 x multiply-adds)\n");
-    printf("%-18s %5s %3s  %-8s %9s %9s %9s %8s %9s %9s\n", "model", "batch", "thr", "impl",
-           "d_step", "g_step", "step", "GFLOP/s", "peak RSS", "planned");
-    printf("%-18s %5s %3s  %-8s %9s %9s %9s %8s %9s %9s\n", "", "", "", "", "s", "s", "s", "",
-           "MiB", "MiB");
+    printf("\nTraining step time and throughput; GFLOP/s from the compiler's FLOP counts (2 x "
+           "multiply-adds),\n%%sgemm = that GFLOP/s over OpenBLAS sgemm 2048^2 at the same "
+           "thread count, measured in this run\n");
+    printf("%-17s %5s %3s  %-8s %8s %8s %8s %7s %8s %7s %8s %8s\n", "model", "batch", "thr",
+           "impl", "d_step", "g_step", "step", "img/s", "GFLOP/s", "%sgemm", "peak RSS",
+           "planned");
+    printf("%-17s %5s %3s  %-8s %8s %8s %8s %7s %8s %7s %8s %8s\n", "", "", "", "", "ms", "ms",
+           "ms", "", "", "", "MiB", "MiB");
     for (int i = 0; i < c->n_models; i++)
         for (int k = 0; k < c->n_threads; k++) {
             const model_result *r = &res->gr[i][k];
             if (!r->ok)
                 continue;
             double fl = r->d_steps * r->d_flops + r->g_flops;
-            printf("%-18s %5d %3d  %-8s %9.3f %9.3f %9.3f %8.1f %9.0f %9.0f\n",
-                   base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
-                   r->t_step, fl / r->t_step / 1e9, r->maxrss_kib / 1024.0, r->planned_mib);
+            print_row(base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
+                      r->t_step, fl, res->gemm[k], r->maxrss_kib / 1024.0, r->planned_mib);
             const torch_result *t = &res->tr[i][k];
-            if (t->ok)
-                printf("%-18s %5d %3d  %-8s %9.3f %9.3f %9.3f %8.1f %9.0f %9s\n", "", r->batch,
-                       c->threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl / t->t_step / 1e9,
-                       t->rss_peak_mib, "-");
-            if (t->ok)
-                printf("%-18s %5s %3s  %-8s %9.2f %9.2f %9.2f\n", "", "", "", "ratio",
-                       r->t_d / t->t_d, r->t_g / t->t_g, r->t_step / t->t_step);
+            if (!t->ok)
+                continue;
+            print_row("", r->batch, c->threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl,
+                      res->gemm[k], t->rss_peak_mib, 0);
+            /* every column ganrt's figure over PyTorch's */
+            printf("%-17s %5s %3s  %-8s %8.2f %8.2f %8.2f %7.2f %8s %7s %8.2f\n", "", "", "",
+                   "ratio", r->t_d / t->t_d, r->t_g / t->t_g, r->t_step / t->t_step,
+                   t->t_step / r->t_step, "", "", r->maxrss_kib / 1024.0 / t->rss_peak_mib);
         }
     for (int k = 0; k < c->n_threads; k++)
         if (res->gemm[k] > 0)
-            printf("%-18s %5s %3d  %-8s %9s %9s %9s %8.1f\n", "sgemm 2048^2", "", c->threads[k],
-                   "openblas", "", "", "", res->gemm[k]);
+            printf("%-17s %5s %3d  %-8s %8s %8s %8s %7s %8.1f\n", "sgemm 2048^2", "",
+                   c->threads[k], "openblas", "", "", "", "", res->gemm[k]);
+}
+
+/* The scoreboard: each model at the last thread count, against the issue's targets. */
+static void print_scoreboard(const bench_cfg *c, const bench_results *res)
+{
+    int k = c->n_threads - 1;
+    printf("\nScoreboard, %d thread(s) (targets of issue 12: img/s >= 3x PyTorch's, peak RSS "
+           "<= 0.4x):\n", c->threads[k]);
+    printf("%-17s %11s %13s %9s %10s %10s %11s %9s\n", "model", "ganrt img/s", "pytorch img/s",
+           "img/s x", "GFLOP/s", "% of sgemm", "ganrt MiB", "RSS x");
+    for (int i = 0; i < c->n_models; i++) {
+        const model_result *r = &res->gr[i][k];
+        const torch_result *t = &res->tr[i][k];
+        if (!r->ok)
+            continue;
+        double gfs = (r->d_steps * r->d_flops + r->g_flops) / r->t_step / 1e9;
+        printf("%-17s %11.1f", base_name(c->models[i]), r->batch / r->t_step);
+        if (t->ok)
+            printf(" %13.1f %8.2fx", r->batch / t->t_step, t->t_step / r->t_step);
+        else
+            printf(" %13s %9s", "-", "-");
+        printf(" %10.1f", gfs);
+        if (res->gemm[k] > 0)
+            printf(" %9.0f%%", 100 * gfs / res->gemm[k]);
+        else
+            printf(" %10s", "-");
+        printf(" %11.0f", r->maxrss_kib / 1024.0);
+        if (t->ok)
+            printf(" %8.2fx\n", r->maxrss_kib / 1024.0 / t->rss_peak_mib);
+        else
+            printf(" %9s\n", "-");
+    }
 }
 
 /* What the columns mean, and the PyTorch baseline's own memory. */
 static void print_notes(const bench_cfg *c, const bench_results *res)
 {
-    printf("\nratio = ganrt time / PyTorch time (below 1: ganrt is faster).\n");
+    printf("\nratio = ganrt's figure / PyTorch's, column by column: times below 1 and img/s "
+           "above 1 mean ganrt is faster,\npeak RSS below 1 that it uses less memory. img/s = "
+           "batch / step time (a step: d_steps x d_step + g_step).\n");
     printf("planned = ganrt's parameters + Adam/BN/SN state + gradients + the planned "
            "activation arena;\npeak RSS = the whole process (ganrt: its own child; PyTorch: "
            "the Python process, interpreter\nand libraries included");
@@ -699,6 +760,7 @@ int main(int argc, char **argv)
     double load1[3] = {0};
     getloadavg(load1, 3);
     print_table(&c, &res);
+    print_scoreboard(&c, &res);
     print_notes(&c, &res);
     printf("load average %.2f %.2f %.2f at the end; %.0f s in all.\n", load1[0], load1[1],
            load1[2], now() - wall0);
