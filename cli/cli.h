@@ -10,6 +10,7 @@ int ganrt_train_main(int argc, char **argv);  /* cli_train.c  */
 int ganrt_sample_main(int argc, char **argv); /* cli_sample.c */
 int ganrt_info_main(int argc, char **argv);   /* cli_info.c   */
 int ganrt_data_main(int argc, char **argv);   /* cli_data.c: "data synth ..." */
+int ganrt_export_main(int argc, char **argv); /* cli_export.c: the generator as ONNX */
 
 /* cli_common.c: the online CPUs (the default --threads, 1 if unknown), and "out of memory"
  * into err with the subcommands' exit status 1. */

@@ -15,6 +15,7 @@ static const char usage[] =
     "  sample  MODEL.bin --ckpt RUN|FILE -o OUT.png   generate images\n"
     "  info    MODEL.bin [--ckpt RUN|FILE]      describe a model (and a checkpoint of it)\n"
     "  data    synth ...                        make a synthetic labelled face dataset\n"
+    "  export  MODEL.bin --ckpt RUN|FILE -o G.onnx   the generator as an ONNX model\n"
     "\n"
     "'ganrt COMMAND --help' describes each command. --version prints the version.\n";
 
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
     } cmds[] = {{"train", ganrt_train_main},
                 {"sample", ganrt_sample_main},
                 {"info", ganrt_info_main},
-                {"data", ganrt_data_main}};
+                {"data", ganrt_data_main},
+                {"export", ganrt_export_main}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
