@@ -13,17 +13,22 @@ case "$mode" in
 ort)
     node=$(command -v node || command -v nodejs) || { echo "skip: node (nodejs) not found"; exit 77; }
     cache=${GAN_ORT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ganc-ort}
-    if ! NODE_PATH="$cache/node_modules" "$node" -e "require('onnxruntime-node')" 2>/dev/null; then
+    loads() { NODE_PATH="$cache/node_modules" "$node" -e "require('onnxruntime-node')" 2>"$cache/load.log"; }
+    mkdir -p "$cache" || exit 1
+    if ! loads; then
         command -v npm >/dev/null || { echo "skip: npm not found (cannot install onnxruntime-node)"; exit 77; }
-        mkdir -p "$cache" || exit 1
         echo "installing onnxruntime-node into $cache (once)"
         # --ignore-scripts: the CPU runtime ships in the package; its install script would only
         # fetch the optional CUDA provider from elsewhere
         if ! (cd "$cache" && timeout 600 npm install --no-save --no-audit --no-fund \
-                --ignore-scripts onnxruntime-node >"$cache/npm.log" 2>&1) ||
-           ! NODE_PATH="$cache/node_modules" "$node" -e "require('onnxruntime-node')" 2>/dev/null; then
+                --ignore-scripts onnxruntime-node >"$cache/npm.log" 2>&1); then
             echo "skip: npm install onnxruntime-node failed (no registry?):"
             tail -n 3 "$cache/npm.log"
+            exit 77
+        fi
+        if ! loads; then
+            echo "skip: onnxruntime-node installed but $node $("$node" --version) cannot load it:"
+            head -n 3 "$cache/load.log"
             exit 77
         fi
     fi

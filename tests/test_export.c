@@ -235,8 +235,8 @@ static void compile(const char *gan, const char *bin, const char *batch)
 /* GAN file gan compiled at batch 2, freshly initialised (and perturbed), exported, and its
  * case written for a run at batch 3 (the batch is dynamic). 1 when it was a case, 0 for a
  * model without a generator. */
-static int export_case(const char *dir, const char *gan, const char *name, char *prefix,
-                       size_t len)
+static int export_case(const char *dir, const char *gan, const char *name, const char *extra,
+                       char *prefix, size_t len)
 {
     char bin[4300], ckpt[4300], onnx[4300], out[8192];
     snprintf(bin, sizeof bin, "%s/%s.bin", dir, name);
@@ -244,7 +244,7 @@ static int export_case(const char *dir, const char *gan, const char *name, char 
     snprintf(onnx, sizeof onnx, "%s/%s.onnx", dir, name);
     compile(gan, bin, "2");
     init_ckpt(bin, ckpt);
-    int rc = export_cmd(bin, ckpt, onnx, NULL, out, sizeof out);
+    int rc = export_cmd(bin, ckpt, onnx, extra, out, sizeof out);
     if (strstr(out, "no generator")) { /* the classifier: see bad_input */
         ck_assert_int_eq(rc, 1);
         return 0;
@@ -257,7 +257,7 @@ static int export_case(const char *dir, const char *gan, const char *name, char 
 }
 
 /* Every shipped model with a generator, and tests/export_ops.gan, whose generator holds every
- * other op the exporter translates. */
+ * other op the exporter translates (also declared as opset 13). */
 START_TEST(models_in_onnxruntime)
 {
     char *dir = train_tmpdir();
@@ -266,31 +266,33 @@ START_TEST(models_in_onnxruntime)
     DIR *d = opendir("models");
     ck_assert_msg(d != NULL, "run from the source tree (models/)");
     struct dirent *e;
-    while ((e = readdir(d)) && n < MAX_CASES - 1) {
+    while ((e = readdir(d)) && n < MAX_CASES - 2) {
         size_t l = strlen(e->d_name);
         if (l < 5 || strcmp(e->d_name + l - 4, ".gan"))
             continue;
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)(l - 4), e->d_name);
         snprintf(gan, sizeof gan, "models/%s", e->d_name);
-        n += export_case(dir, gan, name, cases[n], sizeof cases[n]);
+        n += export_case(dir, gan, name, NULL, cases[n], sizeof cases[n]);
     }
     closedir(d);
     ck_assert_msg(n >= 6, "only %d shipped generators found", n);
-    n += export_case(dir, "tests/export_ops.gan", "export_ops", cases[n], sizeof cases[n]);
+    n += export_case(dir, "tests/export_ops.gan", "export_ops", NULL, cases[n], sizeof cases[n]);
+    n += export_case(dir, "tests/export_ops.gan", "export_ops_opset13", "--opset=13", cases[n],
+                     sizeof cases[n]);
     outside_checks(cases, n);
     train_rmrf(dir);
     free(dir);
 }
 END_TEST
 
-/* models/demo.gan trained a few steps on `ganrt data synth` faces (batch-norm statistics and
+/* models/demo.gan trained twelve steps on `ganrt data synth` faces (batch-norm statistics and
  * an EMA that differ from the raw weights), exported from its run directory with and without
- * --no-ema. */
+ * --no-ema, and as opset 13. */
 START_TEST(trained_demo)
 {
     char *dir = train_tmpdir();
-    char bin[4300], data[4300], runp[4300], cases[2][4200], onnx[2][4300], out[8192];
+    char bin[4300], data[4300], runp[4300], cases[3][4200], onnx[3][4300], out[8192];
     snprintf(bin, sizeof bin, "%s/demo.bin", dir);
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(runp, sizeof runp, "%s/run", dir);
@@ -299,16 +301,21 @@ START_TEST(trained_demo)
     char *synth[] = {(char *)ganrt, "data", "synth", "-o", data, "--n", "48", "--size", "32",
                      "--quiet", NULL};
     ck_assert_msg(run(synth, out, sizeof out) == 0, "%s", out);
-    char *train[] = {(char *)ganrt, "train", bin, "--data", data, "--out", runp, "--steps", "4",
+    char *train[] = {(char *)ganrt, "train", bin, "--data", data, "--out", runp, "--steps", "12",
                      "--threads", "2", "--sample-every", "0", NULL};
     ck_assert_msg(run(train, out, sizeof out) == 0, "%s", out);
-    for (int ema = 1; ema >= 0; ema--) {
-        snprintf(cases[1 - ema], sizeof cases[0], "%s/demo_%s", dir, ema ? "ema" : "raw");
-        snprintf(onnx[1 - ema], sizeof onnx[0], "%.4200s.onnx", cases[1 - ema]);
-        int rc = export_cmd(bin, runp, onnx[1 - ema], ema ? NULL : "--no-ema", out, sizeof out);
-        ck_assert_msg(rc == 0 && strstr(out, ema ? "EMA weights" : "raw weights"), "%s", out);
+    /* EMA weights (the default), raw weights, and EMA weights declared as opset 13 */
+    static const char *const variant[3] = {"ema", "raw", "opset13"};
+    static const char *const flag[3] = {NULL, "--no-ema", "--opset=13"};
+    for (int v = 0; v < 3; v++) {
+        snprintf(cases[v], sizeof cases[0], "%s/demo_%s", dir, variant[v]);
+        snprintf(onnx[v], sizeof onnx[0], "%.4200s.onnx", cases[v]);
+        int rc = export_cmd(bin, runp, onnx[v], flag[v], out, sizeof out);
+        ck_assert_msg(rc == 0 && strstr(out, v == 1 ? "raw weights" : "EMA weights") &&
+                          strstr(out, v == 2 ? "opset 13" : "opset 17"),
+                      "%s", out);
         fprintf(stderr, "%s", out);
-        write_case(cases[1 - ema], bin, runp, 5, ema);
+        write_case(cases[v], bin, runp, 5, v != 1);
     }
     /* the two differ: --no-ema really takes the other weights */
     uint8_t *a = NULL, *b = NULL;
@@ -319,7 +326,7 @@ START_TEST(trained_demo)
     ck_assert(la == lb && memcmp(a, b, la) != 0);
     free(a);
     free(b);
-    outside_checks(cases, 2);
+    outside_checks(cases, 3);
     train_rmrf(dir);
     free(dir);
 }
