@@ -310,8 +310,8 @@ static void folded(xo_ctx *c, int t, const int64_t *dims, int ndim, const float 
 }
 
 /* SPECTRAL_NORM in inference form (i0 = 0) depends only on the weight and the stored u: the
- * runtime's own kernel computes w / sigma once, and the result is an initializer. With i0 = 1 every run would update u, which a static
- * graph cannot. */
+ * runtime's own kernel computes w / sigma once, and the result is an initializer. With i0 = 1
+ * every run would update u, which a static graph cannot. */
 static int spectral_norm(xo_ctx *c, const gan_op *op)
 {
     const gan_tensor *tw = tensor(c, op->in[0]), *tu = tensor(c, op->in[1]);
@@ -337,9 +337,9 @@ static int spectral_norm(xo_ctx *c, const gan_op *op)
     folded(c, op->out[0], dims, tw->ndim, wsn);
     /* v and sigma are kept for a backward, which a sample program has not: they are left out
      * (a reader of them is an error, xo_in) rather than written as unused initializers */
-    for (int k = 1; k < op->n_out && k < 3; k++)
-        if (op->out[k] >= 0)
-            c->defined[op->out[k]] = 3;
+    for (int j = 1; j < op->n_out && j < 3; j++)
+        if (op->out[j] >= 0)
+            c->defined[op->out[j]] = 3;
     free(wsn);
     free(v);
     free(u);
