@@ -15,7 +15,7 @@ CHECKLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 # The dependency check runs before anything else is computed: the flags below come from
 # pkg-config, which a fresh machine may not have yet. As root it installs what is missing.
-ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+ifeq ($(filter deps clean uninstall,$(MAKECMDGOALS)),)
 ifneq ($(shell sh tools/check-deps.sh >&2; echo $$?),0)
 $(error build dependencies missing (see above))
 endif
@@ -55,7 +55,8 @@ TEST_UTIL  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-check check lint unit asan-check integration bench demo clean
+.PHONY: all deps deps-check check lint unit asan-check integration bench demo clean \
+        install uninstall man
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/ganc $(BUILD)/ganrt
@@ -146,6 +147,7 @@ lint:
 
 check: lint
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=release unit
+	@MAKE="$(MAKE)" BUILD_ROOT=$(BUILD_ROOT) sh tests/check_install.sh
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) asan-check
 	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=release integration
 
@@ -154,6 +156,42 @@ bench: $(BENCH_BIN) $(BUILD)/ganc $(BUILD)/ganrt
 
 demo: all
 	@sh tools/demo.sh
+
+# `make install PREFIX=/usr/local DESTDIR=...`: the two tools, the shipped models, the man
+# pages ganc(1), ganrt(1) and gan(5) (made from docs/ and the tools' --help texts) and bash
+# completion. `make uninstall` with the same PREFIX and DESTDIR removes exactly those files.
+PREFIX  ?= /usr/local
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+SHAREDIR := $(DESTDIR)$(PREFIX)/share
+MODELDIR := $(SHAREDIR)/ganc/models
+MAN_OUT := $(BUILD)/man
+MAN_PAGES := $(MAN_OUT)/ganc.1 $(MAN_OUT)/ganrt.1 $(MAN_OUT)/gan.5
+COMPL_OUT := $(BUILD)/completion
+MODELS  := $(wildcard models/*.gan)
+
+$(MAN_OUT)/gan.5: docs/language.md tools/md2man.sh tools/gen-man.sh common/version.h
+	@mkdir -p $(@D); sh tools/gen-man.sh gan $(BUILD) $@
+$(MAN_OUT)/%.1: $(BUILD)/ganc $(BUILD)/ganrt docs/man/%.md tools/md2man.sh tools/gen-man.sh
+	@mkdir -p $(@D); sh tools/gen-man.sh $* $(BUILD) $@
+$(COMPL_OUT)/ganrt: $(BUILD)/ganc $(BUILD)/ganrt tools/gen-completion.sh
+	@sh tools/gen-completion.sh $(BUILD) $(COMPL_OUT)
+man: $(MAN_PAGES)
+
+install: all $(MAN_PAGES) $(COMPL_OUT)/ganrt
+	install -d $(BINDIR) $(MODELDIR) $(SHAREDIR)/man/man1 $(SHAREDIR)/man/man5 \
+	    $(SHAREDIR)/bash-completion/completions
+	install -m 755 $(BUILD)/ganc $(BUILD)/ganrt $(BINDIR)/
+	install -m 644 $(MODELS) $(MODELDIR)/
+	install -m 644 $(MAN_OUT)/ganc.1 $(MAN_OUT)/ganrt.1 $(SHAREDIR)/man/man1/
+	install -m 644 $(MAN_OUT)/gan.5 $(SHAREDIR)/man/man5/
+	install -m 644 $(COMPL_OUT)/ganc $(COMPL_OUT)/ganrt $(SHAREDIR)/bash-completion/completions/
+
+uninstall:
+	rm -f $(BINDIR)/ganc $(BINDIR)/ganrt $(SHAREDIR)/man/man1/ganc.1 \
+	    $(SHAREDIR)/man/man1/ganrt.1 $(SHAREDIR)/man/man5/gan.5 \
+	    $(SHAREDIR)/bash-completion/completions/ganc $(SHAREDIR)/bash-completion/completions/ganrt \
+	    $(addprefix $(MODELDIR)/,$(notdir $(MODELS)))
+	-rmdir $(MODELDIR) $(SHAREDIR)/ganc 2>/dev/null
 
 clean:
 	rm -rf build ganc ganrt

@@ -31,6 +31,10 @@ static const char sample_help[] =
     "                      their frequency in FILE (a list_attr_celeba.txt) instead of 0\n"
     "  --out-dir DIR       also write DIR/000001.png.. and DIR/list_attr_celeba.txt (CelebA\n"
     "                      layout: all 40 names; the model's attributes as used, others -1)\n"
+    "  --truncation PSI    the truncation trick: every latent component with |z| > PSI is\n"
+    "                      drawn again (BigGAN's truncated normal; a uniform latent is drawn\n"
+    "                      from [-PSI, PSI]). Smaller PSI: more typical, less varied images\n"
+    "                      (0.05 to 10; default: none)\n"
     "  --no-ema            use the raw generator weights, not their EMA\n"
     "  --threads T         compute threads\n"
     "  --help              this text\n"
@@ -41,6 +45,7 @@ typedef struct {
     const char *model, *ckpt, *out, *attr, *vary, *attrs_from, *out_dir, *rest_from;
     long long n, cols, threads;
     uint64_t seed;
+    double truncation;       /* 0: none */
     int interpolate, no_ema, n_given;
 } sample_opts;
 
@@ -78,6 +83,7 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
         } else if (!strcmp(op, "--cols")) r = gan_args_ll(a, 1, 1000, &o->cols);
         else if (!strcmp(op, "--threads")) r = gan_args_ll(a, 1, 1024, &o->threads);
         else if (!strcmp(op, "--seed")) r = gan_args_u64(a, &o->seed);
+        else if (!strcmp(op, "--truncation")) r = gan_args_double(a, 0.05, 10, &o->truncation);
         else if (!strcmp(op, "--interpolate")) o->interpolate = 1;
         else if (!strcmp(op, "--no-ema")) o->no_ema = 1;
         else
@@ -239,7 +245,25 @@ typedef struct {
     char (*lbuf)[128];
     const char **row_labels;
     gan_attr_table at;       /* --attrs-from or --rest-from (they exclude each other) */
+    float psi;               /* --truncation, 0 for none */
 } sample_run;
+
+/* n latent vectors, truncated when asked: the components already within PSI keep the values
+ * the seed drew, so a truncated grid stays close to the untruncated one, tamer. */
+static void draw_z(const gan_model *m, gan_rng *rng, float psi, float *z, int n)
+{
+    gan_draw_latent(m, rng, z, n);
+    if (!(psi > 0))
+        return;
+    size_t k = (size_t)n * (size_t)m->hyper.latent_size;
+    if (m->hyper.latent_dist == GAN_LATENT_UNIFORM) {
+        if (psi < 1)
+            for (size_t i = 0; i < k; i++)
+                z[i] *= psi;
+    } else {
+        gan_rng_truncate_normal(rng, z, k, psi);
+    }
+}
 
 static void run_free(sample_run *r)
 {
@@ -334,7 +358,7 @@ static int draw_vary(const gan_model *m, gan_rng *rng, sample_run *r, char *err,
     float *cz = malloc(sizeof(float) * (size_t)cols * Z);
     if (!cz)
         return cli_out_of_memory(err, errlen);
-    gan_draw_latent(m, rng, cz, cols);
+    draw_z(m, rng, r->psi, cz, cols);
     for (int row = 0; row < r->rows; row++) {
         size_t k = 0;
         char *cap = r->lbuf[row];
@@ -363,7 +387,7 @@ static int draw_interpolate(const gan_model *m, gan_rng *rng, const sample_opts 
     if (!ab)
         return cli_out_of_memory(err, errlen);
     for (int row = 0; row < r->rows; row++) {
-        gan_draw_latent(m, rng, ab, 2);
+        draw_z(m, rng, r->psi, ab, 2);
         for (int c = 0; c < cols; c++)
             slerp(ab, ab + Z, (float)c / (float)(cols - 1), r->z + (size_t)(row * cols + c) * Z,
                   Z);
@@ -408,7 +432,7 @@ static int labels_from_file(const gan_hyper *h, const sample_opts *o, sample_run
 static int draw_plain(const gan_model *m, gan_rng *rng, const sample_opts *o, sample_run *r,
                       char *err, size_t errlen)
 {
-    gan_draw_latent(m, rng, r->z, r->n);
+    draw_z(m, rng, r->psi, r->z, r->n);
     if (o->attrs_from)
         return labels_from_file(&m->hyper, o, r, err, errlen);
     caption_rows(r, o->attr);
@@ -524,6 +548,7 @@ static int sample_images(gan_model *m, gan_args *a, const sample_opts *o, sample
     default_labels(h, o, r);
     gan_rng rng;
     gan_rng_seed(&rng, gan_mix64(o->seed ^ 0x5A53414D504Cull)); /* the z stream of this seed */
+    r->psi = (float)o->truncation;
     if (o->vary)
         rc = draw_vary(m, &rng, r, err, errlen);
     else if (o->interpolate)

@@ -40,7 +40,17 @@ static const char train_help[] =
     "  --sample-every N    write RUN/samples/step_NNNNNN.png every N steps (0: only at the end)\n"
     "  --ckpt-every N      write RUN/ckpt/step_NNNNNN.ckpt every N steps (and at the end)\n"
     "  --keep K            keep the newest K checkpoints (default 3)\n"
+    "  --ckpt-initial      also write the state before the first step (step_000000.ckpt;\n"
+    "                      the same file as 'ganrt init MODEL.bin --seed S -o FILE')\n"
+    "  --metrics-per-program  one metrics.csv row per program run (step,run,program,...)\n"
+    "                      instead of one per step\n"
+    "  --dump-inputs DIR   write what every program run reads as .npy files:\n"
+    "                      DIR/step_NNNNNN/runR_PROGRAM/{image,labels,z,ids,state}.npy\n"
+    "  --inputs-from DIR   replay such a dump instead of reading data and drawing z (no\n"
+    "                      --data needed; the steps to run must be in DIR)\n"
     "  --help              this text\n"
+    "\n"
+    "Reproducing a run, step by step: docs/reproducibility.md.\n"
     "\n"
     "Exit status: 0 done, 1 failure (bad model, data or checkpoint; NaN/Inf in a loss or\n"
     "gradient; RUN in use by another training; a full disk), 2 usage error, 130 / 143\n"
@@ -49,10 +59,10 @@ static const char train_help[] =
     "resumed from its last checkpoint, which is never left half-written.\n";
 
 typedef struct {
-    const char *model, *data, *out, *init;
+    const char *model, *data, *out, *init, *dump_inputs, *inputs_from;
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
     uint64_t seed;
-    int seed_given, resume;
+    int seed_given, resume, ckpt_initial, per_program;
 } train_opts;
 
 static int parse(int argc, char **argv, train_opts *o, int *help)
@@ -90,6 +100,10 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
             r = gan_args_u64(&a, &o->seed);
             o->seed_given = 1;
         } else if (!strcmp(op, "--resume")) o->resume = 1;
+        else if (!strcmp(op, "--ckpt-initial")) o->ckpt_initial = 1;
+        else if (!strcmp(op, "--metrics-per-program")) o->per_program = 1;
+        else if (!strcmp(op, "--dump-inputs")) r = gan_args_str(&a, &o->dump_inputs);
+        else if (!strcmp(op, "--inputs-from")) r = gan_args_str(&a, &o->inputs_from);
         else
             return gan_usage_error(&a, "unknown option %s", op);
         if (r)
@@ -97,8 +111,14 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
     }
     if (!o->model)
         return gan_usage_error(&a, "missing MODEL.bin");
-    if (!o->data)
+    if (!o->data && !o->inputs_from)
         return gan_usage_error(&a, "missing --data DIR");
+    if (o->data && o->inputs_from)
+        return gan_usage_error(&a, "--inputs-from replays recorded batches: it takes no --data");
+    if (o->dump_inputs && o->inputs_from)
+        return gan_usage_error(&a, "--dump-inputs and --inputs-from exclude each other");
+    if (o->inputs_from && o->epochs > 0)
+        return gan_usage_error(&a, "--inputs-from has no data to count epochs over: give --steps");
     if (!o->out)
         return gan_usage_error(&a, "missing --out RUN");
     if (o->steps > 0 && o->epochs > 0)
@@ -211,6 +231,9 @@ typedef struct {
     char last_ckpt[4400];
     long long last_ckpt_step;
     int lock_fd;             /* RUN/lock, held while the run writes (-1: not taken) */
+    const train_opts *o;
+    uint64_t pos_epoch, pos_index; /* without a loader (--inputs-from): the data position */
+    double t_start, time_base, t_run;   /* clocks of the per-program metrics rows */
 } train_run;
 
 static void run_free(train_run *t)
@@ -293,6 +316,12 @@ static int start_state(train_run *t, const train_opts *o, const char *ckpath, ch
 static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen)
 {
     const gan_hyper *h = &t->m->hyper;
+    if (o->inputs_from) {
+        /* replayed batches: the position only travels from checkpoint to checkpoint */
+        t->pos_epoch = o->resume ? t->ck.data_epoch : 0;
+        t->pos_index = o->resume ? t->ck.data_index : 0;
+        return 0;
+    }
     gan_loader_opts lo = {
         .dir = o->data, .c = h->image_c, .h = h->image_h, .w = h->image_w, .lo = h->range_lo,
         .hi = h->range_hi, .label_kind = h->label_kind, .n_labels = h->n_labels,
@@ -311,6 +340,9 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
 static int start(train_run *t, const train_opts *o, char *err, size_t errlen)
 {
     char ckpath[4400];
+    struct stat st;
+    if (o->inputs_from && (stat(o->inputs_from, &st) || !S_ISDIR(st.st_mode)))
+        return gan_errf(err, errlen, "--inputs-from %s: no such directory", o->inputs_from), 1;
     if (check_out(o, ckpath, sizeof ckpath, err, errlen))
         return 1;
     t->so = (gan_session_opts){(int)(o->threads > 0 ? o->threads : cli_cpu_count()), o->seed};
@@ -337,6 +369,12 @@ static int set_budget(train_run *t, const train_opts *o, char *err, size_t errle
     long long epochs = o->epochs > 0 ? o->epochs : (total > 0 ? 0 : h->epochs);
     if (total <= 0 && o->epochs <= 0 && h->steps > 0)
         total = h->steps, epochs = 0;
+    if (total <= 0 && epochs > 0 && !t->l) {
+        snprintf(err, errlen, "the model counts epochs; --inputs-from has no data to count "
+                 "them over: give --steps");
+        fprintf(stderr, "ganrt train: %s\nTry 'ganrt train --help'.\n", err);
+        return 2;
+    }
     if (total <= 0 && epochs > 0) {
         double per = t->ips > 0 ? t->ips : h->batch;
         total = (long long)ceil((double)epochs * (double)gan_loader_size(t->l) / per);
@@ -383,7 +421,8 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
     if (!t->losses || !t->summary)
         return cli_out_of_memory(err, errlen);
     snprintf(dir, sizeof dir, "%s/metrics.csv", o->out);
-    t->mt = gan_metrics_open(dir, nl, gan_session_loss_names(t->s), t->first, err, errlen);
+    t->mt = (o->per_program ? gan_metrics_open_runs : gan_metrics_open)(
+        dir, nl, gan_session_loss_names(t->s), t->first, err, errlen);
     return t->mt ? 0 : 1;
 }
 
@@ -395,7 +434,10 @@ static int save_checkpoint(train_run *t, const train_opts *o, long long step, ch
     gan_ckpt_info info;
     memset(&info, 0, sizeof info);
     info.step = (uint64_t)step;
-    gan_loader_tell(t->l, &info.data_epoch, &info.data_index);
+    if (t->l)
+        gan_loader_tell(t->l, &info.data_epoch, &info.data_index);
+    else
+        info.data_epoch = t->pos_epoch, info.data_index = t->pos_index;
     info.seed = t->so.seed;
     info.rng = *gan_session_rng(t->s);
     if (gan_ckpt_save_run(o->out, (int)o->keep, t->m, gan_session_base(t->s), &info,
@@ -416,6 +458,56 @@ static void report_bad_step(const train_run *t, const char *err)
         fprintf(stderr, "ganrt train: no checkpoint was written in this run\n");
 }
 
+/* Before a program runs: its inputs go to --dump-inputs, or come from --inputs-from. */
+static int io_before(void *ctx, gan_session *s, const gan_run_info *ri, char *err,
+                     size_t errlen)
+{
+    train_run *t = ctx;
+    const train_opts *o = t->o;
+    char dir[4300];
+    const char *dumps = o->dump_inputs ? o->dump_inputs : o->inputs_from;
+    t->t_run = gan_now();
+    if (!dumps)
+        return 0;
+    if (gan_inputs_run_dir(dir, sizeof dir, dumps, ri->step, ri->run,
+                           t->m->programs[ri->prog].name))
+        return gan_errf(err, errlen, "%s: path too long", dumps);
+    if (o->dump_inputs) {
+        uint64_t e = 0, i = 0;
+        if (t->l)
+            gan_loader_tell(t->l, &e, &i);
+        return gan_inputs_dump(dir, t->m, ri->prog, gan_session_base(s), ri->ids, e, i,
+                               gan_session_rng(s), err, errlen);
+    }
+    int has_state = 0;
+    if (gan_inputs_load(dir, t->m, ri->prog, gan_session_base(s), &t->pos_epoch, &t->pos_index,
+                        gan_session_rng(s), &has_state, err, errlen)) {
+        char e2[1024];
+        snprintf(e2, sizeof e2, "%s", err);
+        return gan_errf(err, errlen, "step %lld: --inputs-from: %s", ri->step, e2);
+    }
+    return 0;
+}
+
+/* After it ran: its --metrics-per-program row. */
+static int io_after(void *ctx, gan_session *s, const gan_run_info *ri, const double *vals,
+                    char *err, size_t errlen)
+{
+    train_run *t = ctx;
+    if (!t->o->per_program)
+        return 0;
+    const gan_program *p = &t->m->programs[ri->prog];
+    double now = gan_now(), dt = now - t->t_run;
+    int batch_read = 0; /* images/s counts the batches a program reads (replayed too) */
+    for (int i = 0; i < p->n_inputs; i++)
+        batch_read |= p->input_roles[i] != GAN_ROLE_LATENT;
+    double ips = batch_read && dt > 0 ? t->m->hyper.batch / dt : 0;
+    if (gan_metrics_run_row(t->mt, ri->step, ri->run, p->name, t->time_base + (now - t->t_start),
+                            gan_session_loss_base(s, ri->slot), p->n_outputs, vals, ips))
+        return gan_errf(err, errlen, "%s/metrics.csv: write failed", t->o->out);
+    return 0;
+}
+
 /* Steps first+1..total, each followed by its metrics row and progress, and a sample grid and
  * a checkpoint when due (always after the last). A signal ends the loop after its step, with
  * *interrupted set. 0, or 1 failure (err empty when reported already). */
@@ -425,6 +517,7 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), t->first, t->total);
     double t_start = gan_now(), t_prev = t_start, time_base = gan_metrics_last_time(t->mt);
+    t->t_start = t_start, t->time_base = time_base;
     const int *scol = gan_session_summary_cols(t->s);
     for (t->step = t->first; t->step < t->total;) {
         long long step = t->step + 1;
@@ -442,7 +535,8 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         t_prev = now;
         double rate = dt > 0 ? t->ips / dt : 0;
         double avg_rate = now > t_start ? (double)(step - t->first) * t->ips / (now - t_start) : 0;
-        if (gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate)) {
+        if (!o->per_program &&
+            gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate)) {
             gan_progress_end(&pg);
             gan_errf(err, errlen, "%s/metrics.csv: write failed at step %lld: %s", o->out, step,
                      strerror(errno));
@@ -483,18 +577,29 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
     int rc = start(t, o, err, errlen);
     if (rc || (rc = set_budget(t, o, err, errlen)) || (rc = open_outputs(t, o, err, errlen)))
         return rc;
-    fprintf(stderr, "ganrt train: %s, %zu images, batch %d, steps %lld..%lld, %d threads, seed "
-            "%llu%s\n", o->model, gan_loader_size(t->l), t->m->hyper.batch, t->first + 1,
+    char what[4200];
+    if (t->l)
+        snprintf(what, sizeof what, "%zu images", gan_loader_size(t->l));
+    else
+        snprintf(what, sizeof what, "inputs replayed from %s", o->inputs_from);
+    fprintf(stderr, "ganrt train: %s, %s, batch %d, steps %lld..%lld, %d threads, seed "
+            "%llu%s\n", o->model, what, t->m->hyper.batch, t->first + 1,
             t->total, t->so.threads, (unsigned long long)t->so.seed, o->resume ? " (resumed)" : "");
+    if (o->ckpt_initial && !o->resume && save_checkpoint(t, o, 0, err, errlen))
+        return 1;
     if (t->first >= t->total) {
         fprintf(stderr, "ganrt train: already at step %lld of %lld; nothing to do\n", t->first,
                 t->total);
         return 0;
     }
+    t->o = o;
+    if (o->dump_inputs || o->inputs_from || o->per_program)
+        gan_session_set_hooks(t->s, &(gan_session_hooks){io_before, io_after, t,
+                                                         o->inputs_from != NULL});
     int interrupted = 0;
     if (train_loop(t, o, &interrupted, err, errlen))
         return 1;
-    size_t bad = gan_loader_bad_count(t->l);
+    size_t bad = t->l ? gan_loader_bad_count(t->l) : 0;
     if (bad)
         fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);
     if (interrupted) {

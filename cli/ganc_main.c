@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/version.h"
 #include "compiler/backend.h"
 #include "compiler/frontend.h"
 
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--version")) {
-            printf("ganc %s\n", FE_VERSION);
+            printf("ganc %s\n", GAN_VERSION);
             return 0;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--dot") || !strcmp(a, "--batch")) {
             if (i + 1 >= argc) {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "common/version.h"
 #include "format/model.h"
 #include "runtime/train.h"
 
@@ -15,6 +16,9 @@ static const char usage[] =
     "  sample  MODEL.bin --ckpt RUN|FILE -o OUT.png   generate images\n"
     "  info    MODEL.bin [--ckpt RUN|FILE]      describe a model (and a checkpoint of it)\n"
     "  data    synth ...                        make a synthetic labelled face dataset\n"
+    "  init    MODEL.bin --seed S -o FILE       write the initial training state (step 0)\n"
+    "  run-program MODEL.bin --ckpt C --program NAME --inputs DIR -o STATE\n"
+    "                                           run one program on a checkpoint\n"
     "  export  MODEL.bin --ckpt RUN|FILE -o G.onnx   the generator as an ONNX model\n"
     "\n"
     "'ganrt COMMAND --help' describes each command. --version prints the version.\n";
@@ -47,8 +51,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("ganrt 0.1 (model.bin format %d, checkpoint format %u)\n", GAN_FORMAT_VERSION,
-               GAN_CKPT_VERSION);
+        printf("ganrt %s (model.bin format %d, checkpoint format %u)\n", GAN_VERSION,
+               GAN_FORMAT_VERSION, GAN_CKPT_VERSION);
         return 0;
     }
     static const struct {
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
                 {"sample", ganrt_sample_main},
                 {"info", ganrt_info_main},
                 {"data", ganrt_data_main},
+                {"init", ganrt_init_main},
+                {"run-program", ganrt_run_program_main},
                 {"export", ganrt_export_main}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))

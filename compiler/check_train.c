@@ -1,9 +1,11 @@
 /* The checker, part 2: the train block. Settings, `loss N = ...` (weighted sums of loss
  * functions of network calls, type-checked against the networks' inputs and heads),
- * `optimizer N = adam(...)` and `ema N decay`, and the rules tying them together. */
+ * `optimizer N = ...` (compiler/optimizers.c) and `ema N decay`, and the rules tying them
+ * together. */
 #include "compiler/check_internal.h"
 #include "compiler/frontend.h"
 #include "compiler/losses.h"
+#include "compiler/optimizers.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -481,62 +483,6 @@ static int net_or_error(ck *c, ast_stmt *s)
     return -1;
 }
 
-static void check_adam(ck *c, ast_stmt *s, md_objective *o)
-{
-    ast_expr *call = s->value;
-    o->lr = 1e-3f;
-    o->beta1 = 0.9f;
-    o->beta2 = 0.999f;
-    o->eps = 1e-7f;
-    if (strcmp(call->name, "adam")) {
-        static const char *const opts[] = {"adam"};
-        fe_error_unknown(c->d, call->name_loc, "unknown optimizer", call->name, opts, 1, " (only adam is supported)");
-        return;
-    }
-    static const char *const keys[] = {"lr", "beta1", "beta2", "eps"};
-    int seen[4] = {0};
-    for (int g = 0; g < call->args->n; g++) {
-        ast_list *w = call->args->v[g];
-        for (int i = 0; i < w->n; i++) {
-            ast_expr *k = w->v[i];
-            int ki = -1;
-            if (k->kind == AE_IDENT)
-                for (int j = 0; j < 4; j++)
-                    if (!strcmp(keys[j], k->name))
-                        ki = j;
-            if (ki < 0) {
-                const char *sg = k->kind == AE_IDENT ? fe_suggest(k->name, keys, 4) : NULL;
-                if (sg)
-                    fe_error(c->d, k->loc, "unknown adam option '%s'; did you mean '%s'?", k->name, sg);
-                else if (k->kind == AE_IDENT)
-                    fe_error(c->d, k->loc, "unknown adam option '%s' (expected lr, beta1, beta2, eps)", k->name);
-                else
-                    fe_error(c->d, k->loc, "expected an adam option name (lr, beta1, beta2, eps) before the value");
-                if (i + 1 < w->n && ((ast_expr *)w->v[i + 1])->kind == AE_NUM)
-                    i++;
-                continue;
-            }
-            if (seen[ki])
-                fe_error(c->d, k->loc, "option '%s' given twice", keys[ki]);
-            seen[ki] = 1;
-            if (i + 1 >= w->n || ((ast_expr *)w->v[i + 1])->kind != AE_NUM) {
-                fe_error(c->d, k->loc, "option '%s' needs a number", keys[ki]);
-                continue;
-            }
-            ast_expr *v = w->v[++i];
-            double x = v->num;
-            int ok = ki == 0 ? (x > 0 && x < 10) : ki == 3 ? (x > 0 && x < 1) : (x >= 0 && x < 1);
-            if (!ok) {
-                fe_error(c->d, v->loc, "%s = %g is out of range (%s)", keys[ki], x,
-                         ki == 0 ? "0 < lr < 10" : ki == 3 ? "0 < eps < 1" : "0 <= beta < 1");
-                continue;
-            }
-            float *dst[4] = {&o->lr, &o->beta1, &o->beta2, &o->eps};
-            *dst[ki] = (float)x;
-        }
-    }
-}
-
 void ck_train(ck *c)
 {
     ast_decl *td = c->train;
@@ -640,7 +586,7 @@ void ck_train(ck *c)
                 continue;
             }
             c->obj_opt[oi] = s;
-            check_adam(c, s, &c->obj[oi]);
+            ck_optimizer(c, s, &c->obj[oi]);
         } else {
             if (c->obj_ema[oi]) {
                 fe_error(c->d, s->name_loc, "second ema for '%s'", s->name);

@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include "compiler/model_def.h"
 
-#define FE_VERSION "0.1.0"
-
 typedef struct fe_result {
     md_model *model;     /* owned; NULL unless the model was accepted. To keep it past
                             fe_result_free, take it (r.model = NULL) and later call

@@ -7,8 +7,9 @@
 #include <string.h>
 
 const char *const layer_opt_names[O_COUNT] = {
-    "kernel", "stride", "padding", "init", "momentum", "eps", "alpha", "factor",
-    "spectral_norm", "no_spectral_norm", "bias", "no_bias", "affine", "no_affine",
+    "kernel", "stride", "padding", "init", "momentum", "eps", "alpha", "factor", "translation",
+    "cutout", "spectral_norm", "no_spectral_norm", "bias", "no_bias", "affine", "no_affine",
+    "color", "no_color",
 };
 
 #define LAYER_KIND(ID, name, value) extern const layer_kind layer_kind_##name;
@@ -148,10 +149,11 @@ int layer_opt_has_value(int o)
 
 int layer_opt_slot(int o)
 {
-    return o == O_NO_SN ? O_SN : o == O_NO_BIAS ? O_BIAS : o == O_NO_AFFINE ? O_AFFINE : o;
+    return o == O_NO_SN ? O_SN : o == O_NO_BIAS ? O_BIAS : o == O_NO_AFFINE ? O_AFFINE
+         : o == O_NO_COLOR ? O_COLOR : o;
 }
 
 int layer_opt_is_on(int o)
 {
-    return o == O_SN || o == O_BIAS || o == O_AFFINE;
+    return o == O_SN || o == O_BIAS || o == O_AFFINE || o == O_COLOR;
 }

@@ -15,8 +15,9 @@
 /* Layer options, as words in a layer's arguments or a defaults block. A negative flag
  * (no_bias) shares the slot of its positive one (bias): see layer_opt_slot. */
 enum {
-    O_KERNEL, O_STRIDE, O_PADDING, O_INIT, O_MOMENTUM, O_EPS, O_ALPHA, O_FACTOR,
-    O_SN, O_NO_SN, O_BIAS, O_NO_BIAS, O_AFFINE, O_NO_AFFINE, O_COUNT
+    O_KERNEL, O_STRIDE, O_PADDING, O_INIT, O_MOMENTUM, O_EPS, O_ALPHA, O_FACTOR, O_TRANSLATION,
+    O_CUTOUT, /* the options with a value come first (layer_opt_has_value) */
+    O_SN, O_NO_SN, O_BIAS, O_NO_BIAS, O_AFFINE, O_NO_AFFINE, O_COLOR, O_NO_COLOR, O_COUNT
 };
 #define OB(o) (1u << (o))
 /* The options every weight layer takes (dense, conv, conv_t). */

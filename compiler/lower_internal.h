@@ -18,7 +18,9 @@ typedef struct {
     int *w, *b, *gamma, *beta, *rmean, *rvar, *u; /* per node: tensor index or -1 */
     int n_params;
     int *plist;          /* parameter tensors in layout order */
-    int *pgrad, *pm, *pv; /* per plist entry: grad tensor, Adam m / v views (unfused), or -1 */
+    int *pgrad, *pm, *pv; /* per plist entry: grad tensor, optimizer state views (unfused), or -1 */
+    /* adam_m / adam_v: the optimizer's state aggregates (Adam's m and v; SGD's and RMSprop's
+     * one buffer in adam_m, adam_v -1); adam_t: its update counter, whatever the optimizer */
     int agg_params, agg_grads, adam_m, adam_v, adam_t, ema;
     int objective;       /* index into md->objectives, or -1 */
 } net_info;

@@ -2,7 +2,9 @@
  * optimizer over the trained network, EMA) and the inference programs (sample, predict). */
 #include "compiler/losses.h"
 #include "compiler/lower_internal.h"
+#include "compiler/optimizers.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,46 @@ static int prog_finish(prog_ctx *P, int network, const int *outs, int n_outs)
     return 0;
 }
 
+/* The objective's optimizer step: one op over the network's flat buffers (fused), or one per
+ * parameter tensor sharing the update counter, which the first increments. The schedule's
+ * warm-up and span are in training steps; the op counts updates, d_steps per step for D. */
+static int optimizer_ops(prog_ctx *P, const md_objective *ob, const net_info *ni)
+{
+    const lower_ctx *L = P->L;
+    const md_optim_info *in = md_optim_of(ob->optim);
+    const gan_hyper *h = &L->md->hyper;
+    long long ups = L->md->networks[ob->network].role == GAN_NET_DISCRIMINATOR && h->d_steps > 0
+                        ? h->d_steps : 1;
+    long long span = ob->schedule ? (ob->decay_steps ? ob->decay_steps : (long long)h->steps) : 0;
+    if (!in || span * ups > INT32_MAX || (long long)ob->warmup * ups > INT32_MAX)
+        return gb_fail(&P->L->g, "%s: optimizer schedule out of range", L->md->networks[ob->network].name);
+    int n = L->fuse ? 1 : ni->n_params;
+    for (int p = 0; p < n; p++) {
+        int ins[5], k = 0;
+        ins[k++] = L->fuse ? ni->agg_params : ni->plist[p];
+        ins[k++] = L->fuse ? ni->agg_grads : ni->pgrad[p];
+        ins[k++] = L->fuse ? ni->adam_m : ni->pm[p];
+        if (in->n_state == 2)
+            ins[k++] = L->fuse ? ni->adam_v : ni->pv[p];
+        ins[k++] = ni->adam_t;
+        int o = lw_op(P, in->op, k, ins, 0, NULL);
+        if (o < 0)
+            return -1;
+        gan_op *op = &P->ops.ops[o];
+        op->i[0] = p == 0;
+        op->i[1] = ob->schedule;
+        op->i[2] = (int)(ob->warmup * ups);
+        op->i[3] = (int)(span * ups);
+        op->f[0] = ob->lr;
+        op->f[1] = ob->beta1;
+        op->f[2] = ob->beta2;
+        op->f[3] = ob->optim == MD_OPT_SGD ? 0.0f : ob->eps > 0 ? ob->eps : 1e-8f;
+        op->f[4] = ob->weight_decay;
+        op->f[5] = ob->final_lr;
+    }
+    return 0;
+}
+
 int lw_build_train(lower_ctx *L, int obj, const char *name)
 {
     const md_objective *ob = &L->md->objectives[obj];
@@ -157,32 +199,8 @@ int lw_build_train(lower_ctx *L, int obj, const char *name)
         pgrad[ni->plist[p]] = ni->pgrad[p];
     if (gan_autodiff(g, &P.ops, P.ops.n, pgrad, np) < 0)
         goto out;
-    float eps = ob->eps > 0 ? ob->eps : 1e-8f;
-    if (L->fuse) {
-        int o = lw_op(&P, GAN_OP_ADAM, 5,
-                   (int[]){ni->agg_params, ni->agg_grads, ni->adam_m, ni->adam_v, ni->adam_t},
-                   0, NULL);
-        if (o < 0)
-            goto out;
-        P.ops.ops[o].i[0] = 1;
-        P.ops.ops[o].f[0] = ob->lr;
-        P.ops.ops[o].f[1] = ob->beta1;
-        P.ops.ops[o].f[2] = ob->beta2;
-        P.ops.ops[o].f[3] = eps;
-    } else {
-        for (int p = 0; p < ni->n_params; p++) {
-            int o = lw_op(&P, GAN_OP_ADAM, 5,
-                       (int[]){ni->plist[p], ni->pgrad[p], ni->pm[p], ni->pv[p], ni->adam_t},
-                       0, NULL);
-            if (o < 0)
-                goto out;
-            P.ops.ops[o].i[0] = p == 0; /* t increments once per step */
-            P.ops.ops[o].f[0] = ob->lr;
-            P.ops.ops[o].f[1] = ob->beta1;
-            P.ops.ops[o].f[2] = ob->beta2;
-            P.ops.ops[o].f[3] = eps;
-        }
-    }
+    if (optimizer_ops(&P, ob, ni) < 0)
+        goto out;
     if (ni->ema >= 0) {
         int o = lw_op(&P, GAN_OP_EMA, 2, (int[]){ni->agg_params, ni->ema}, 0, NULL);
         if (o < 0)

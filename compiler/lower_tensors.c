@@ -4,6 +4,7 @@
  * statistics and spectral-norm u vectors. */
 #include "compiler/layers.h"
 #include "compiler/lower_internal.h"
+#include "compiler/optimizers.h"
 
 #include <stdlib.h>
 
@@ -162,7 +163,8 @@ int lw_make_grads(lower_ctx *L)
     return 0;
 }
 
-/* A trained network's Adam moments (aggregates; per-parameter views when unfused), step
+/* A trained network's optimizer state (aggregates of Adam's m and v, or the one buffer of
+ * SGD's momentum or RMSprop's square average; per-parameter views when unfused), its update
  * counter and EMA copy. */
 static int optimizer_state(lower_ctx *L, int n, uint64_t *off)
 {
@@ -171,11 +173,13 @@ static int optimizer_state(lower_ctx *L, int n, uint64_t *off)
     gb_ctx *g = &L->g;
     char nm[GAN_NAME_MAX];
     const md_objective *ob = &L->md->objectives[ni->objective];
+    const md_optim_info *in = md_optim_of(ob->optim);
+    if (!in)
+        return gb_fail(g, "%s: unknown optimizer %d", net->name, ob->optim);
     gan_tensor agg = g->m->tensors[ni->agg_params];
-    const char *which[2] = {"adam_m", "adam_v"};
-    for (int mv = 0; mv < 2; mv++) {
+    for (int mv = 0; mv < in->n_state; mv++) {
         uint64_t start = *off;
-        gb_name(nm, "%s.%s", net->name, which[mv]);
+        gb_name(nm, "%s.%s", net->name, in->state[mv]);
         int a = persistent(L, nm, GAN_REGION_STATE, 1, agg.shape, off, GAN_INIT_ZEROS, 0, 0, 0);
         if (a < 0)
             return -1;
@@ -187,7 +191,9 @@ static int optimizer_state(lower_ctx *L, int n, uint64_t *off)
         if (!L->fuse)
             for (int p = 0; p < ni->n_params; p++) {
                 gan_tensor src = g->m->tensors[ni->plist[p]];
-                gb_suffix(nm, src.name, mv == 0 ? ".adam_m" : ".adam_v");
+                char sfx[GAN_NAME_MAX];
+                snprintf(sfx, sizeof sfx, ".%s", in->state[mv]);
+                gb_suffix(nm, src.name, sfx);
                 uint64_t o = start + (src.offset - agg.offset);
                 int t = persistent(L, nm, GAN_REGION_STATE, src.ndim, src.shape, &o,
                                    GAN_INIT_ZEROS, 0, 0, 0);
@@ -196,7 +202,7 @@ static int optimizer_state(lower_ctx *L, int n, uint64_t *off)
                 (mv == 0 ? ni->pm : ni->pv)[p] = t;
             }
     }
-    gb_name(nm, "%s.adam_t", net->name);
+    gb_name(nm, "%s.%s", net->name, in->counter);
     ni->adam_t = persistent(L, nm, GAN_REGION_STATE, 1, (int[]){1}, off, GAN_INIT_ZEROS, 0, 0, 0);
     if (ni->adam_t < 0)
         return -1;

@@ -39,6 +39,8 @@ typedef struct {
     int affine;               /* batch norm has gamma/beta */
     int act;                  /* gan_act for MD_ACT */
     float alpha;
+    float translation, cutout; /* diffaugment: shares of the side (0: off) */
+    int color;                /* diffaugment: brightness, saturation, contrast */
     int line;                 /* source line, for messages from the back end */
 } md_node;
 
@@ -97,7 +99,13 @@ typedef struct {
     int network;              /* minimized over this network's parameters */
     int n_terms;
     md_loss_term *terms;
-    float lr, beta1, beta2, eps; /* its Adam */
+    int optim;                /* md_optim_kind (compiler/optimizers.h); 0 = Adam */
+    float lr, beta1, beta2, eps; /* beta1: Adam's, or SGD's momentum, or RMSprop's alpha */
+    float weight_decay;       /* Adam: decoupled (AdamW); SGD, RMSprop: L2 */
+    int schedule;             /* 0 constant, 1 linear, 2 cosine (KERN_LR_* numbers) */
+    int warmup;               /* optimizer updates of linear warm-up */
+    long long decay_steps;    /* training steps the decay spans; 0 = the train block's steps */
+    float final_lr;           /* the decay's end, a share of lr */
     float ema_decay;          /* 0 = no EMA */
 } md_objective;
 

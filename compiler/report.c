@@ -3,6 +3,7 @@
  * Works on the md_model alone. */
 #include "compiler/frontend.h"
 #include "compiler/layers.h"
+#include "compiler/optimizers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -155,8 +156,10 @@ void fe_report(const md_model *m, FILE *f)
     }
     for (int i = 0; i < m->n_objectives; i++) {
         const md_objective *o = &m->objectives[i];
-        fprintf(f, "\nloss %s: %d term%s; adam lr %g beta1 %g beta2 %g eps %g", m->networks[o->network].name, o->n_terms,
-                o->n_terms == 1 ? "" : "s", o->lr, o->beta1, o->beta2, o->eps);
+        char opt[256];
+        md_optim_describe(o, opt, sizeof opt);
+        fprintf(f, "\nloss %s: %d term%s; %s", m->networks[o->network].name, o->n_terms,
+                o->n_terms == 1 ? "" : "s", opt);
         if (o->ema_decay > 0)
             fprintf(f, "; ema %g", o->ema_decay);
     }

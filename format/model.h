@@ -11,7 +11,8 @@
 #include "format/ops.h"
 
 #define GAN_FORMAT_MAGIC "GANMODEL"   /* 8 bytes at offset 0 */
-#define GAN_FORMAT_VERSION 2 /* 2: programs carry a role (gan_program_role) */
+#define GAN_FORMAT_VERSION 3 /* 2: programs carry a role (gan_program_role); 3: sgd, rmsprop,
+                               * optimizer weight decay and learning-rate schedules */
 #define GAN_MAX_DIMS 4
 #define GAN_OP_MAX_IO 8
 #define GAN_NAME_MAX 64

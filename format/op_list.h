@@ -39,6 +39,8 @@ GAN_OP_FAMILY(loss)
 GAN_OP_FAMILY(optim)
 GAN_OP_FAMILY(pool)
 GAN_OP_FAMILY(instance_norm)
+GAN_OP_FAMILY(film)
+GAN_OP_FAMILY(diffaug)
 #endif
 
 #ifdef GAN_OP
@@ -94,4 +96,10 @@ GAN_OP(INSTANCE_NORM,        47, "instance_norm",       FWD,   instance_norm, "r
 GAN_OP(INSTANCE_NORM_BWD,    48, "instance_norm_bwd",   BWD,   instance_norm, "rorrr", "ooo", 0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(LOSS_MSE,             49, "loss_mse",            LOSS,  loss,  "ro",       "r",        0x01, 0x00, -1, 0,                         LOSS_MSE_BWD,        "01",     "0")
 GAN_OP(LOSS_MSE_BWD,         50, "loss_mse_bwd",        BWD,   loss,  "ro",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(SGD,                  51, "sgd",                 OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
+GAN_OP(RMSPROP,              52, "rmsprop",             OPTIM, optim, "rrrr",     "",         0x00, 0x0d, -1, 0,                         NONE,                "",       "")
+GAN_OP(FILM,                 53, "film",                FWD,   film,  "rr",       "r",        0x03, 0x00, -1, 0,                         FILM_BWD,            "01d",    "01")
+GAN_OP(FILM_BWD,             54, "film_bwd",            BWD,   film,  "rrr",      "oo",       0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(DIFFAUG,              55, "diffaug",             FWD,   diffaug, "rrr",    "rr",       0x01, 0x04, -1, 0,                         DIFFAUG_BWD,         "ad",     "0")
+GAN_OP(DIFFAUG_BWD,          56, "diffaug_bwd",         BWD,   diffaug, "rr",     "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 #endif

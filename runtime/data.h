@@ -28,6 +28,10 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen);
    epoch boundaries by itself (reshuffle per epoch). 0 ok, -1 error (message in err: too many bad
    images, I/O failure). */
 int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size_t errlen);
+/* The same, and ids[batch] receives each image's number (000123.jpg: 123; its position in
+   the loader's list when the file name has no number). ids may be NULL. */
+int gan_loader_next_ids(gan_loader *l, float *images, float *labels, int64_t *ids, char *err,
+                        size_t errlen);
 /* Position for checkpoints: epoch and index of the next sample in that epoch's order. The order
    of epoch e is a pure function of (seed, e), so seeking reproduces the exact batch sequence. */
 void gan_loader_tell(const gan_loader *l, uint64_t *epoch, uint64_t *index);

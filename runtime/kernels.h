@@ -17,6 +17,7 @@
 #define GAN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- activations ---- */
 float kern_act1(float x, int act, float alpha);            /* act(x), one value */
@@ -172,11 +173,45 @@ float kern_loss_mse_fwd(const float *a, const float *t, float tc, size_t n, int 
 void kern_loss_mse_bwd(const float *a, const float *t, float tc, float *da, size_t n,
                        float weight, int threads);
 
+/* ---- FiLM (conditional batch norm's modulation): gb [n, 2c] holds gains then biases ----
+ * y = x (1 + g) + b over each (sample, channel) plane of hw values; the backward adds
+ * dy (1 + g) into dx and the plane sums of dy x, dy into dgb (either may be NULL). */
+void kern_film_fwd(const float *x, const float *gb, float *y, int n, int c, size_t hw,
+                   int threads);
+void kern_film_bwd(const float *x, const float *gb, const float *dy, float *dx, float *dgb,
+                   int n, int c, size_t hw, int threads);
+
+/* ---- DiffAugment (format/ops_diffaug.c): params [n, 9] per sample: brightness,
+ * saturation, contrast, shift tx, ty (y(h, w) = x(h + ty, w + tx)), cutout x0, y0, w, h ----
+ * draw: the params of run `run` of a layer whose seed is `seed`; colour off gives 0, 1, 1.
+ * fwd: y = the transform of x; bwd: dx += its transpose applied to dy. */
+void kern_diffaug_draw(uint64_t seed, uint64_t run, int n, int h, int w, int color,
+                       float translation, float cutout, float *params);
+void kern_diffaug_fwd(const float *x, const float *params, float *y, int n, int c, int h, int w,
+                      int threads);
+void kern_diffaug_bwd(const float *params, const float *dy, float *dx, int n, int c, int h,
+                      int w, int threads);
+
 /* ---- optimizer ---- */
 /* One Adam step at step count t (already incremented, t >= 1), PyTorch's form:
  * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps) */
 void kern_adam(float *p, const float *g, float *m, float *v, size_t n, float t, float lr,
                float beta1, float beta2, float eps, int threads);
+/* One SGD step (torch.optim.SGD, dampening 0): g' = g + wd p; buf = momentum buf + g';
+ * p -= lr buf. */
+void kern_sgd(float *p, const float *g, float *buf, size_t n, float lr, float momentum, float wd,
+              int threads);
+/* One RMSprop step (torch.optim.RMSprop): g' = g + wd p; sq = alpha sq + (1-alpha) g'^2;
+ * p -= lr g' / (sqrt(sq) + eps). */
+void kern_rmsprop(float *p, const float *g, float *sq, size_t n, float lr, float alpha,
+                  float eps, float wd, int threads);
+/* p *= s (AdamW's decoupled weight decay: s = 1 - lr wd) */
+void kern_scale(float *p, size_t n, float s, int threads);
+/* The learning rate of update t (1, 2, ...): lr, times t/warmup during the warm-up, times the
+ * decay from 1 to final_share between the warm-up's end and update `last` (linear or half a
+ * cosine; constant: no decay). Computed in double, rounded once. */
+enum { KERN_LR_CONSTANT = 0, KERN_LR_LINEAR = 1, KERN_LR_COSINE = 2 };
+float kern_lr_at(float lr, double t, int kind, int warmup, int last, float final_share);
 /* ema = decay * ema + (1 - decay) * p */
 void kern_ema(const float *p, float *ema, size_t n, float decay, int threads);
 

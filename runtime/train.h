@@ -28,6 +28,10 @@ double gan_rng_uniform(gan_rng *r);         /* [0, 1), 53 bits */
 float gan_rng_normal(gan_rng *r);           /* N(0, 1) */
 void gan_rng_fill_normal(gan_rng *r, float *x, size_t n, float mean, float std);
 void gan_rng_fill_uniform(gan_rng *r, float *x, size_t n, float lo, float hi);
+/* The truncation trick (BigGAN's truncated normal): each |x[i]| > psi is drawn again, from
+ * N(0, 1), until it is within; values already within stay as they are. psi >= 0.05 keeps the
+ * expected redraws per value under 25. */
+void gan_rng_truncate_normal(gan_rng *r, float *x, size_t n, float psi);
 /* splitmix64 finaliser: derives independent seeds ("seed for the sample z") from one seed. */
 uint64_t gan_mix64(uint64_t x);
 
@@ -107,6 +111,33 @@ int gan_mkdirs(const char *path, char *err, size_t errlen);
 int gan_run_lock(const char *run_dir, char *err, size_t errlen);
 void gan_run_unlock(int fd);
 
+/* ---------------------------------------------------------------- loss_names.c
+ * metrics.csv's name of each output of training program prog: "<net>_loss" for the total,
+ * then per term "<net>_loss_<what>": in a d_step real / fake (adv head) or cls_real /
+ * cls_fake (the per-label head), in a g_step adv / cls, elsewhere the loss kind (bce, mse,
+ * softmax_ce...); alike terms numbered _2, _3. names: p->n_outputs rows. 0, or -1 (memory). */
+#define GAN_LOSS_NAME_MAX 160
+int gan_loss_column_names(const gan_model *m, int prog, char (*names)[GAN_LOSS_NAME_MAX]);
+
+/* ---------------------------------------------------------------- inputs.c
+ * Input dumps (ganrt train --dump-inputs / --inputs-from, ganrt run-program --inputs): one
+ * directory per program run, DIR/step_NNNNNN/runR_PROGRAM/, of .npy files (layout in
+ * inputs.c and docs/reproducibility.md). */
+/* The run directory's path into buf: 0, or -1 when it does not fit. */
+int gan_inputs_run_dir(char *buf, size_t len, const char *dir, long long step, int run,
+                       const char *prog);
+/* Writes program prog's inputs (as they are in base), the batch's image ids (NULL: none) and
+ * the data position and latent RNG after the run's draws. 0, or -1 with "PATH: why". */
+int gan_inputs_dump(const char *rundir, const gan_model *m, int prog,
+                    float *const base[GAN_REGION_COUNT], const int64_t *ids, uint64_t epoch,
+                    uint64_t index, const gan_rng *rng, char *err, size_t errlen);
+/* Reads them back into prog's input tensors: every file must be there with the exact dtype
+ * and shape. state.npy is optional: *has_state says whether epoch, index and rng (may be
+ * NULL) were set. 0, or -1 with "PATH: why". */
+int gan_inputs_load(const char *rundir, const gan_model *m, int prog,
+                    float *const base[GAN_REGION_COUNT], uint64_t *epoch, uint64_t *index,
+                    gan_rng *rng, int *has_state, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------- metrics.c */
 typedef struct gan_metrics gan_metrics;
 /* Opens RUN/metrics.csv for appending; a new file gets the header
@@ -116,6 +147,13 @@ gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *c
                               long long resume_step, char *err, size_t errlen);
 int gan_metrics_row(gan_metrics *mt, long long step, double time_s, const double *vals,
                     double images_per_s);
+/* --metrics-per-program: the header "step,run,program,time_s,<col>...,images_per_s", one row
+ * per program run holding that program's n columns from first (the others empty). An
+ * existing file must have the header this run writes (either form). */
+gan_metrics *gan_metrics_open_runs(const char *path, int n_cols, const char *const *cols,
+                                   long long resume_step, char *err, size_t errlen);
+int gan_metrics_run_row(gan_metrics *mt, long long step, int run, const char *program,
+                        double time_s, int first, int n, const double *vals, double images_per_s);
 /* time_s of the last row kept at open (0 for a new file): a resumed run adds it, so the time
  * column counts training time across interruptions. */
 double gan_metrics_last_time(const gan_metrics *mt);
@@ -171,12 +209,39 @@ gan_train_kind gan_session_kind(const gan_session *s);
  * or train_step); names like "d_step.loss". */
 int gan_session_n_losses(const gan_session *s);
 const char *const *gan_session_loss_names(const gan_session *s);
+/* The training programs in the order a step runs them (slot 0: d_step or train_step, 1:
+ * g_step), as model program indices, and where each one's columns start among the losses. */
+int gan_session_n_programs(const gan_session *s);
+int gan_session_program(const gan_session *s, int slot);
+int gan_session_loss_base(const gan_session *s, int slot);
 /* Short names for the progress bar ("D", "G", "loss") and which loss column each shows. */
 int gan_session_n_summary(const gan_session *s);
 const char *const *gan_session_summary_names(const gan_session *s);
 const int *gan_session_summary_cols(const gan_session *s);
 /* Images read from the loader per step (for images/s). */
 int gan_session_images_per_step(const gan_session *s);
+
+/* One program run inside a step, as the hooks see it. */
+typedef struct {
+    long long step;       /* 1-based step number */
+    int run;              /* 1-based run within the step (d_step 1..d_steps, then g_step) */
+    int slot;             /* gan_session_program slot */
+    int prog;             /* model program index */
+    const int64_t *ids;   /* the batch's image numbers (gan_loader_next_ids), or NULL when
+                             the program reads no batch or the inputs are replayed */
+} gan_run_info;
+
+/* Observers of the step (input dumps, per-program metrics) and the replay of recorded
+ * inputs. before: the program's inputs are in place (or, with replay, must be put there by
+ * it); after: it ran, vals holds its outputs (n_outputs, each averaged). 0, or -1 with err. */
+typedef struct {
+    int (*before)(void *ctx, gan_session *s, const gan_run_info *ri, char *err, size_t errlen);
+    int (*after)(void *ctx, gan_session *s, const gan_run_info *ri, const double *vals,
+                 char *err, size_t errlen);
+    void *ctx;
+    int replay; /* 1: neither the loader nor the latent RNG is read; before() fills inputs */
+} gan_session_hooks;
+void gan_session_set_hooks(gan_session *s, const gan_session_hooks *h);
 
 /* One training step (GAN: d_steps x d_step, then g_step; classifier: train_step).
  * losses (n_losses) receive this step's values (d_step's averaged over its runs).

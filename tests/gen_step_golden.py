@@ -87,7 +87,8 @@ def param_specs():
         g += [(f"G.conv{k}.w", (f, c, 3, 3)), (f"G.conv{k}.b", (f,)),
               (f"G.bn{k + 1}.gamma", (f,)), (f"G.bn{k + 1}.beta", (f,))]
         c = f
-    g += [("G.conv3.w", (3, c, 4, 4)), ("G.conv3.b", (3,))]
+    k = len(G_FILTERS) + 1      # the output conv (tests/check_step_torch.py sizes G_FILTERS)
+    g += [(f"G.conv{k}.w", (3, c, 4, 4)), (f"G.conv{k}.b", (3,))]
     d = []
     c = 3
     for k, f in enumerate(D_FILTERS, 1):

@@ -71,8 +71,8 @@ START_TEST(demo_trains_and_samples)
     char header[4096], line[4096];
     ck_assert_ptr_nonnull(fgets(header, sizeof header, f));
     /* d_step outputs: total, hinge/bce real, fake, attribute bce on real (the third term) */
-    int cls = column(header, "d_step.loss3");
-    ck_assert_msg(cls > 0, "no d_step.loss3 column in: %s", header);
+    int cls = column(header, "d_loss_cls_real");
+    ck_assert_msg(cls > 0, "no d_loss_cls_real column in: %s", header);
     double first = 0, last = 0;
     int rows = 0;
     while (fgets(line, sizeof line, f)) {

@@ -28,6 +28,7 @@ static const struct { const char *name; fixture_fn fn; const char *progs[2]; } f
     {"classifier", mdfx_classifier, {"train_step", NULL}},
     {"projection", mdfx_projection, {"d_step", "g_step"}},
     {"lsgan", mdsrc_lsgan, {"d_step", "g_step"}},
+    {"cond_bn", mdsrc_cond_bn, {"d_step", "g_step"}},
 };
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 

@@ -62,6 +62,12 @@ static const struct {
     {48, "instance_norm_bwd"},
     {49, "loss_mse"},
     {50, "loss_mse_bwd"},
+    {51, "sgd"},
+    {52, "rmsprop"},
+    {53, "film"},
+    {54, "film_bwd"},
+    {55, "diffaug"},
+    {56, "diffaug_bwd"},
 };
 
 START_TEST(numbers_are_pinned)

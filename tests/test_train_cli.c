@@ -58,10 +58,32 @@ START_TEST(usage_errors)
     expect(2, "unexpected argument", A("train", "a.bin", "b.bin"));
     expect(2, "missing --ckpt", A("sample", "m.bin", "-o", "x.png"));
     expect(2, "missing -o", A("sample", "m.bin", "--ckpt", "r"));
+    expect(2, "--truncation: 0.01 is out of range [0.05, 10]",
+           A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--truncation", "0.01"));
+    expect(2, "--truncation: 'half' is not a number",
+           A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--truncation", "half"));
     expect(2, "exclude each other", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "--vary",
                                       "Smiling", "--interpolate"));
     expect(2, "-n: 0 is out of range", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "-n",
                                          "0"));
+    /* the reproducibility flags and commands (docs/reproducibility.md) */
+    expect(0, "--dump-inputs DIR", A("train", "--help"));
+    expect(0, "--metrics-per-program", A("train", "--help"));
+    expect(0, "run-program", A("--help"));
+    expect(0, "Usage: ganrt init", A("init", "--help"));
+    expect(0, "--dump-tensors", A("run-program", "--help"));
+    expect(2, "takes no --data", A("train", "m.bin", "--data", "d", "--out", "r",
+                                   "--inputs-from", "x"));
+    expect(2, "exclude each other", A("train", "m.bin", "--out", "r", "--inputs-from", "x",
+                                      "--dump-inputs", "y"));
+    expect(2, "give --steps", A("train", "m.bin", "--out", "r", "--inputs-from", "x",
+                                "--epochs", "1"));
+    expect(2, "missing -o FILE", A("init", "m.bin"));
+    expect(2, "missing --program", A("run-program", "m.bin", "--ckpt", "c", "--inputs", "i",
+                                     "-o", "s"));
+    expect(2, "missing --inputs", A("run-program", "m.bin", "--ckpt", "c", "--program", "d_step",
+                                    "-o", "s"));
+    expect(1, "no/such/model.bin", A("init", "no/such/model.bin", "-o", "x.ckpt"));
     /* "--opt=value" works like "--opt value" */
     expect(2, "--seed: 'x' is not", A("train", "m.bin", "--seed=x"));
     /* work failures (a model that does not exist) are status 1 and name the file */
@@ -98,6 +120,40 @@ START_TEST(metrics_csv)
                   text);
     ck_assert_msg(strstr(text, "\n3,0.300,1.5,-3,100.0\n4,1.000,9,9,50.0\n") &&
                       !strstr(text, "\n5,"), "%s", text);
+    train_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* --metrics-per-program: one row per run, only that program's columns filled; full float
+ * precision; a resume must not switch between the two forms. */
+START_TEST(metrics_per_program_csv)
+{
+    char *dir = train_tmpdir();
+    char path[4200], err[512], text[4096];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    const char *cols[] = {"d_loss", "d_loss_real", "g_loss"};
+    gan_metrics *mt = gan_metrics_open_runs(path, 3, cols, 0, err, sizeof err);
+    ck_assert_msg(mt != NULL, "%s", err);
+    double d[2] = {0.1f, 1.0 / 3}, g[1] = {2.5};
+    ck_assert_int_eq(gan_metrics_run_row(mt, 1, 1, "d_step", 0.25, 0, 2, d, 64), 0);
+    ck_assert_int_eq(gan_metrics_run_row(mt, 1, 2, "g_step", 0.5, 2, 1, g, 0), 0);
+    gan_metrics_close(mt);
+    FILE *f = fopen(path, "r");
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    /* 0.1f is 0.100000001490116..., which %.6g would print as 0.1 */
+    ck_assert_str_eq(text, "step,run,program,time_s,d_loss,d_loss_real,g_loss,images_per_s\n"
+                           "1,1,d_step,0.250,0.100000001,0.333333333,,64.0\n"
+                           "1,2,g_step,0.500,,,2.5,0.0\n");
+    /* the per-step form on this file: refused, with the file named */
+    mt = gan_metrics_open(path, 3, cols, 1, err, sizeof err);
+    ck_assert_ptr_null(mt);
+    ck_assert_msg(strstr(err, path) && strstr(err, "--metrics-per-program"), "%s", err);
+    mt = gan_metrics_open_runs(path, 3, cols, 1, err, sizeof err);
+    ck_assert_msg(mt != NULL, "%s", err);
+    gan_metrics_close(mt);
     train_rmrf(dir);
     free(dir);
 }
@@ -142,6 +198,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, metrics_csv);
+    tcase_add_test(tc, metrics_per_program_csv);
     tcase_add_test(tc, progress_lines);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

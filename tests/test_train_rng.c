@@ -77,6 +77,31 @@ static double max_dev_gram(const float *w, int rows, int cols, int by_rows, floa
     return worst;
 }
 
+/* The truncation trick: every value ends within psi; those within already are kept. */
+START_TEST(truncated_normal)
+{
+    enum { N = 20000 };
+    static float x[N], y[N];
+    gan_rng r;
+    gan_rng_seed(&r, 7);
+    gan_rng_fill_normal(&r, x, N, 0.0f, 1.0f);
+    memcpy(y, x, sizeof x);
+    gan_rng_truncate_normal(&r, y, N, 0.5f);
+    int kept = 0, redrawn = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(fabsf(y[i]) <= 0.5f, "y[%d] = %g", i, y[i]);
+        if (fabsf(x[i]) <= 0.5f) {
+            ck_assert_float_eq(y[i], x[i]);
+            kept++;
+        } else {
+            redrawn++;
+        }
+    }
+    /* P(|z| <= 0.5) = 0.383: the kept share is that, give or take a few sigma */
+    ck_assert_msg(kept > N * 0.36 && kept < N * 0.40 && redrawn > 0, "kept %d of %d", kept, N);
+}
+END_TEST
+
 START_TEST(orthogonal_wide_tall_square)
 {
     gan_rng r;
@@ -222,6 +247,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, rng_deterministic);
     tcase_add_test(tc, rng_moments);
+    tcase_add_test(tc, truncated_normal);
     tcase_add_test(tc, orthogonal_wide_tall_square);
     tcase_add_test(tc, init_statistics);
     tcase_add_test(tc, init_all_model);

@@ -151,7 +151,7 @@ START_TEST(gan_trains_and_resumes_bit_exact)
     free(latest);
     /* metrics: 6 rows, finite losses; the resumed run has the same rows */
     char col[256];
-    first_col(path("A/metrics.csv"), "d_step", col, sizeof col);
+    first_col(path("A/metrics.csv"), "d_loss", col, sizeof col);
     double va[16], vb[16];
     ck_assert_int_eq(metric_column(path("A/metrics.csv"), col, va, 16), 6);
     ck_assert_int_eq(metric_column(path("B/metrics.csv"), col, vb, 16), 6);
@@ -159,7 +159,7 @@ START_TEST(gan_trains_and_resumes_bit_exact)
         ck_assert(isfinite(va[i]));
         ck_assert_msg(va[i] == vb[i], "row %d: %g vs %g", i, va[i], vb[i]);
     }
-    first_col(path("A/metrics.csv"), "g_step", col, sizeof col);
+    first_col(path("A/metrics.csv"), "g_loss", col, sizeof col);
     ck_assert_int_eq(metric_column(path("A/metrics.csv"), col, va, 16), 6);
     /* a second plain run into an existing run directory is refused */
     rc = run("train", g_model, "--data", g_data, "--out", path("A"), "--steps", "2", NULL);
@@ -175,7 +175,7 @@ START_TEST(classifier_loss_falls)
                  "--threads", "1", "--ckpt-every", "1000", NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
     char col[256];
-    first_col(path("C/metrics.csv"), "train_step", col, sizeof col);
+    first_col(path("C/metrics.csv"), "c_loss", col, sizeof col);
     double v[200];
     ck_assert_int_eq(metric_column(path("C/metrics.csv"), col, v, 200), 120);
     double first = 0, last = 0;
@@ -312,6 +312,17 @@ START_TEST(sample_modes)
     rc = run("sample", g_model, "--ckpt", path("S"), "-o", path("v.png"), "--vary",
              "Smiling,Male", "--cols", "3", NULL);
     ck_assert_msg(rc == 0 && strstr(g_out, "12 images"), "exit %d: %s", rc, g_out);
+    /* --truncation: the same seed's faces, tamer; a different picture */
+    rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("t0"), "-n", "4", NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("t1"), "-n", "4",
+             "--truncation", "0.3", NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    size_t l0, l1;
+    unsigned char *p0 = slurp(path("t0/000001.png"), &l0), *p1 = slurp(path("t1/000001.png"), &l1);
+    ck_assert(p0 && p1 && (l0 != l1 || memcmp(p0, p1, l0)));
+    free(p0);
+    free(p1);
     rc = run("sample", g_model, "--ckpt", path("S"), "-o", path("i.png"), "--interpolate", "-n",
              "9", "--no-ema", NULL);
     ck_assert_msg(rc == 0 && strstr(g_out, "16 images") && strstr(g_out, "raw weights"),

@@ -371,7 +371,20 @@ fail:
     return NULL;
 }
 
+/* The number in an image's file name (000123.jpg: 123, its row in list_attr_celeba.txt), or
+   its position in the loader's list when the name has no number. */
+static int64_t image_id(const gan_loader *l, size_t idx) {
+    char *end;
+    long long v = strtoll(l->files[idx], &end, 10);
+    return end != l->files[idx] && *end == '.' ? (int64_t)v : (int64_t)idx;
+}
+
 int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size_t errlen) {
+    return gan_loader_next_ids(l, images, labels, NULL, err, errlen);
+}
+
+int gan_loader_next_ids(gan_loader *l, float *images, float *labels, int64_t *ids, char *err,
+                        size_t errlen) {
     if (!l->running) {
         return gan_errf(err, errlen, "data loader: not running (an earlier error stopped it)");
     }
@@ -393,6 +406,7 @@ int gan_loader_next(gan_loader *l, float *images, float *labels, char *err, size
             if (labels && l->n_labels)
                 memcpy(labels + (size_t)filled * l->n_labels, l->labels + idx * l->n_labels,
                        (size_t)l->n_labels * sizeof(float));
+            if (ids) ids[filled] = image_id(l, idx);
             filled++;
         } else if (first) {
             l->bad_count++;

@@ -9,11 +9,23 @@ int gan_run_optim(const gan_run_ctx *c)
         kern_ema(a[0], a[1], n, op->f[0], c->threads);
         return 0;
     }
+    float *tp = a[op->type == GAN_OP_ADAM ? 4 : 3];
     if (op->i[0])
-        a[4][0] += 1.0f;
-    float t = a[4][0];
+        tp[0] += 1.0f;
+    float t = tp[0];
     if (!(t >= 1.0f))
-        return gan_run_fail(c, "step count t = %g: no adam op with i[0] = 1 incremented it", t);
-    kern_adam(a[0], a[1], a[2], a[3], n, t, op->f[0], op->f[1], op->f[2], op->f[3], c->threads);
+        return gan_run_fail(c, "step count t = %g: no %s op with i[0] = 1 incremented it", t,
+                            gan_op_name(op->type));
+    float lr = kern_lr_at(op->f[0], t, op->i[1], op->i[2], op->i[3], op->f[5]);
+    float wd = op->f[4];
+    switch (op->type) {
+    case GAN_OP_ADAM:
+        if (wd > 0)
+            kern_scale(a[0], n, 1.0f - lr * wd, c->threads);
+        kern_adam(a[0], a[1], a[2], a[3], n, t, lr, op->f[1], op->f[2], op->f[3], c->threads);
+        break;
+    case GAN_OP_SGD: kern_sgd(a[0], a[1], a[2], n, lr, op->f[1], wd, c->threads); break;
+    default: kern_rmsprop(a[0], a[1], a[2], n, lr, op->f[1], op->f[3], wd, c->threads); break;
+    }
     return 0;
 }

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,5 +111,24 @@ int gan_args_str(gan_args *a, const char **out)
     if (gan_args_value(a))
         return -1;
     *out = a->value;
+    return 0;
+}
+
+int gan_args_double(gan_args *a, double lo, double hi, double *out)
+{
+    if (gan_args_value(a))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(a->value, &end);
+    if (end == a->value || *end || errno || !isfinite(v)) {
+        gan_usage_error(a, "%s: '%s' is not a number", a->opt, a->value);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        gan_usage_error(a, "%s: %g is out of range [%g, %g]", a->opt, v, lo, hi);
+        return -1;
+    }
+    *out = v;
     return 0;
 }

@@ -22,6 +22,7 @@ int gan_args_next(gan_args *a);
 int gan_args_value(gan_args *a);
 int gan_args_ll(gan_args *a, long long lo, long long hi, long long *out);
 int gan_args_u64(gan_args *a, uint64_t *out);
+int gan_args_double(gan_args *a, double lo, double hi, double *out);
 int gan_args_str(gan_args *a, const char **out);
 /* Prints "CMD: msg" and "Try 'CMD --help'." to stderr, sets failed; returns 2. */
 int gan_usage_error(gan_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,4 +1,5 @@
-/* RUN/metrics.csv: one row per training step. */
+/* RUN/metrics.csv: one row per training step, or per program run. Losses are printed with
+ * %.9g, enough digits to give back the float32 they were averaged from. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,29 +61,61 @@ static int trim_rows(const char *path, long long keep_step, double *last_time, c
     return r;
 }
 
-gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *cols,
-                              long long resume_step, char *err, size_t errlen)
+/* The header a run writes; an existing file must have the same one (a resumed run that
+ * switched --metrics-per-program, or another model, would mix two tables). */
+static int check_header(FILE *f, const char *path, const char *want, char *err, size_t errlen)
+{
+    char line[8192];
+    rewind(f);
+    if (!fgets(line, sizeof line, f) || strcmp(line, want)) {
+        snprintf(err, errlen, "%s: its columns are not this run's (another model, or "
+                 "--metrics-per-program switched on or off?); first line: %.300s", path,
+                 line);
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    return 0;
+}
+
+static gan_metrics *open_with(const char *path, const char *lead, int n_cols,
+                              const char *const *cols, long long resume_step, char *err,
+                              size_t errlen)
 {
     double last_time = 0;
     if (resume_step >= 0 && trim_rows(path, resume_step, &last_time, err, errlen))
         return NULL;
+    size_t hl = strlen(lead) + 32;
+    for (int i = 0; i < n_cols; i++)
+        hl += strlen(cols[i]) + 1;
+    char *hdr = malloc(hl);
+    if (!hdr) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t at = (size_t)snprintf(hdr, hl, "%s", lead);
+    for (int i = 0; i < n_cols; i++)
+        at += (size_t)snprintf(hdr + at, hl - at, ",%s", cols[i]);
+    snprintf(hdr + at, hl - at, ",images_per_s\n");
     FILE *f = fopen(path, "a+");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        free(hdr);
         return NULL;
     }
     fseek(f, 0, SEEK_END);
+    int bad = 0;
     if (ftell(f) == 0) {
-        fprintf(f, "step,time_s");
-        for (int i = 0; i < n_cols; i++)
-            fprintf(f, ",%s", cols[i]);
-        fprintf(f, ",images_per_s\n");
+        fputs(hdr, f);
         fflush(f);
+    } else {
+        bad = check_header(f, path, hdr, err, errlen);
     }
-    gan_metrics *mt = calloc(1, sizeof *mt);
+    free(hdr);
+    gan_metrics *mt = bad ? NULL : calloc(1, sizeof *mt);
     if (!mt) {
         fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
+        if (!bad)
+            snprintf(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     mt->f = f;
@@ -91,12 +124,37 @@ gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *c
     return mt;
 }
 
+gan_metrics *gan_metrics_open(const char *path, int n_cols, const char *const *cols,
+                              long long resume_step, char *err, size_t errlen)
+{
+    return open_with(path, "step,time_s", n_cols, cols, resume_step, err, errlen);
+}
+
+gan_metrics *gan_metrics_open_runs(const char *path, int n_cols, const char *const *cols,
+                                   long long resume_step, char *err, size_t errlen)
+{
+    return open_with(path, "step,run,program,time_s", n_cols, cols, resume_step, err, errlen);
+}
+
+int gan_metrics_run_row(gan_metrics *mt, long long step, int run, const char *program,
+                        double time_s, int first, int n, const double *vals, double images_per_s)
+{
+    fprintf(mt->f, "%lld,%d,%s,%.3f", step, run, program, time_s);
+    for (int i = 0; i < mt->n_cols; i++)
+        if (i >= first && i < first + n)
+            fprintf(mt->f, ",%.9g", vals[i - first]);
+        else
+            fputs(",", mt->f);
+    fprintf(mt->f, ",%.1f\n", images_per_s);
+    return fflush(mt->f) ? -1 : 0;
+}
+
 int gan_metrics_row(gan_metrics *mt, long long step, double time_s, const double *vals,
                     double images_per_s)
 {
     fprintf(mt->f, "%lld,%.3f", step, time_s);
     for (int i = 0; i < mt->n_cols; i++)
-        fprintf(mt->f, ",%.6g", vals[i]);
+        fprintf(mt->f, ",%.9g", vals[i]);
     fprintf(mt->f, ",%.1f\n", images_per_s);
     /* flushed every row: a crash must not lose what the checkpoint already covers */
     return fflush(mt->f) ? -1 : 0;

@@ -80,3 +80,10 @@ void gan_rng_fill_uniform(gan_rng *r, float *x, size_t n, float lo, float hi)
     for (size_t i = 0; i < n; i++)
         x[i] = (float)(lo + (hi - (double)lo) * gan_rng_uniform(r));
 }
+
+void gan_rng_truncate_normal(gan_rng *r, float *x, size_t n, float psi)
+{
+    for (size_t i = 0; i < n; i++)
+        while (!(fabsf(x[i]) <= psi))
+            x[i] = gan_rng_normal(r);
+}

@@ -10,7 +10,6 @@
 #include "runtime/data.h"
 
 #define MAX_TRAIN_PROGS 2
-#define LOSS_NAME_MAX 160
 
 struct gan_session {
     const gan_model *m;
@@ -26,14 +25,17 @@ struct gan_session {
     int prog_sample;
     int batch;
     float *img, *lbl; /* one loader batch */
+    int64_t *ids;     /* its image numbers */
     size_t img_n, lbl_n;
     int gen;          /* generator network index (sampling / EMA), or -1 */
     float *ema_swap;  /* the generator's params while its EMA weights are swapped in */
     int n_losses;
     int loss_base[MAX_TRAIN_PROGS];
-    char (*loss_names)[LOSS_NAME_MAX];
+    char (*loss_names)[GAN_LOSS_NAME_MAX];
     const char **loss_ptrs;
     double *acc;
+    double *run_vals;  /* one program run's outputs, for the hooks */
+    gan_session_hooks hooks;
     int n_summary;
     const char *summary_names[MAX_TRAIN_PROGS];
     int summary_cols[MAX_TRAIN_PROGS];
@@ -99,6 +101,8 @@ void gan_session_free(gan_session *s)
     kern_scratch_free(s->scratch);
     free(s->img);
     free(s->lbl);
+    free(s->ids);
+    free(s->run_vals);
     free(s->ema_swap);
     free(s->loss_names);
     free(s->loss_ptrs);
@@ -169,7 +173,8 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
     s->lbl_n = (size_t)s->batch * (m->hyper.n_labels > 0 ? m->hyper.n_labels : 1);
     s->img = calloc(s->img_n + 1, sizeof(float));
     s->lbl = calloc(s->lbl_n + 1, sizeof(float));
-    if (!s->img || !s->lbl) {
+    s->ids = calloc((size_t)s->batch, sizeof *s->ids);
+    if (!s->img || !s->lbl || !s->ids) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -201,27 +206,24 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
     s->loss_names = calloc((size_t)s->n_losses + 1, sizeof *s->loss_names);
     s->loss_ptrs = calloc((size_t)s->n_losses + 1, sizeof *s->loss_ptrs);
     s->acc = calloc((size_t)s->n_losses + 1, sizeof *s->acc);
-    if (!s->loss_names || !s->loss_ptrs || !s->acc) {
+    s->run_vals = calloc((size_t)s->n_losses + 1, sizeof *s->run_vals);
+    if (!s->loss_names || !s->loss_ptrs || !s->acc || !s->run_vals) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     for (int i = 0; i < s->n_prog; i++) {
         const gan_program *p = &m->programs[s->prog[i]];
-        size_t pl = strlen(p->name);
-        for (int k = 0; k < p->n_outputs; k++) {
-            int ti = p->outputs[k];
-            if (ti < 0 || ti >= m->n_tensors) {
+        for (int k = 0; k < p->n_outputs; k++)
+            if (p->outputs[k] < 0 || p->outputs[k] >= m->n_tensors) {
                 snprintf(err, errlen, "program %s: output %d is not a tensor", p->name, k);
                 goto fail;
             }
-            const char *tn = m->tensors[ti].name;
-            char *dst = s->loss_names[s->loss_base[i] + k];
-            if (!strncmp(tn, p->name, pl) && tn[pl] == '.')
-                snprintf(dst, LOSS_NAME_MAX, "%s", tn);
-            else
-                snprintf(dst, LOSS_NAME_MAX, "%s.%s", p->name, tn);
-            s->loss_ptrs[s->loss_base[i] + k] = dst;
+        if (gan_loss_column_names(m, s->prog[i], s->loss_names + s->loss_base[i])) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
         }
+        for (int k = 0; k < p->n_outputs; k++)
+            s->loss_ptrs[s->loss_base[i] + k] = s->loss_names[s->loss_base[i] + k];
         if (p->n_outputs > 0) {
             s->summary_names[s->n_summary] = s->kind == GAN_TRAIN_GAN ? (i == 0 ? "D" : "G") : "loss";
             s->summary_cols[s->n_summary] = s->loss_base[i];
@@ -252,6 +254,16 @@ int gan_session_n_summary(const gan_session *s) { return s->n_summary; }
 const char *const *gan_session_summary_names(const gan_session *s) { return s->summary_names; }
 const int *gan_session_summary_cols(const gan_session *s) { return s->summary_cols; }
 int gan_session_images_per_step(const gan_session *s) { return s->images_per_step; }
+int gan_session_n_programs(const gan_session *s) { return s->n_prog; }
+int gan_session_program(const gan_session *s, int slot) { return s->prog[slot]; }
+int gan_session_loss_base(const gan_session *s, int slot) { return s->loss_base[slot]; }
+void gan_session_set_hooks(gan_session *s, const gan_session_hooks *h)
+{
+    if (h)
+        s->hooks = *h;
+    else
+        memset(&s->hooks, 0, sizeof s->hooks);
+}
 
 int gan_session_init_params(gan_session *s, char *err, size_t errlen)
 {
@@ -323,8 +335,8 @@ static int fill_inputs(gan_session *s, const gan_program *p, char *err, size_t e
             snprintf(err, errlen, "program %s needs data but no loader is open", p->name);
             return -1;
         }
-        if (gan_loader_next(s->loader, s->img, s->m->hyper.n_labels > 0 ? s->lbl : NULL, err,
-                            errlen))
+        if (gan_loader_next_ids(s->loader, s->img, s->m->hyper.n_labels > 0 ? s->lbl : NULL,
+                                s->ids, err, errlen))
             return -1;
     }
     for (int i = 0; i < p->n_inputs; i++) {
@@ -350,12 +362,17 @@ static double output_value(gan_session *s, int ti)
     return t->numel ? sum / (double)t->numel : 0.0;
 }
 
-static int run_train_program(gan_session *s, int slot, long long step, double weight,
+static int run_train_program(gan_session *s, int slot, int run, long long step, double weight,
                              double *losses, char *err, size_t errlen)
 {
     const gan_model *m = s->m;
     const gan_program *p = &m->programs[s->prog[slot]];
-    if (fill_inputs(s, p, err, errlen))
+    gan_run_info ri = {step, run, slot, s->prog[slot],
+                       reads_batch(p) && !s->hooks.replay ? s->ids : NULL};
+    /* a replay takes every input from the hook: the loader and the latent RNG stay still */
+    if (!s->hooks.replay && fill_inputs(s, p, err, errlen))
+        return -1;
+    if (s->hooks.before && s->hooks.before(s->hooks.ctx, s, &ri, err, errlen))
         return -1;
     char e2[512];
     if (gan_exec_run_checked(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
@@ -370,8 +387,12 @@ static int run_train_program(gan_session *s, int slot, long long step, double we
             return 1;
         }
         losses[s->loss_base[slot] + k] += weight * v;
+        s->run_vals[k] = v;
     }
-    return check_network(s, p, step, err, errlen);
+    int r = check_network(s, p, step, err, errlen);
+    if (!r && s->hooks.after && s->hooks.after(s->hooks.ctx, s, &ri, s->run_vals, err, errlen))
+        return -1;
+    return r;
 }
 
 int gan_session_step(gan_session *s, long long step, double *losses, char *err, size_t errlen)
@@ -386,11 +407,11 @@ int gan_session_step(gan_session *s, long long step, double *losses, char *err, 
     if (s->kind == GAN_TRAIN_GAN) {
         int ds = s->m->hyper.d_steps > 0 ? s->m->hyper.d_steps : 1;
         for (int k = 0; k < ds; k++)
-            if ((r = run_train_program(s, 0, step, 1.0 / ds, losses, err, errlen)))
+            if ((r = run_train_program(s, 0, k + 1, step, 1.0 / ds, losses, err, errlen)))
                 return r;
-        return run_train_program(s, 1, step, 1.0, losses, err, errlen);
+        return run_train_program(s, 1, ds + 1, step, 1.0, losses, err, errlen);
     }
-    return run_train_program(s, 0, step, 1.0, losses, err, errlen);
+    return run_train_program(s, 0, 1, step, 1.0, losses, err, errlen);
 }
 
 int gan_session_sample(gan_session *s, int n, const float *z, const float *labels, float *out,

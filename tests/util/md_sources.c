@@ -43,3 +43,31 @@ md_model *mdsrc_lsgan(int tiny)
                          "  optimizer G = adam(lr 1e-3)\n"
                          "}\n");
 }
+
+md_model *mdsrc_cond_bn(int tiny)
+{
+    (void)tiny;
+    return mdsrc_compile("cond_bn.gan",
+                         "data {\n"
+                         "  image 1 x 8 x 8\n"
+                         "  labels [Smiling, Male]\n"
+                         "}\n"
+                         "latent z : 4\n"
+                         "generator G(z, y) -> image {\n"
+                         "  v = z | dense(6) | cond_batchnorm(y, init normal(0.5)) | relu\n"
+                         "  h = v | dense(48) | reshape(3, 4, 4) | cond_batchnorm(y, init normal(0.5))\n"
+                         "  out = h | relu | upsample | conv(1, kernel 3, padding same) | tanh\n"
+                         "}\n"
+                         "discriminator D(x : image, y) -> 1 {\n"
+                         "  h = x | diffaugment | conv(3, kernel 3, stride 2, padding same) | leaky_relu |\n"
+                         "      flatten\n"
+                         "  out = concat(h, y) | dense(1)\n"
+                         "}\n"
+                         "train {\n"
+                         "  batch 3  steps 10\n"
+                         "  loss D = hinge_real(D(x, y)) + hinge_fake(D(G(z, y), y))\n"
+                         "  loss G = -mean(D(G(z, y), y))\n"
+                         "  optimizer D = adam(lr 1e-3)\n"
+                         "  optimizer G = adam(lr 1e-3)\n"
+                         "}\n");
+}

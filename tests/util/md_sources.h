@@ -12,6 +12,12 @@
  * signature; the model is small either way. */
 md_model *mdsrc_lsgan(int tiny);
 
+/* A conditional GAN whose G conditions by cond_batchnorm on the labels, on a feature map and
+ * on a vector (the gains' map W initialised non-zero, so the FiLM path is exercised), and
+ * whose D starts with a diffaugment (the draws are state: a program run again from the same
+ * state draws the same). */
+md_model *mdsrc_cond_bn(int tiny);
+
 /* Compiles `src` (named `name` in messages); fails the test with the front end's messages. */
 md_model *mdsrc_compile(const char *name, const char *src);
 
