@@ -9,6 +9,7 @@
 #include "cli/export_onnx.h"
 #include "cli/export_onnx_int.h"
 #include "cli/onnx_pb.h"
+#include "common/version.h"
 
 int xo_fail(xo_ctx *c, const char *fmt, ...)
 {
@@ -242,7 +243,7 @@ static int build(xo_ctx *c, int opset)
 {
     char doc[4096], labels[3072], range[64];
     describe(c->m, doc, sizeof doc, labels, sizeof labels, range, sizeof range);
-    size_t g = onnx_model_begin(c->w, GAN_ONNX_IR_VERSION, "ganrt", "model.bin v2", doc,
+    size_t g = onnx_model_begin(c->w, GAN_ONNX_IR_VERSION, "ganrt", GAN_VERSION, doc,
                                 "generator");
     if (declare_inputs(c) || translate_ops(c))
         return -1;

@@ -299,6 +299,47 @@ static int instance_norm(xo_ctx *c, const gan_op *op)
     return 0;
 }
 
+/* FILM (conditional batch norm's modulation): gb [N,2C] splits into g and b [N,C] (Split with
+ * sizes [C, C]); y = x (1 + g) + b, g and b reshaped to [N,C,1,1] for a map. */
+static int film(xo_ctx *c, const gan_op *op)
+{
+    char x[NM], gb[NM], g[NM], b[NM], sp[NM], one[NM], g1[NM], xg[NM], y[NM];
+    if (xo_in(c, op->in[0], x, NM) || xo_in(c, op->in[1], gb, NM))
+        return -1;
+    const gan_tensor *tx = tensor(c, op->in[0]);
+    int64_t ch = tx->shape[1], sizes[2] = {ch, ch};
+    xo_const_i64(c, "split", sizes, 2, sp, NM);
+    xo_tmp(c, "g", g, NM);
+    xo_tmp(c, "b", b, NM);
+    const char *sin[2] = {gb, sp}, *sout[2] = {g, b};
+    size_t n = xo_node(c, "Split", sin, 2, sout, 2);
+    onnx_attr_int(c->w, "axis", 1);
+    onnx_node_end(c->w, n);
+    float unit = 1.0f;
+    xo_const_f32(c, "one", &unit, 1, one, NM);
+    xo_tmp(c, "gain", g1, NM);
+    const char *ain[2] = {g, one}, *aout = g1;
+    onnx_node_end(c->w, xo_node(c, "Add", ain, 2, &aout, 1));
+    if (tx->ndim == 4) {
+        gan_tensor t4 = *tx;
+        t4.shape[2] = t4.shape[3] = 1;
+        char g4[NM], b4[NM];
+        xo_tmp(c, "gain4", g4, NM);
+        xo_tmp(c, "b4", b4, NM);
+        reshape_to(c, "shape_g", &t4, g1, g4);
+        reshape_to(c, "shape_b", &t4, b, b4);
+        snprintf(g1, NM, "%s", g4);
+        snprintf(b, NM, "%s", b4);
+    }
+    xo_tmp(c, "scaled", xg, NM);
+    if (xo_out(c, op->out[0], y, NM))
+        return -1;
+    const char *min[2] = {x, g1}, *mout = xg, *bin[2] = {xg, b}, *bout = y;
+    onnx_node_end(c->w, xo_node(c, "Mul", min, 2, &mout, 1));
+    onnx_node_end(c->w, xo_node(c, "Add", bin, 2, &bout, 1));
+    return 0;
+}
+
 /* A value computed at export time: an initializer named like the tensor it stands for. */
 static void folded(xo_ctx *c, int t, const int64_t *dims, int ndim, const float *x)
 {
@@ -365,6 +406,7 @@ int xo_translate_op(xo_ctx *c, const gan_op *op)
     case GAN_OP_AVG_POOL: return avg_pool(c, op);
     case GAN_OP_INSTANCE_NORM: return instance_norm(c, op);
     case GAN_OP_SPECTRAL_NORM: return spectral_norm(c, op);
+    case GAN_OP_FILM: return film(c, op);
     default: return xo_fail(c, "no ONNX translation for this op");
     }
 }
