@@ -14,8 +14,10 @@
 #include <unistd.h>
 #include "cli/export_onnx.h"
 #include "cli/onnx_pb.h"
+#include "compiler/backend.h"
 #include "runtime/exec.h"
 #include "runtime/train.h"
+#include "tests/util/md_fixtures.h"
 #include "tests/util/train_util.h"
 
 #define TOL "1e-4"
@@ -232,9 +234,9 @@ static void compile(const char *gan, const char *bin, const char *batch)
     ck_assert_msg(run(argv, out, sizeof out) == 0, "%s: %s", gan, out);
 }
 
-/* GAN file gan compiled at batch 2, freshly initialised (and perturbed), exported, and its
- * case written for a run at batch 3 (the batch is dynamic). 1 when it was a case, 0 for a
- * model without a generator. */
+/* DIR/NAME.bin (gan compiled at batch 2 first, unless gan is NULL) freshly initialised (and
+ * perturbed), exported, and its case written for a run at batch 3 (the batch is dynamic).
+ * 1 when it was a case, 0 for a model without a generator. */
 static int export_case(const char *dir, const char *gan, const char *name, const char *extra,
                        char *prefix, size_t len)
 {
@@ -242,7 +244,8 @@ static int export_case(const char *dir, const char *gan, const char *name, const
     snprintf(bin, sizeof bin, "%s/%s.bin", dir, name);
     snprintf(ckpt, sizeof ckpt, "%s/%s.ckpt", dir, name);
     snprintf(onnx, sizeof onnx, "%s/%s.onnx", dir, name);
-    compile(gan, bin, "2");
+    if (gan)
+        compile(gan, bin, "2");
     init_ckpt(bin, ckpt);
     int rc = export_cmd(bin, ckpt, onnx, extra, out, sizeof out);
     if (strstr(out, "no generator")) { /* the classifier: see bad_input */
@@ -256,8 +259,55 @@ static int export_case(const char *dir, const char *gan, const char *name, const
     return 1;
 }
 
+/* A sample program no .gan file can express: a transposed conv whose output is a row and a
+ * column larger than its padding gives (bottom/right remainder -1, ONNX's output_padding).
+ * Built as the front end would hand it on (tests/util/md_fixtures.h) with no padding, then the
+ * sample program's op alone is given top/left padding 1 (the contract allows the remainder). */
+static void output_padding_model(const char *path)
+{
+    md_model *m = mdfx_new(3, 11, 11, 0, GAN_LABELS_NONE, 6, 2);
+    int G = mdfx_net(m, "G", GAN_NET_GENERATOR);
+    int h = mdfx_input(m, G, "z", MD_IN_LATENT, 1, 6, 0, 0);
+    h = mdfx_dense(m, G, h, 4 * 5 * 5, 0);
+    h = mdfx_reshape(m, G, h, 3, 4, 5, 5);
+    h = mdfx_conv_t(m, G, h, 3, 3, 2, 0); /* (5 - 1) 2 + 3 = 11 */
+    h = mdfx_act(m, G, h, GAN_ACT_TANH, 0);
+    mdfx_head(m, G, "image", h);
+    int D = mdfx_net(m, "D", GAN_NET_DISCRIMINATOR);
+    h = mdfx_input(m, D, "x", MD_IN_IMAGE, 3, 3, 11, 11);
+    h = mdfx_conv(m, D, h, 4, 3, 2, 1, 0);
+    h = mdfx_reshape(m, D, h, 1, 4 * 6 * 6, 0, 0);
+    mdfx_head(m, D, "out", mdfx_dense(m, D, h, 1, 0));
+    int od = mdfx_objective(m, D, 2e-4f, 0.5f, 0.999f, 0);
+    mdfx_term(m, od, MD_LOSS_BCE, 1, mdfx_call(D, 0, 1, mdfx_ex(MD_EX_IMAGE)), NULL, 1, 0);
+    mdfx_term(m, od, MD_LOSS_BCE, 1,
+              mdfx_call(D, 0, 1, mdfx_call(G, 0, 1, mdfx_ex(MD_EX_LATENT))), NULL, 0, 0);
+    int og = mdfx_objective(m, G, 2e-4f, 0.5f, 0.999f, 0.9f);
+    mdfx_term(m, og, MD_LOSS_BCE, 1,
+              mdfx_call(D, 0, 1, mdfx_call(G, 0, 1, mdfx_ex(MD_EX_LATENT))), NULL, 1, 0);
+    char err[1024];
+    gan_build_opts bo = {1, 0};
+    gan_model *gm = gan_build(m, &bo, err, sizeof err);
+    mdfx_free(m);
+    ck_assert_msg(gm && !gan_plan(gm, err, sizeof err) && !gan_plan_check(gm, err, sizeof err),
+                  "%s", err);
+    gan_program *p = &gm->programs[gan_model_find_role(gm, GAN_PROG_SAMPLE)];
+    int edited = 0;
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].type == GAN_OP_CONV2D_T) {
+            p->ops[i].i[2] = p->ops[i].i[3] = 1;
+            edited++;
+        }
+    ck_assert_int_eq(edited, 1);
+    ck_assert_msg(!gan_model_validate(gm, err, sizeof err) &&
+                      !gan_model_write(gm, path, err, sizeof err),
+                  "%s", err);
+    gan_model_free(gm);
+}
+
 /* Every shipped model with a generator, and tests/export_ops.gan, whose generator holds every
- * other op the exporter translates (also declared as opset 13). */
+ * other op the exporter translates (also declared as opset 13), and a transposed conv with
+ * an output padding. */
 START_TEST(models_in_onnxruntime)
 {
     char *dir = train_tmpdir();
@@ -266,7 +316,7 @@ START_TEST(models_in_onnxruntime)
     DIR *d = opendir("models");
     ck_assert_msg(d != NULL, "run from the source tree (models/)");
     struct dirent *e;
-    while ((e = readdir(d)) && n < MAX_CASES - 2) {
+    while ((e = readdir(d)) && n < MAX_CASES - 3) {
         size_t l = strlen(e->d_name);
         if (l < 5 || strcmp(e->d_name + l - 4, ".gan"))
             continue;
@@ -280,6 +330,10 @@ START_TEST(models_in_onnxruntime)
     n += export_case(dir, "tests/export_ops.gan", "export_ops", NULL, cases[n], sizeof cases[n]);
     n += export_case(dir, "tests/export_ops.gan", "export_ops_opset13", "--opset=13", cases[n],
                      sizeof cases[n]);
+    char bin[4300];
+    snprintf(bin, sizeof bin, "%s/output_padding.bin", dir);
+    output_padding_model(bin);
+    n += export_case(dir, NULL, "output_padding", NULL, cases[n], sizeof cases[n]);
     outside_checks(cases, n);
     train_rmrf(dir);
     free(dir);
