@@ -107,7 +107,7 @@ static void fill_input(const gan_model *m, float *p, size_t n, int role, gan_rng
 
 /* inputs, then the program; returns its wall time or -1 */
 static double run_program(const gan_model *m, const gan_program *p, float *const base[], int th,
-                          kern_scratch *sc, gan_rng *rng, char *err, size_t errlen)
+                          kern_scratch *sc, gan_rng *rng, double *op_s, char *err, size_t errlen)
 {
     for (int k = 0; k < p->n_inputs; k++) {
         const gan_tensor *t = &m->tensors[p->inputs[k]];
@@ -118,9 +118,35 @@ static double run_program(const gan_model *m, const gan_program *p, float *const
     if (gan_exec_check(m, p, base, err, errlen))
         return -1;
     double t0 = now();
-    if (gan_exec_run_checked(m, p, base, th, sc, err, errlen))
+    if (gan_exec_run_profiled(m, p, base, th, sc, op_s, err, errlen))
         return -1;
     return now() - t0;
+}
+
+/* One more step with every op timed: where ganrt's step goes (ganrt train --profile's table). */
+static int profile_step(const gan_model *m, int pd, int pg, int d_steps, float *const base[],
+                        int th, kern_scratch *sc, gan_rng *rng, const char *path, char *err,
+                        size_t errlen)
+{
+    gan_profile *pf = gan_profile_new(m);
+    if (!pf)
+        return snprintf(err, errlen, "out of memory"), -1;
+    double wall = 0, t = 0;
+    for (int k = 0; k < d_steps; k++) {
+        if ((t = run_program(m, &m->programs[pd], base, th, sc, rng, gan_profile_ops(pf, pd), err,
+                             errlen)) < 0)
+            break;
+        wall += t;
+    }
+    if (t >= 0 && (t = run_program(m, &m->programs[pg], base, th, sc, rng,
+                                   gan_profile_ops(pf, pg), err, errlen)) >= 0) {
+        wall += t;
+        printf("\nganrt's step of %s, op by op (%d threads):\n", base_name(path), th);
+        gan_profile_report(pf, stdout, 1, wall);
+        fflush(stdout);
+    }
+    gan_profile_free(pf);
+    return t < 0 ? -1 : 0;
 }
 
 static void bench_ganrt(const char *path, int threads, int warmup, int iters, model_result *r)
@@ -188,13 +214,14 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
          it++) {
         double td = 0, tg;
         for (int k = 0; k < r->d_steps; k++) {
-            double t = run_program(m, &m->programs[pd], base, threads, sc, &rng, r->err,
+            double t = run_program(m, &m->programs[pd], base, threads, sc, &rng, NULL, r->err,
                                    sizeof r->err);
             if (t < 0)
                 goto out;
             td += t;
         }
-        tg = run_program(m, &m->programs[pg], base, threads, sc, &rng, r->err, sizeof r->err);
+        tg = run_program(m, &m->programs[pg], base, threads, sc, &rng, NULL, r->err,
+                         sizeof r->err);
         if (tg < 0)
             goto out;
         if (it >= warmup) {
@@ -203,6 +230,9 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
             timed++;
         }
     }
+    if (profile_step(m, pd, pg, r->d_steps, base, threads, sc, &rng, path, r->err,
+                     sizeof r->err))
+        goto out;
     r->steps = timed;
     r->t_d = sum_d / timed;
     r->t_g = sum_g / timed;

@@ -5,6 +5,8 @@
 #define GAN_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include "format/model.h"
 
 int ganrt_train_main(int argc, char **argv);  /* cli_train.c  */
 int ganrt_sample_main(int argc, char **argv); /* cli_sample.c */
@@ -18,5 +20,17 @@ int ganrt_export_main(int argc, char **argv); /* cli_export.c: the generator as 
  * into err with the subcommands' exit status 1. */
 int cli_cpu_count(void);
 int cli_out_of_memory(char *err, size_t errlen);
+
+/* cli_info.c: what `ganrt info MODEL.bin` prints (hyperparameters, networks, programs with
+ * FLOPs and the memory plan, the parameter table). */
+void cli_info_print(const gan_model *m, const char *path, FILE *f);
+
+/* cli_report.c: writes RUN/report.html (atomically): loss curves from RUN/metrics.csv as
+ * inline SVG, images/s, the sample grids of RUN/samples with a step slider, the model (as
+ * cli_info_print), the exact command and the machine. Static, no server, no external assets
+ * (the grids are the run's own files, linked relatively). argv: the subcommand's ("train",
+ * ...), shown after "ganrt". 0, or -1 with a message. */
+int cli_report_write(const gan_model *m, const char *model_path, const char *run_dir,
+                     int argc, char **argv, char *err, size_t errlen);
 
 #endif

@@ -51,7 +51,7 @@ static void usage(FILE *f)
           f);
 }
 
-static void print_model(const gan_model *m, const char *path, FILE *f)
+void cli_info_print(const gan_model *m, const char *path, FILE *f)
 {
     const gan_hyper *h = &m->hyper;
     fprintf(f, "model %s (format version %d)\n\n", path, GAN_FORMAT_VERSION);
@@ -264,7 +264,7 @@ int ganrt_info_main(int argc, char **argv)
         fprintf(stderr, "ganrt info: %s\n", err);
         return 1;
     }
-    print_model(m, path, stdout);
+    cli_info_print(m, path, stdout);
     int rc = ckpt ? print_ckpt(m, ckpt, stdout) : 0;
     gan_model_free(m);
     return rc;

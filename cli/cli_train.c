@@ -48,6 +48,8 @@ static const char train_help[] =
     "                      DIR/step_NNNNNN/runR_PROGRAM/{image,labels,z,ids,state}.npy\n"
     "  --inputs-from DIR   replay such a dump instead of reading data and drawing z (no\n"
     "                      --data needed; the steps to run must be in DIR)\n"
+    "  --profile           at the end, print where the training programs' time went: per op\n"
+    "                      kind and per layer, forward and backward (also RUN/profile.txt)\n"
     "  --help              this text\n"
     "\n"
     "Reproducing a run, step by step: docs/reproducibility.md.\n"
@@ -62,7 +64,9 @@ typedef struct {
     const char *model, *data, *out, *init, *dump_inputs, *inputs_from;
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
     uint64_t seed;
-    int seed_given, resume, ckpt_initial, per_program;
+    int seed_given, resume, ckpt_initial, per_program, profile;
+    int argc;                /* the command, for RUN/report.html */
+    char **argv;
 } train_opts;
 
 static int parse(int argc, char **argv, train_opts *o, int *help)
@@ -70,6 +74,8 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
     gan_args a;
     gan_args_init(&a, "ganrt train", argc, argv);
     memset(o, 0, sizeof *o);
+    o->argc = argc;
+    o->argv = argv;
     o->steps = o->epochs = o->threads = o->limit = o->sample_every = o->ckpt_every = -1;
     o->keep = 3;
     o->seed = 1;
@@ -102,6 +108,7 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         } else if (!strcmp(op, "--resume")) o->resume = 1;
         else if (!strcmp(op, "--ckpt-initial")) o->ckpt_initial = 1;
         else if (!strcmp(op, "--metrics-per-program")) o->per_program = 1;
+        else if (!strcmp(op, "--profile")) o->profile = 1;
         else if (!strcmp(op, "--dump-inputs")) r = gan_args_str(&a, &o->dump_inputs);
         else if (!strcmp(op, "--inputs-from")) r = gan_args_str(&a, &o->inputs_from);
         else
@@ -231,6 +238,8 @@ typedef struct {
     char last_ckpt[4400];
     long long last_ckpt_step;
     int lock_fd;             /* RUN/lock, held while the run writes (-1: not taken) */
+    gan_profile *prof;       /* --profile: the ops' times (NULL: not asked) */
+    double prof_t0;
     const train_opts *o;
     uint64_t pos_epoch, pos_index; /* without a loader (--inputs-from): the data position */
     double t_start, time_base, t_run;   /* clocks of the per-program metrics rows */
@@ -248,6 +257,20 @@ static void run_free(train_run *t)
     gan_session_free(t->s);
     gan_model_free(t->m);
     gan_run_unlock(t->lock_fd);
+    gan_profile_free(t->prof);
+}
+
+/* --profile: the table on stdout and in RUN/profile.txt (best effort: the run is done). */
+static void report_profile(const train_run *t, const train_opts *o)
+{
+    gan_profile_report(t->prof, stdout, t->step - t->first, gan_now() - t->prof_t0);
+    char p[4400];
+    snprintf(p, sizeof p, "%s/profile.txt", o->out);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        gan_profile_report(t->prof, f, t->step - t->first, gan_now() - t->prof_t0);
+        fclose(f);
+    }
 }
 
 /* Installed before anything slow: a signal that arrives while the model or data load stops
@@ -444,6 +467,10 @@ static int save_checkpoint(train_run *t, const train_opts *o, long long step, ch
                           t->last_ckpt, sizeof t->last_ckpt, err, errlen))
         return 1;
     t->last_ckpt_step = step;
+    /* the report is for people: a failure to write it never stops the training */
+    char rerr[512];
+    if (cli_report_write(t->m, o->model, o->out, o->argc, o->argv, rerr, sizeof rerr))
+        fprintf(stderr, "ganrt train: warning: %s\n", rerr);
     return 0;
 }
 
@@ -596,9 +623,17 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
     if (o->dump_inputs || o->inputs_from || o->per_program)
         gan_session_set_hooks(t->s, &(gan_session_hooks){io_before, io_after, t,
                                                          o->inputs_from != NULL});
+    if (o->profile) {
+        if (!(t->prof = gan_profile_new(t->m)))
+            return cli_out_of_memory(err, errlen);
+        gan_session_set_profile(t->s, t->prof);
+        t->prof_t0 = gan_now();
+    }
     int interrupted = 0;
     if (train_loop(t, o, &interrupted, err, errlen))
         return 1;
+    if (t->prof)
+        report_profile(t, o);
     size_t bad = t->l ? gan_loader_bad_count(t->l) : 0;
     if (bad)
         fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);

@@ -3,6 +3,7 @@
  * checker ganc and ganrt's loader also use) -- so a malformed program is refused with a message
  * naming the program, the op and the slot, never a crash, and never after half of it ran.
  * Then each op is dispatched to its family's run function (runtime/run/). */
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,9 +124,23 @@ int gan_exec_check(const gan_model *m, const gan_program *p, float *const base[G
     return 0;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 int gan_exec_run_checked(const gan_model *m, const gan_program *p,
                          float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
                          char *err, size_t errlen)
+{
+    return gan_exec_run_profiled(m, p, base, threads, scratch, NULL, err, errlen);
+}
+
+int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
+                          float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
+                          double *op_seconds, char *err, size_t errlen)
 {
     if (check_header(m, p, base, err, errlen))
         return -1;
@@ -145,8 +160,11 @@ int gan_exec_run_checked(const gan_model *m, const gan_program *p,
         if (prepare_op(&c, base, i, 0))
             return -1;
         kern_scratch_reset(scratch);
+        double t0 = op_seconds ? now_s() : 0;
         if (run_of_family[gan_op_info_of(c.op->type)->family](&c))
             return -1;
+        if (op_seconds)
+            op_seconds[i] += now_s() - t0;
     }
     return 0;
 }

@@ -33,6 +33,13 @@ int gan_exec_run_checked(const gan_model *m, const gan_program *p,
                          float *const base[GAN_REGION_COUNT], int threads,
                          struct kern_scratch *scratch, char *err, size_t errlen);
 
+/* gan_exec_run_checked that also adds each op's wall time to op_seconds[i] (p->n_ops entries;
+ * NULL: no timing): ganrt train --profile and bench_model. */
+int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
+                          float *const base[GAN_REGION_COUNT], int threads,
+                          struct kern_scratch *scratch, double *op_seconds, char *err,
+                          size_t errlen);
+
 /* Pointer to tensor t's storage. */
 static inline float *gan_tensor_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], int t)
 {

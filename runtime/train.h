@@ -184,6 +184,18 @@ void gan_format_duration(double s, char *buf, size_t len);
 typedef struct gan_session gan_session;
 struct gan_loader;
 
+/* ---------------------------------------------------------------- profile.c */
+/* The wall time of every op of every program, summed over runs (ganrt train --profile). */
+typedef struct gan_profile gan_profile;
+gan_profile *gan_profile_new(const gan_model *m); /* NULL: out of memory */
+void gan_profile_free(gan_profile *p);
+/* The per-op seconds of program prog, for gan_exec_run_profiled (NULL for no profile). */
+double *gan_profile_ops(gan_profile *p, int prog);
+/* Prints the time per op kind and per layer (the 20 slowest), in ms per training step, forward
+ * and backward apart, and the share of the programs' total; wall_s: the run's wall time, to
+ * say how much of it the programs took. 0, or -1 out of memory. */
+int gan_profile_report(const gan_profile *p, FILE *f, long long steps, double wall_s);
+
 typedef struct {
     int threads;
     uint64_t seed;
@@ -195,6 +207,8 @@ typedef struct {
 gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, char *err,
                                 size_t errlen);
 void gan_session_free(gan_session *s);
+/* From now on every training program run adds its ops' times to prof (borrowed; NULL: stop). */
+void gan_session_set_profile(gan_session *s, gan_profile *prof);
 float *const *gan_session_base(gan_session *s);
 gan_rng *gan_session_rng(gan_session *s);
 int gan_session_init_params(gan_session *s, char *err, size_t errlen);

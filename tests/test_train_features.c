@@ -3,7 +3,7 @@
  * optimizer to its op with the schedule in optimizer updates, d_steps per step for D, and the
  * state tensors it needs, fused and unfused; the update counters in the checkpoint count
  * updates, not steps), cond_batchnorm in G and diffaugment in D (its run counter counts D's
- * training calls, and a resumed run is bit-exact with an uninterrupted one). */
+ * training calls, and a resumed run is bit-exact with an uninterrupted one); and --profile. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -217,6 +217,46 @@ START_TEST(resume_is_exact_with_augmentation)
 }
 END_TEST
 
+/* --profile: a table per op kind whose shares add up to the whole, a table per layer naming
+ * the model's layers (not the programs' copies), and RUN/profile.txt */
+START_TEST(profile_accounts_for_the_time)
+{
+    char *dir = train_tmpdir();
+    char data[4400], run[4400], bin[4400], err[1024], pf[4600];
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(bin, sizeof bin, "%s/m.bin", dir);
+    ck_assert_msg(train_fx_data(data, 48, err, sizeof err) == 0, "%s", err);
+    gan_model_free(compile(dir, NULL));
+    int rc = spawn(tool("GANRT", "build/release/ganrt"), "train", bin, "--data", data, "--out",
+                   run, "--steps", "3", "--profile", NULL, NULL);
+    ck_assert_msg(rc == 0, "train: exit %d: %s", rc, g_out);
+    char *ops = strstr(g_out, "\n  op ");
+    ck_assert_msg(strstr(g_out, "profile: 3 steps") && ops, "%s", g_out);
+    double sum = 0;
+    int rows = 0;
+    for (char *l = strchr(ops + 1, '\n') + 1; *l == ' ' && l[2] != '\n'; l = strchr(l, '\n') + 1) {
+        char name[64];
+        double f, b, share;
+        ck_assert_msg(sscanf(l, "%63s %lf %lf %lf%%", name, &f, &b, &share) == 4, "%.80s", l);
+        ck_assert(f >= 0 && b >= 0 && share >= 0);
+        sum += share;
+        rows++;
+    }
+    ck_assert_msg(rows >= 8 && sum > 99.0 && sum < 101.0, "%d op kinds, shares sum to %g", rows, sum);
+    char *layers = strstr(g_out, "layer (forward and backward ops)");
+    ck_assert_ptr_nonnull(layers);
+    ck_assert_msg(strstr(layers, "\n  D.conv1 ") && strstr(layers, "\n  G.dense1 ") &&
+                  !strstr(layers, "d_step.") && !strstr(layers, "D_2"), "%s", layers);
+    snprintf(pf, sizeof pf, "%s/profile.txt", run);
+    FILE *f = fopen(pf, "r");
+    ck_assert_msg(f != NULL, "no %s", pf);
+    fclose(f);
+    train_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_features");
@@ -225,6 +265,7 @@ int main(void)
     tcase_add_test(tc, lowered_with_schedule_in_updates);
     tcase_add_test(tc, trains_and_counts_updates);
     tcase_add_test(tc, resume_is_exact_with_augmentation);
+    tcase_add_test(tc, profile_accounts_for_the_time);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,7 @@ struct gan_session {
     kern_scratch *scratch; /* the kernels' temporaries: sized by the first step, then reused */
     int threads;
     uint64_t seed;
+    gan_profile *profile; /* borrowed; NULL: not profiling */
     gan_rng rng;
     gan_loader *loader;
     gan_train_kind kind;
@@ -91,6 +92,8 @@ void gan_draw_latent(const gan_model *m, gan_rng *r, float *z, int n)
     else
         gan_rng_fill_normal(r, z, k, 0.0f, 1.0f);
 }
+
+void gan_session_set_profile(gan_session *s, gan_profile *prof) { s->profile = prof; }
 
 void gan_session_free(gan_session *s)
 {
@@ -375,7 +378,8 @@ static int run_train_program(gan_session *s, int slot, int run, long long step, 
     if (s->hooks.before && s->hooks.before(s->hooks.ctx, s, &ri, err, errlen))
         return -1;
     char e2[512];
-    if (gan_exec_run_checked(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
+    if (gan_exec_run_profiled(m, p, s->base, s->threads, s->scratch,
+                              gan_profile_ops(s->profile, s->prog[slot]), e2, sizeof e2)) {
         snprintf(err, errlen, "step %lld: %s: %s", step, p->name, e2);
         return -1;
     }
