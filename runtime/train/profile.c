@@ -8,8 +8,9 @@
 #include "runtime/train.h"
 
 struct gan_profile {
-    const gan_model *m;
-    double **op_s; /* per program, per op: seconds */
+    const gan_model *m;  /* borrowed: read by the report only */
+    int n_programs;
+    double **op_s;       /* per program, per op: seconds */
 };
 
 gan_profile *gan_profile_new(const gan_model *m)
@@ -20,6 +21,7 @@ gan_profile *gan_profile_new(const gan_model *m)
         return NULL;
     }
     p->m = m;
+    p->n_programs = m->n_programs;
     for (int k = 0; k < m->n_programs; k++)
         if (!(p->op_s[k] = calloc((size_t)m->programs[k].n_ops + 1, sizeof(double)))) {
             gan_profile_free(p);
@@ -32,7 +34,7 @@ void gan_profile_free(gan_profile *p)
 {
     if (!p)
         return;
-    for (int k = 0; p->op_s && k < p->m->n_programs; k++)
+    for (int k = 0; p->op_s && k < p->n_programs; k++)
         free(p->op_s[k]);
     free(p->op_s);
     free(p);
@@ -40,7 +42,7 @@ void gan_profile_free(gan_profile *p)
 
 double *gan_profile_ops(gan_profile *p, int prog)
 {
-    return p && prog >= 0 && prog < p->m->n_programs ? p->op_s[prog] : NULL;
+    return p && prog >= 0 && prog < p->n_programs ? p->op_s[prog] : NULL;
 }
 
 typedef struct {
