@@ -15,6 +15,7 @@ int ganrt_data_main(int argc, char **argv);   /* cli_data.c: "data synth ..." */
 int ganrt_init_main(int argc, char **argv);   /* cli_init.c */
 int ganrt_run_program_main(int argc, char **argv); /* cli_run_program.c */
 int ganrt_eval_main(int argc, char **argv);   /* cli_eval.c   */
+int ganrt_export_main(int argc, char **argv); /* cli_export.c: the generator as ONNX */
 
 /* cli_common.c: the online CPUs (the default --threads, 1 if unknown), and "out of memory"
  * into err with the subcommands' exit status 1. */
