@@ -142,7 +142,7 @@ int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
                           float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
                           double *op_seconds, char *err, size_t errlen)
 {
-    return gan_exec_run_range(m, p, base, threads, scratch, op_seconds, 0, p ? p->n_ops : 0,
+    return gan_exec_run_range(m, p, base, threads, scratch, op_seconds, 0, p ? p->n_ops : 0, 0,
                               err, errlen);
 }
 
@@ -158,7 +158,8 @@ int gan_exec_first_optim(const gan_program *p)
 
 int gan_exec_run_range(const gan_model *m, const gan_program *p,
                        float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
-                       double *op_seconds, int from, int to, char *err, size_t errlen)
+                       double *op_seconds, int from, int to, int row0, char *err,
+                       size_t errlen)
 {
     if (check_header(m, p, base, err, errlen))
         return -1;
@@ -174,7 +175,7 @@ int gan_exec_run_range(const gan_model *m, const gan_program *p,
     if (openblas_get_num_threads() != 1)
         openblas_set_num_threads(1);
     gan_run_ctx c = {.m = m, .threads = threads < 1 ? 1 : threads, .scratch = scratch,
-                     .prog = p->name, .err = err, .errlen = errlen};
+                     .row0 = row0, .prog = p->name, .err = err, .errlen = errlen};
     for (int i = from; i < to; i++) {
         c.op = &p->ops[i];
         /* cannot fail: gan_exec_check resolved the same op against the same regions */

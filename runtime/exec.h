@@ -42,11 +42,13 @@ int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
 
 /* Ops [from, to) of p only, otherwise as gan_exec_run_profiled: data-parallel training runs
  * a program in two parts, [0, gan_exec_first_optim(p)) and the rest, and averages the
- * gradients over the ranks in between (runtime/train/dist.h). */
+ * gradients over the ranks in between (runtime/train/dist.h). row0: the index of the
+ * batch's first row in the global batch (rank x batch; 0 for one process), which per-sample
+ * random draws (diffaug) hash, so that a rank draws what one process would for its rows. */
 int gan_exec_run_range(const gan_model *m, const gan_program *p,
                        float *const base[GAN_REGION_COUNT], int threads,
                        struct kern_scratch *scratch, double *op_seconds, int from, int to,
-                       char *err, size_t errlen);
+                       int row0, char *err, size_t errlen);
 /* Index of p's first op of kind OPTIM (the first that reads the finished gradients), or
  * p->n_ops when there is none. */
 int gan_exec_first_optim(const gan_program *p);

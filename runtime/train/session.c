@@ -451,10 +451,12 @@ static int run_split(gan_session *s, int slot, const gan_program *p, char *err, 
 {
     const gan_model *m = s->m;
     double *ops = gan_profile_ops(s->profile, s->prog[slot]);
+    int row0 = s->rank * s->batch;
     if (!s->reduce || s->n_reduce[slot] == 0)
-        return gan_exec_run_profiled(m, p, s->base, s->threads, s->scratch, ops, err, errlen);
+        return gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, 0, p->n_ops, row0,
+                                  err, errlen);
     int k = s->split[slot];
-    if (gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, 0, k, err, errlen))
+    if (gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, 0, k, row0, err, errlen))
         return -1;
     for (int i = 0; i < s->n_reduce[slot]; i++) {
         const gan_tensor *t = &m->tensors[s->reduce_t[slot][i]];
@@ -462,8 +464,8 @@ static int run_split(gan_session *s, int slot, const gan_program *p, char *err, 
                       errlen))
             return -1;
     }
-    return gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, k, p->n_ops, err,
-                              errlen);
+    return gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, k, p->n_ops, row0,
+                              err, errlen);
 }
 
 static int run_train_program(gan_session *s, int slot, int run, long long step, double weight,
