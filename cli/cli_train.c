@@ -654,9 +654,9 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
     int interrupted = 0;
     if (train_loop(t, o, &interrupted, err, errlen))
         return 1;
-    if (t->prof)
+    if (t->prof && t->rank0)
         report_profile(t, o);
-    size_t bad = t->l ? gan_loader_bad_count(t->l) : 0;
+    size_t bad = t->l && t->rank0 ? gan_loader_bad_count(t->l) : 0;
     if (bad)
         fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);
     cli_dist_report(t->dist, t->step - t->first);

@@ -34,7 +34,11 @@ static const char tiny_gan[] =
     "  optimizer D = adam(lr 2e-4, beta1 0.5, beta2 0.999)\n"
     "  optimizer G = adam(lr 2e-4, beta1 0.5, beta2 0.999)\n  ema G 0.99\n}\n";
 
-static char *g_dir;         /* the fixture: tiny.gan, b4.bin, b8.bin, data/ */
+/* the same with batch norm in G, for --sync-bn */
+static const char bn_g[] = "  h = concat(z, y) | dense(4*4*16) | reshape(16, 4, 4) | "
+                           "batchnorm(momentum 0.9) | relu\n";
+
+static char *g_dir;         /* the fixture: tiny.gan, b4.bin, b8.bin, bn4.bin, bn8.bin, data/ */
 static char g_ganrt[4096];
 static int g_has_mpi;       /* ganrt --version names an MPI library */
 static int g_has_mpirun;
@@ -79,9 +83,17 @@ static void fixture(void)
     ck_assert(f);
     fputs(tiny_gan, f);
     fclose(f);
+    /* tiny_bn.gan: tiny.gan with G's first line replaced */
+    snprintf(p, sizeof p, "%s/tiny_bn.gan", g_dir);
+    f = fopen(p, "w");
+    ck_assert(f);
+    const char *g0 = strstr(tiny_gan, "  h = concat"), *g1 = strchr(g0, '\n') + 1;
+    fprintf(f, "%.*s%s%s", (int)(g0 - tiny_gan), tiny_gan, bn_g, g1);
+    fclose(f);
     int rc = run_cmd(out, sizeof out, "cd '%s' && '%s' tiny.gan --batch 4 -o b4.bin && "
-                     "'%s' tiny.gan --batch 8 -o b8.bin && '%s' data synth -o data --n 48 "
-                     "--size 16 --seed 3", g_dir, ganc, ganc, gr);
+                     "'%s' tiny.gan --batch 8 -o b8.bin && '%s' tiny_bn.gan --batch 4 -o bn4.bin "
+                     "&& '%s' tiny_bn.gan --batch 8 -o bn8.bin && '%s' data synth -o data "
+                     "--n 48 --size 16 --seed 3", g_dir, ganc, ganc, ganc, ganc, gr);
     ck_assert_msg(rc == 0, "fixture: %s", out);
     run_cmd(out, sizeof out, "'%s' --version", gr);
     g_has_mpi = strstr(out, "MPI: none") == NULL && strstr(out, "MPI: ") != NULL;
@@ -103,10 +115,16 @@ static gan_model *load_run(const char *model, const char *run, float *base[GAN_R
     return m;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
 /* The largest |a - b| over every checkpointed tensor of two runs (same tensors: the model
- * differs only in its batch), and where. */
-static double max_diff(const char *ma, const char *ra, const char *mb, const char *rb,
-                       char *where, size_t wlen)
+ * differs only in its batch) whose name ends with suffix (NULL: all), and where. */
+static double max_diff_of(const char *ma, const char *ra, const char *mb, const char *rb,
+                          const char *suffix, char *where, size_t wlen)
 {
     float *ba[GAN_REGION_COUNT], *bb[GAN_REGION_COUNT];
     gan_ckpt_info ia, ib;
@@ -118,7 +136,8 @@ static double max_diff(const char *ma, const char *ra, const char *mb, const cha
     double worst = 0;
     int n = 0;
     for (int i = 0; i < a->n_tensors; i++) {
-        if (!gan_ckpt_tensor_included(a, i))
+        if (!gan_ckpt_tensor_included(a, i) ||
+            (suffix && !ends_with(a->tensors[i].name, suffix)))
             continue;
         const gan_tensor *ta = &a->tensors[i];
         int j = train_find(b, ta->name);
@@ -136,12 +155,18 @@ static double max_diff(const char *ma, const char *ra, const char *mb, const cha
             }
         }
     }
-    ck_assert_int_gt(n, 1000);
+    ck_assert_int_gt(n, suffix ? 15 : 1000);
     train_free_base(ba);
     train_free_base(bb);
     gan_model_free(a);
     gan_model_free(b);
     return worst;
+}
+
+static double max_diff(const char *ma, const char *ra, const char *mb, const char *rb,
+                       char *where, size_t wlen)
+{
+    return max_diff_of(ma, ra, mb, rb, NULL, where, wlen);
 }
 
 #define TRAIN "train %s --data data --out %s --threads 1 --seed 7 --sample-every 0"
@@ -185,6 +210,32 @@ START_TEST(two_ranks_equal_one_process)
     d = max_diff("b8.bin", "ref6", "b4.bin", "one6", where, sizeof where);
     ck_assert_msg(d < 2 * TOL, "1 then 2 ranks: max |diff| %g at %s", d, where);
     fprintf(stderr, "test_dist: resumed across 1 <-> 2 ranks to step 6: max |diff| %.3g\n", d);
+}
+END_TEST
+
+/* Batch norm normalises each rank's rows by their own statistics, so a BN model does not
+ * train as 1 x 2b; but the running mean is linear in the batch means: after one step with
+ * --sync-bn (G unchanged until g_step's optimizer) it must equal 1 x 2b's, and without it
+ * it must not (rank 0's rows alone). */
+START_TEST(sync_bn_averages_running_stats)
+{
+    fixture();
+    char out[16384], where[256] = "";
+    if (!g_has_mpi || !g_has_mpirun)
+        return;
+    int rc = run_cmd(out, sizeof out, "cd '%s' && '%s' " TRAIN " --steps 1 && " MPIRUN " '%s' "
+                     TRAIN " --steps 1 --sync-bn && " MPIRUN " '%s' " TRAIN " --steps 1",
+                     g_dir, g_ganrt, "bn8.bin", "bn_one", g_ganrt, "bn4.bin", "bn_sync",
+                     g_ganrt, "bn4.bin", "bn_rank");
+    ck_assert_msg(rc == 0, "%s", out);
+    double ds = max_diff_of("bn8.bin", "bn_one", "bn4.bin", "bn_sync", ".running_mean", where,
+                            sizeof where);
+    ck_assert_msg(ds < 1e-6, "--sync-bn: running mean off by %g at %s", ds, where);
+    double dr = max_diff_of("bn8.bin", "bn_one", "bn4.bin", "bn_rank", ".running_mean", where,
+                            sizeof where);
+    ck_assert_msg(dr > 1e-4, "per-rank running mean equals the global one (%g)", dr);
+    fprintf(stderr, "test_dist: BN running mean after 1 step vs 1 x 8: %.3g with --sync-bn, "
+            "%.3g without\n", ds, dr);
 }
 END_TEST
 
@@ -292,6 +343,7 @@ int main(void)
     TCase *tc = tcase_create("mpirun");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, two_ranks_equal_one_process);
+    tcase_add_test(tc, sync_bn_averages_running_stats);
     tcase_add_test(tc, killed_rank_ends_job);
     tcase_add_test(tc, plain_build_refuses_mpirun);
     suite_add_tcase(s, tc);
