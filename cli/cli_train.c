@@ -354,8 +354,9 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
     gan_loader_opts lo = {
         .dir = o->data, .c = h->image_c, .h = h->image_h, .w = h->image_w, .lo = h->range_lo,
         .hi = h->range_hi, .label_kind = h->label_kind, .n_labels = h->n_labels,
-        .label_names = (const char(*)[64])h->label_names, .batch = h->batch * gan_dist_size(t->dist), .seed = t->so.seed,
-        .limit = o->limit > 0 ? (int)o->limit : 0};
+        .label_names = (const char(*)[64])h->label_names,
+        .batch = h->batch * gan_dist_size(t->dist), /* the global batch (distributed.md) */
+        .seed = t->so.seed, .limit = o->limit > 0 ? (int)o->limit : 0};
     t->l = gan_loader_open(&lo, err, errlen);
     if (!t->l)
         return 1;
@@ -551,7 +552,8 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
 {
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), t->first, t->total);
-    double t_start = gan_now(), t_prev = t_start, time_base = t->mt ? gan_metrics_last_time(t->mt) : 0;
+    double t_start = gan_now(), t_prev = t_start;
+    double time_base = t->mt ? gan_metrics_last_time(t->mt) : 0; /* no metrics off rank 0 */
     t->t_start = t_start, t->time_base = time_base;
     const int *scol = gan_session_summary_cols(t->s);
     for (t->step = t->first; t->step < t->total;) {
