@@ -261,9 +261,9 @@ static void run_free(train_run *t)
     if (t->l)
         gan_loader_close(t->l);
     gan_session_free(t->s);
+    gan_profile_free(t->prof); /* reads the model's program count: before the model goes */
     gan_model_free(t->m);
     gan_run_unlock(t->lock_fd);
-    gan_profile_free(t->prof);
 }
 
 /* --profile: the table on stdout and in RUN/profile.txt (best effort: the run is done). */
