@@ -289,23 +289,29 @@ static int overlaps(const gan_tensor *a, const gan_tensor *b)
 }
 
 /* The gradient buffers that program slot's OPTIM ops read: every network's <net>.grads
- * that one of their inputs lies in. */
+ * that one of their inputs lies in, the program's own network first. A buffer that shares
+ * storage with one already chosen is left out: averaging a value twice is not a no-op in
+ * floats for every rank count. */
 static void find_reduced(gan_session *s, int slot)
 {
     const gan_model *m = s->m;
     const gan_program *p = &m->programs[s->prog[slot]];
     s->split[slot] = gan_exec_first_optim(p);
     s->n_reduce[slot] = 0;
-    for (int n = 0; n < m->n_networks; n++) {
-        int g = m->networks[n].grads;
+    for (int k = -1; k < m->n_networks; k++) {
+        int n = k < 0 ? p->network : k;
+        if (n < 0 || n >= m->n_networks || (k >= 0 && k == p->network))
+            continue;
+        int g = m->networks[n].grads, used = 0;
         if (g < 0 || g >= m->n_tensors)
             continue;
-        int used = 0;
         for (int i = s->split[slot]; i < p->n_ops && !used; i++)
             for (int j = 0; j < p->ops[i].n_in && j < GAN_OP_MAX_IO && !used; j++) {
                 int t = p->ops[i].in[j];
                 used = t >= 0 && t < m->n_tensors && overlaps(&m->tensors[t], &m->tensors[g]);
             }
+        for (int r = 0; r < s->n_reduce[slot] && used; r++)
+            used = !overlaps(&m->tensors[s->reduce_t[slot][r]], &m->tensors[g]);
         if (used && s->n_reduce[slot] < MAX_REDUCE)
             s->reduce_t[slot][s->n_reduce[slot]++] = g;
     }
