@@ -13,6 +13,7 @@
 #include "runtime/train.h"
 #include "runtime/train/args.h"
 #include "runtime/data.h"
+#include "runtime/train/dist.h"
 
 /* The one piece of process-wide state: a signal can only reach the loop through a global.
  * SIGINT/SIGTERM make the loop stop after the current step and write a checkpoint. */
@@ -53,9 +54,13 @@ static const char train_help[] =
     "                      --data needed; the steps to run must be in DIR)\n"
     "  --profile           at the end, print where the training programs' time went: per op\n"
     "                      kind and per layer, forward and backward (also RUN/profile.txt)\n"
+    "  --sync-bn           under mpirun: average batch norms' running statistics over the\n"
+    "                      ranks after every step (default: each rank keeps its own)\n"
     "  --help              this text\n"
     "\n"
     "Reproducing a run, step by step: docs/reproducibility.md.\n"
+    "Under 'mpirun -np N' (a build with MPI=1) each rank trains on its share of a global\n"
+    "batch of N x the model's batch; rank 0 writes RUN: docs/distributed.md.\n"
     "\n"
     "Exit status: 0 done, 1 failure (bad model, data or checkpoint; NaN/Inf in a loss or\n"
     "gradient; RUN in use by another training; a full disk), 2 usage error, 130 / 143\n"
@@ -68,7 +73,7 @@ typedef struct {
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
     long long holdout; /* gan_loader_opts.holdout: > 0 last N, 0 partition file, < 0 none */
     uint64_t seed;
-    int seed_given, resume, ckpt_initial, per_program, profile;
+    int seed_given, resume, ckpt_initial, per_program, profile, sync_bn;
     int argc;                /* the command, for RUN/report.html */
     char **argv;
 } train_opts;
@@ -118,6 +123,7 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         else if (!strcmp(op, "--ckpt-initial")) o->ckpt_initial = 1;
         else if (!strcmp(op, "--metrics-per-program")) o->per_program = 1;
         else if (!strcmp(op, "--profile")) o->profile = 1;
+        else if (!strcmp(op, "--sync-bn")) o->sync_bn = 1;
         else if (!strcmp(op, "--dump-inputs")) r = gan_args_str(&a, &o->dump_inputs);
         else if (!strcmp(op, "--inputs-from")) r = gan_args_str(&a, &o->inputs_from);
         else
@@ -252,6 +258,9 @@ typedef struct {
     const train_opts *o;
     uint64_t pos_epoch, pos_index; /* without a loader (--inputs-from): the data position */
     double t_start, time_base, t_run;   /* clocks of the per-program metrics rows */
+    gan_dist *dist;          /* one rank of an MPI job (NULL: the single process) */
+    int rank0;               /* this process writes RUN (the single process, or rank 0) */
+    double *xbuf;            /* the losses' exchange buffer */
 } train_run;
 
 static void run_free(train_run *t)
@@ -261,6 +270,7 @@ static void run_free(train_run *t)
     free(t->grid_img);
     free(t->losses);
     free(t->summary);
+    free(t->xbuf);
     if (t->l)
         gan_loader_close(t->l);
     gan_session_free(t->s);
@@ -357,8 +367,9 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
     gan_loader_opts lo = {
         .dir = o->data, .c = h->image_c, .h = h->image_h, .w = h->image_w, .lo = h->range_lo,
         .hi = h->range_hi, .label_kind = h->label_kind, .n_labels = h->n_labels,
-        .label_names = (const char(*)[64])h->label_names, .batch = h->batch, .seed = t->so.seed,
-        .limit = o->limit > 0 ? (int)o->limit : 0, .split = GAN_SPLIT_TRAIN,
+        .label_names = (const char(*)[64])h->label_names,
+        .batch = h->batch * gan_dist_size(t->dist), /* the global batch (distributed.md) */
+        .seed = t->so.seed, .limit = o->limit > 0 ? (int)o->limit : 0, .split = GAN_SPLIT_TRAIN,
         .holdout = o->holdout};
     /* a resumed run keeps the split it started with (the data position depends on it) */
     char sp[4200];
@@ -397,11 +408,12 @@ static int start(train_run *t, const train_opts *o, char *err, size_t errlen)
     struct stat st;
     if (o->inputs_from && (stat(o->inputs_from, &st) || !S_ISDIR(st.st_mode)))
         return gan_errf(err, errlen, "--inputs-from %s: no such directory", o->inputs_from), 1;
-    if (check_out(o, ckpath, sizeof ckpath, err, errlen))
+    /* the other ranks only read RUN, and only to resume */
+    if ((t->rank0 || o->resume) && check_out(o, ckpath, sizeof ckpath, err, errlen))
         return 1;
     t->so = (gan_session_opts){(int)(o->threads > 0 ? o->threads : cli_cpu_count()), o->seed};
     t->s = gan_session_create(t->m, &t->so, err, errlen);
-    if (!t->s)
+    if (!t->s || cli_dist_shard(t->dist, t->s, err, errlen))
         return 1;
     if (gan_session_kind(t->s) == GAN_TRAIN_NONE) {
         snprintf(err, errlen, "%s: the model has no training program (d_step + g_step or "
@@ -419,7 +431,7 @@ static int set_budget(train_run *t, const train_opts *o, char *err, size_t errle
 {
     const gan_hyper *h = &t->m->hyper;
     long long total = o->steps;
-    t->ips = gan_session_images_per_step(t->s);
+    t->ips = gan_session_images_per_step(t->s) * gan_dist_size(t->dist);
     long long epochs = o->epochs > 0 ? o->epochs : (total > 0 ? 0 : h->epochs);
     if (total <= 0 && o->epochs <= 0 && h->steps > 0)
         total = h->steps, epochs = 0;
@@ -454,6 +466,15 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
 {
     const gan_hyper *h = &t->m->hyper;
     char dir[4200];
+    int nl = gan_session_n_losses(t->s);
+    t->ns = gan_session_n_summary(t->s);
+    t->losses = calloc((size_t)nl + 1, sizeof *t->losses);
+    t->summary = calloc((size_t)t->ns + 1, sizeof *t->summary);
+    t->xbuf = calloc((size_t)nl + 2, sizeof *t->xbuf);
+    if (!t->losses || !t->summary || !t->xbuf)
+        return cli_out_of_memory(err, errlen);
+    if (!t->rank0)
+        return 0;
     if (gan_mkdirs(o->out, err, errlen))
         return 1;
     t->can_sample = gan_model_find_role(t->m, GAN_PROG_SAMPLE) >= 0;
@@ -468,12 +489,6 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
         if (!t->grid_img)
             return cli_out_of_memory(err, errlen);
     }
-    int nl = gan_session_n_losses(t->s);
-    t->ns = gan_session_n_summary(t->s);
-    t->losses = calloc((size_t)nl + 1, sizeof *t->losses);
-    t->summary = calloc((size_t)t->ns + 1, sizeof *t->summary);
-    if (!t->losses || !t->summary)
-        return cli_out_of_memory(err, errlen);
     snprintf(dir, sizeof dir, "%s/metrics.csv", o->out);
     t->mt = (o->per_program ? gan_metrics_open_runs : gan_metrics_open)(
         dir, nl, gan_session_loss_names(t->s), t->first, err, errlen);
@@ -485,6 +500,8 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
 static int save_checkpoint(train_run *t, const train_opts *o, long long step, char *err,
                            size_t errlen)
 {
+    if (!t->rank0)
+        return 0;
     gan_ckpt_info info;
     memset(&info, 0, sizeof info);
     info.step = (uint64_t)step;
@@ -574,7 +591,8 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
 {
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), t->first, t->total);
-    double t_start = gan_now(), t_prev = t_start, time_base = gan_metrics_last_time(t->mt);
+    double t_start = gan_now(), t_prev = t_start;
+    double time_base = t->mt ? gan_metrics_last_time(t->mt) : 0; /* no metrics off rank 0 */
     t->t_start = t_start, t->time_base = time_base;
     const int *scol = gan_session_summary_cols(t->s);
     for (t->step = t->first; t->step < t->total;) {
@@ -589,11 +607,17 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
             return 1;
         }
         t->step = step;
+        int stop = g_stop_signal != 0;
+        if (cli_dist_after_step(t->dist, t->s, t->m, o->sync_bn, t->losses,
+                                gan_session_n_losses(t->s), t->xbuf, &stop, err, errlen)) {
+            gan_progress_end(&pg);
+            return 1;
+        }
         double now = gan_now(), dt = now - t_prev;
         t_prev = now;
         double rate = dt > 0 ? t->ips / dt : 0;
         double avg_rate = now > t_start ? (double)(step - t->first) * t->ips / (now - t_start) : 0;
-        if (!o->per_program &&
+        if (!o->per_program && t->mt &&
             gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate)) {
             gan_progress_end(&pg);
             gan_errf(err, errlen, "%s/metrics.csv: write failed at step %lld: %s", o->out, step,
@@ -602,9 +626,10 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         }
         for (int i = 0; i < t->ns; i++)
             t->summary[i] = t->losses[scol[i]];
-        int last = step == t->total || g_stop_signal;
-        gan_progress_update(&pg, step, t->ns, gan_session_summary_names(t->s), t->summary,
-                            avg_rate, last);
+        int last = step == t->total || stop;
+        if (t->rank0)
+            gan_progress_update(&pg, step, t->ns, gan_session_summary_names(t->s), t->summary,
+                                avg_rate, last);
         if (t->can_sample && ((t->sample_every > 0 && step % t->sample_every == 0) || last)) {
             if (write_grid(t->s, t->m, &t->grid, t->grid_img, o->out, step, err, errlen)) {
                 gan_progress_end(&pg);
@@ -616,8 +641,8 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
             gan_progress_end(&pg);
             return 1;
         }
-        if (g_stop_signal) {
-            *interrupted = 1;
+        if (stop) { /* another rank's signal stops this one too: SIGTERM's status */
+            *interrupted = g_stop_signal ? g_stop_signal : SIGTERM;
             break;
         }
     }
@@ -630,7 +655,7 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
 static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
 {
     /* before anything reads the run directory: a second training must not even look */
-    if ((t->lock_fd = gan_run_lock(o->out, err, errlen)) < 0)
+    if (t->rank0 && (t->lock_fd = gan_run_lock(o->out, err, errlen)) < 0)
         return 1;
     int rc = start(t, o, err, errlen);
     if (rc || (rc = set_budget(t, o, err, errlen)) || (rc = open_outputs(t, o, err, errlen)))
@@ -640,13 +665,20 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
         snprintf(what, sizeof what, "%zu images", gan_loader_size(t->l));
     else
         snprintf(what, sizeof what, "inputs replayed from %s", o->inputs_from);
-    fprintf(stderr, "ganrt train: %s, %s, batch %d, steps %lld..%lld, %d threads, seed "
-            "%llu%s\n", o->model, what, t->m->hyper.batch, t->first + 1,
-            t->total, t->so.threads, (unsigned long long)t->so.seed, o->resume ? " (resumed)" : "");
+    if (t->rank0)
+        fprintf(stderr, "ganrt train: %s, %s, batch %d%s, steps %lld..%lld, %d threads, "
+                "seed %llu%s\n", o->model, what, t->m->hyper.batch * gan_dist_size(t->dist),
+                t->dist ? " (global)" : "", t->first + 1, t->total, t->so.threads,
+                (unsigned long long)t->so.seed, o->resume ? " (resumed)" : "");
+    if (t->dist && t->rank0)
+        fprintf(stderr, "ganrt train: %d ranks x batch %d, gradients averaged every program "
+                "run%s\n", gan_dist_size(t->dist), t->m->hyper.batch,
+                o->sync_bn ? ", batch-norm running statistics synchronised" : "");
     if (o->ckpt_initial && !o->resume && save_checkpoint(t, o, 0, err, errlen))
         return 1;
     if (t->first >= t->total) {
-        fprintf(stderr, "ganrt train: already at step %lld of %lld; nothing to do\n", t->first,
+        if (t->rank0)
+            fprintf(stderr, "ganrt train: already at step %lld of %lld; nothing to do\n", t->first,
                 t->total);
         return 0;
     }
@@ -663,18 +695,21 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
     int interrupted = 0;
     if (train_loop(t, o, &interrupted, err, errlen))
         return 1;
-    if (t->prof)
+    if (t->prof && t->rank0)
         report_profile(t, o);
-    size_t bad = t->l ? gan_loader_bad_count(t->l) : 0;
+    size_t bad = t->l && t->rank0 ? gan_loader_bad_count(t->l) : 0;
     if (bad)
         fprintf(stderr, "ganrt train: warning: %zu unreadable images were skipped\n", bad);
+    cli_dist_report(t->dist, t->step - t->first);
     if (interrupted) {
-        fprintf(stderr, "ganrt train: interrupted by %s at step %lld; checkpoint %s written; "
-                "continue with --resume\n", g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                t->step, t->last_ckpt);
-        return 128 + g_stop_signal; /* the shell's convention: 130 SIGINT, 143 SIGTERM */
+        if (t->rank0)
+            fprintf(stderr, "ganrt train: interrupted by %s at step %lld; checkpoint %s "
+                    "written; continue with --resume\n",
+                    interrupted == SIGTERM ? "SIGTERM" : "SIGINT", t->step, t->last_ckpt);
+        return 128 + interrupted; /* the shell's convention: 130 SIGINT, 143 SIGTERM */
     }
-    fprintf(stderr, "ganrt train: done: step %lld, checkpoint %s\n", t->step, t->last_ckpt);
+    if (t->rank0)
+        fprintf(stderr, "ganrt train: done: step %lld, checkpoint %s\n", t->step, t->last_ckpt);
     return 0;
 }
 
@@ -696,12 +731,30 @@ int ganrt_train_main(int argc, char **argv)
     memset(&t, 0, sizeof t);
     t.last_ckpt_step = -1;
     t.lock_fd = -1;
+    if (gan_dist_open(&t.dist, err, sizeof err)) {
+        fprintf(stderr, "ganrt train: %s\n", err);
+        return 1;
+    }
+    t.rank0 = gan_dist_rank(t.dist) == 0;
+    if (t.dist && (o.dump_inputs || o.inputs_from || o.per_program)) {
+        fprintf(stderr, "ganrt train: --dump-inputs, --inputs-from and --metrics-per-program "
+                "are for a single process, not under mpirun\n");
+        gan_dist_abort(t.dist, 2);
+    }
     t.m = gan_model_load(o.model, err, sizeof err);
     rc = t.m ? train(&t, &o, err, sizeof err) : 1;
-    if (rc == 1 && err[0])
+    if (rc == 1 && err[0] && t.dist)
+        fprintf(stderr, "ganrt train: rank %d of %d: %s\n", gan_dist_rank(t.dist),
+                gan_dist_size(t.dist), err);
+    else if (rc == 1 && err[0])
         fprintf(stderr, "ganrt train: %s\n", err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     run_free(&t);
+    /* a failure on one rank ends them all: the others would wait for it in the next
+     * exchange */
+    if (t.dist && rc > 0 && rc < 128)
+        gan_dist_abort(t.dist, rc);
+    gan_dist_close(t.dist);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "common/version.h"
 #include "format/model.h"
 #include "runtime/train.h"
+#include "runtime/train/dist.h"
 
 static const char usage[] =
     "Usage: ganrt COMMAND [options]\n"
@@ -53,8 +54,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("ganrt %s (model.bin format %d, checkpoint format %u)\n", GAN_VERSION,
-               GAN_FORMAT_VERSION, GAN_CKPT_VERSION);
+        printf("ganrt %s (model.bin format %d, checkpoint format %u, MPI: %s)\n", GAN_VERSION,
+               GAN_FORMAT_VERSION, GAN_CKPT_VERSION, gan_dist_library());
         return 0;
     }
     static const struct {

@@ -142,8 +142,30 @@ int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
                           float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
                           double *op_seconds, char *err, size_t errlen)
 {
+    return gan_exec_run_range(m, p, base, threads, scratch, op_seconds, 0, p ? p->n_ops : 0, 0,
+                              err, errlen);
+}
+
+int gan_exec_first_optim(const gan_program *p)
+{
+    for (int i = 0; i < p->n_ops; i++) {
+        const gan_op_info *in = gan_op_info_of(p->ops[i].type);
+        if (in && in->kind == GAN_OPK_OPTIM)
+            return i;
+    }
+    return p->n_ops;
+}
+
+int gan_exec_run_range(const gan_model *m, const gan_program *p,
+                       float *const base[GAN_REGION_COUNT], int threads, kern_scratch *scratch,
+                       double *op_seconds, int from, int to, int row0, char *err,
+                       size_t errlen)
+{
     if (check_header(m, p, base, err, errlen))
         return -1;
+    if (from < 0 || to > p->n_ops || from > to)
+        return gan_errf(err, errlen, "program '%.*s': op range [%d, %d) outside [0, %d)",
+                        GAN_NAME_MAX, p->name, from, to, p->n_ops);
     /* All parallelism is ours (OpenMP, num_threads = threads): the kernels split GEMMs over
      * images or row blocks and call single-threaded sgemm. OpenBLAS is held at one thread
      * because its worker pool, spinning after every threaded call, and our OpenMP regions
@@ -153,8 +175,8 @@ int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
     if (openblas_get_num_threads() != 1)
         openblas_set_num_threads(1);
     gan_run_ctx c = {.m = m, .threads = threads < 1 ? 1 : threads, .scratch = scratch,
-                     .prog = p->name, .err = err, .errlen = errlen};
-    for (int i = 0; i < p->n_ops; i++) {
+                     .row0 = row0, .prog = p->name, .err = err, .errlen = errlen};
+    for (int i = from; i < to; i++) {
         c.op = &p->ops[i];
         /* cannot fail: gan_exec_check resolved the same op against the same regions */
         if (prepare_op(&c, base, i, 0))

@@ -40,6 +40,19 @@ int gan_exec_run_profiled(const gan_model *m, const gan_program *p,
                           struct kern_scratch *scratch, double *op_seconds, char *err,
                           size_t errlen);
 
+/* Ops [from, to) of p only, otherwise as gan_exec_run_profiled: data-parallel training runs
+ * a program in two parts, [0, gan_exec_first_optim(p)) and the rest, and averages the
+ * gradients over the ranks in between (runtime/train/dist.h). row0: the index of the
+ * batch's first row in the global batch (rank x batch; 0 for one process), which per-sample
+ * random draws (diffaug) hash, so that a rank draws what one process would for its rows. */
+int gan_exec_run_range(const gan_model *m, const gan_program *p,
+                       float *const base[GAN_REGION_COUNT], int threads,
+                       struct kern_scratch *scratch, double *op_seconds, int from, int to,
+                       int row0, char *err, size_t errlen);
+/* Index of p's first op of kind OPTIM (the first that reads the finished gradients), or
+ * p->n_ops when there is none. */
+int gan_exec_first_optim(const gan_program *p);
+
 /* Pointer to tensor t's storage. */
 static inline float *gan_tensor_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], int t)
 {

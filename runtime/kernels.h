@@ -187,6 +187,9 @@ void kern_film_bwd(const float *x, const float *gb, const float *dy, float *dx, 
  * fwd: y = the transform of x; bwd: dx += its transpose applied to dy. */
 void kern_diffaug_draw(uint64_t seed, uint64_t run, int n, int h, int w, int color,
                        float translation, float cutout, float *params);
+/* the same for samples row0..row0+n-1 of a larger batch (a data-parallel rank's rows) */
+void kern_diffaug_draw_rows(uint64_t seed, uint64_t run, int row0, int n, int h, int w,
+                            int color, float translation, float cutout, float *params);
 void kern_diffaug_fwd(const float *x, const float *params, float *y, int n, int c, int h, int w,
                       int threads);
 void kern_diffaug_bwd(const float *params, const float *dy, float *dx, int n, int c, int h,

@@ -257,6 +257,19 @@ typedef struct {
 } gan_session_hooks;
 void gan_session_set_hooks(gan_session *s, const gan_session_hooks *h);
 
+/* Data-parallel training (docs/distributed.md): the session becomes rank `rank` of `size`.
+ * Its loader must then be opened at size x the model's batch: it yields the global batch, of
+ * which this rank keeps rows rank*b..(rank+1)*b-1; each LATENT input is drawn for the whole
+ * global batch and the same rows kept. So rank r computes what one process at batch size*b
+ * computes for those rows, and the latent RNG and data position advance alike on every rank
+ * (checkpoints do not depend on the rank count). reduce(ctx, x, n) must replace x with its
+ * mean over the ranks; it is called in every training program after the backward, before
+ * the first OPTIM op, on each gradient buffer <net>.grads an OPTIM op reads. 0, or -1 with
+ * a message (memory). */
+typedef int (*gan_session_reduce_fn)(void *ctx, float *x, size_t n, char *err, size_t errlen);
+int gan_session_set_shard(gan_session *s, int rank, int size, gan_session_reduce_fn reduce,
+                          void *ctx, char *err, size_t errlen);
+
 /* One training step (GAN: d_steps x d_step, then g_step; classifier: train_step).
  * losses (n_losses) receive this step's values (d_step's averaged over its runs).
  * Return 0; 1 = non-finite loss or gradient (err names step and tensor; the state must not be

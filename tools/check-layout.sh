@@ -15,8 +15,8 @@ allowed() { # folder-or-file -> allowed prefixes of quoted includes
         *) echo "*" ;;
     esac
 }
-# System headers that belong to the runtime's kernels and data (BLAS, OpenMP, codecs).
-runtime_only='cblas.h omp.h png.h jpeglib.h'
+# System headers that belong to the runtime's kernels and data (BLAS, OpenMP, codecs, MPI).
+runtime_only='cblas.h omp.h png.h jpeglib.h mpi.h'
 bad=0
 files=$(find common format grammar compiler runtime cli -type f 2>/dev/null |
     grep -E '\.(c|h|l|y)$')

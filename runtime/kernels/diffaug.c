@@ -34,10 +34,17 @@ static int randint(double u, int lo, int hi)
 void kern_diffaug_draw(uint64_t seed, uint64_t run, int n, int h, int w, int color,
                        float translation, float cutout, float *params)
 {
+    kern_diffaug_draw_rows(seed, run, 0, n, h, w, color, translation, cutout, params);
+}
+
+void kern_diffaug_draw_rows(uint64_t seed, uint64_t run, int row0, int n, int h, int w,
+                            int color, float translation, float cutout, float *params)
+{
     int sx = (int)(w * translation + 0.5f), sy = (int)(h * translation + 0.5f);
     int cw = (int)(w * cutout + 0.5f), ch = (int)(h * cutout + 0.5f);
-    for (int i = 0; i < n; i++) {
-        float *p = params + (size_t)i * 9;
+    for (int k = 0; k < n; k++) {
+        float *p = params + (size_t)k * 9;
+        int i = row0 + k;
         p[P_B] = color ? (float)(draw(seed, run, i, 0) - 0.5) : 0.0f;
         p[P_S] = color ? (float)(draw(seed, run, i, 1) * 2.0) : 1.0f;
         p[P_C] = color ? (float)(draw(seed, run, i, 2) + 0.5) : 1.0f;
@@ -181,7 +188,8 @@ int gan_run_diffaug(const gan_run_ctx *c)
     memcpy(&bits, a[1], sizeof bits);
     float k = a[2][0];
     a[2][0] = k + 1.0f >= 16777216.0f ? 0.0f : k + 1.0f;
-    kern_diffaug_draw(bits, (uint64_t)k, n, h, w, op->i[1] & 1, op->f[1], op->f[2], o[1]);
+    kern_diffaug_draw_rows(bits, (uint64_t)k, c->row0, n, h, w, op->i[1] & 1, op->f[1],
+                           op->f[2], o[1]);
     kern_diffaug_fwd(a[0], o[1], o[0], n, ch, h, w, c->threads);
     return 0;
 }

@@ -16,6 +16,8 @@ typedef struct {
     const gan_tensor *tin[GAN_OP_MAX_IO], *tout[GAN_OP_MAX_IO];
     int threads;
     kern_scratch *scratch; /* may be NULL */
+    int row0; /* the batch's first row in the global batch (data-parallel ranks; else 0):
+                 per-sample draws (diffaug) hash the global row */
     /* for the failures only a run can see (out of memory, an optimizer step count) */
     const char *prog;
     int idx;

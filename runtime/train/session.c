@@ -8,8 +8,10 @@
 #include "runtime/kernels.h"
 #include "runtime/train.h"
 #include "runtime/data.h"
+#include "common/err.h"
 
 #define MAX_TRAIN_PROGS 2
+#define MAX_REDUCE 4 /* gradient buffers averaged per program run (one per network updated) */
 
 struct gan_session {
     const gan_model *m;
@@ -41,6 +43,15 @@ struct gan_session {
     const char *summary_names[MAX_TRAIN_PROGS];
     int summary_cols[MAX_TRAIN_PROGS];
     int images_per_step;
+    /* data-parallel (gan_session_set_shard): rank of size; the staging buffers above hold
+     * the global batch (size x batch rows), this rank's rows start at rank x batch */
+    int rank, size;
+    float *zbuf; /* the global z of one LATENT input */
+    gan_session_reduce_fn reduce;
+    void *reduce_ctx;
+    int split[MAX_TRAIN_PROGS];             /* first OPTIM op of each training program */
+    int n_reduce[MAX_TRAIN_PROGS];
+    int reduce_t[MAX_TRAIN_PROGS][MAX_REDUCE]; /* the gradient tensors averaged before it */
 };
 
 static int reads_batch(const gan_program *p)
@@ -105,6 +116,7 @@ void gan_session_free(gan_session *s)
     free(s->img);
     free(s->lbl);
     free(s->ids);
+    free(s->zbuf);
     free(s->run_vals);
     free(s->ema_swap);
     free(s->loss_names);
@@ -125,6 +137,7 @@ gan_session *gan_session_create(const gan_model *m, const gan_session_opts *o, c
     s->threads = o->threads > 0 ? o->threads : 1;
     s->seed = o->seed;
     s->batch = m->hyper.batch;
+    s->size = 1;
     s->gen = -1;
     s->prog_sample = gan_model_find_role(m, GAN_PROG_SAMPLE);
     gan_rng_seed(&s->rng, gan_mix64(o->seed ^ 0x4C4154454E54ull)); /* "LATENT" stream */
@@ -268,6 +281,66 @@ void gan_session_set_hooks(gan_session *s, const gan_session_hooks *h)
         memset(&s->hooks, 0, sizeof s->hooks);
 }
 
+/* Does tensor a lie (partly) within tensor b's storage? */
+static int overlaps(const gan_tensor *a, const gan_tensor *b)
+{
+    return a->region == b->region && a->offset < b->offset + b->numel &&
+           b->offset < a->offset + a->numel;
+}
+
+/* The gradient buffers that program slot's OPTIM ops read: every network's <net>.grads
+ * that one of their inputs lies in, the program's own network first. A buffer that shares
+ * storage with one already chosen is left out: averaging a value twice is not a no-op in
+ * floats for every rank count. */
+static void find_reduced(gan_session *s, int slot)
+{
+    const gan_model *m = s->m;
+    const gan_program *p = &m->programs[s->prog[slot]];
+    s->split[slot] = gan_exec_first_optim(p);
+    s->n_reduce[slot] = 0;
+    for (int k = -1; k < m->n_networks; k++) {
+        int n = k < 0 ? p->network : k;
+        if (n < 0 || n >= m->n_networks || (k >= 0 && k == p->network))
+            continue;
+        int g = m->networks[n].grads, used = 0;
+        if (g < 0 || g >= m->n_tensors)
+            continue;
+        for (int i = s->split[slot]; i < p->n_ops && !used; i++)
+            for (int j = 0; j < p->ops[i].n_in && j < GAN_OP_MAX_IO && !used; j++) {
+                int t = p->ops[i].in[j];
+                used = t >= 0 && t < m->n_tensors && overlaps(&m->tensors[t], &m->tensors[g]);
+            }
+        for (int r = 0; r < s->n_reduce[slot] && used; r++)
+            used = !overlaps(&m->tensors[s->reduce_t[slot][r]], &m->tensors[g]);
+        if (used && s->n_reduce[slot] < MAX_REDUCE)
+            s->reduce_t[slot][s->n_reduce[slot]++] = g;
+    }
+}
+
+int gan_session_set_shard(gan_session *s, int rank, int size, gan_session_reduce_fn reduce,
+                          void *ctx, char *err, size_t errlen)
+{
+    const gan_hyper *h = &s->m->hyper;
+    if (size < 1 || rank < 0 || rank >= size)
+        return gan_errf(err, errlen, "rank %d of %d", rank, size);
+    size_t rows = (size_t)s->batch * (size_t)size;
+    float *img = calloc(s->img_n * size + 1, sizeof(float));
+    float *lbl = calloc(s->lbl_n * size + 1, sizeof(float));
+    int64_t *ids = calloc(rows, sizeof *ids);
+    float *z = calloc(rows * (h->latent_size > 0 ? h->latent_size : 1), sizeof(float));
+    if (!img || !lbl || !ids || !z) {
+        free(img), free(lbl), free(ids), free(z);
+        return gan_errf(err, errlen, "out of memory");
+    }
+    free(s->img), free(s->lbl), free(s->ids), free(s->zbuf);
+    s->img = img, s->lbl = lbl, s->ids = ids, s->zbuf = z;
+    s->rank = rank, s->size = size;
+    s->reduce = reduce, s->reduce_ctx = ctx;
+    for (int i = 0; i < s->n_prog; i++)
+        find_reduced(s, i);
+    return 0;
+}
+
 int gan_session_init_params(gan_session *s, char *err, size_t errlen)
 {
     gan_rng r;
@@ -342,14 +415,27 @@ static int fill_inputs(gan_session *s, const gan_program *p, char *err, size_t e
                                 s->ids, err, errlen))
             return -1;
     }
+    size_t lbl_n = (size_t)s->batch * s->m->hyper.n_labels, z_n = (size_t)s->batch *
+                                                                   s->m->hyper.latent_size;
     for (int i = 0; i < p->n_inputs; i++) {
         float *dst = gan_tensor_ptr(s->m, s->base, p->inputs[i]);
         switch (p->input_roles[i]) {
-        case GAN_ROLE_IMAGE: memcpy(dst, s->img, s->img_n * sizeof(float)); break;
-        case GAN_ROLE_LABELS:
-            memcpy(dst, s->lbl, (size_t)s->batch * s->m->hyper.n_labels * sizeof(float));
+        case GAN_ROLE_IMAGE:
+            memcpy(dst, s->img + (size_t)s->rank * s->img_n, s->img_n * sizeof(float));
             break;
-        case GAN_ROLE_LATENT: gan_draw_latent(s->m, &s->rng, dst, s->batch); break;
+        case GAN_ROLE_LABELS:
+            memcpy(dst, s->lbl + (size_t)s->rank * lbl_n, lbl_n * sizeof(float));
+            break;
+        case GAN_ROLE_LATENT:
+            /* every rank draws the global z and keeps its rows: the rows one process at the
+             * global batch would give them, and the same RNG state everywhere */
+            if (s->size == 1) {
+                gan_draw_latent(s->m, &s->rng, dst, s->batch);
+                break;
+            }
+            gan_draw_latent(s->m, &s->rng, s->zbuf, s->batch * s->size);
+            memcpy(dst, s->zbuf + (size_t)s->rank * z_n, z_n * sizeof(float));
+            break;
         }
     }
     return 0;
@@ -365,21 +451,44 @@ static double output_value(gan_session *s, int ti)
     return t->numel ? sum / (double)t->numel : 0.0;
 }
 
+/* Runs training program `slot`; with a reduce function, in two parts around the averaging
+ * of its gradients over the ranks: the backward is complete before the first OPTIM op. */
+static int run_split(gan_session *s, int slot, const gan_program *p, char *err, size_t errlen)
+{
+    const gan_model *m = s->m;
+    double *ops = gan_profile_ops(s->profile, s->prog[slot]);
+    int row0 = s->rank * s->batch;
+    if (!s->reduce || s->n_reduce[slot] == 0)
+        return gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, 0, p->n_ops, row0,
+                                  err, errlen);
+    int k = s->split[slot];
+    if (gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, 0, k, row0, err, errlen))
+        return -1;
+    for (int i = 0; i < s->n_reduce[slot]; i++) {
+        const gan_tensor *t = &m->tensors[s->reduce_t[slot][i]];
+        if (s->reduce(s->reduce_ctx, s->base[t->region] + t->offset, (size_t)t->numel, err,
+                      errlen))
+            return -1;
+    }
+    return gan_exec_run_range(m, p, s->base, s->threads, s->scratch, ops, k, p->n_ops, row0,
+                              err, errlen);
+}
+
 static int run_train_program(gan_session *s, int slot, int run, long long step, double weight,
                              double *losses, char *err, size_t errlen)
 {
     const gan_model *m = s->m;
     const gan_program *p = &m->programs[s->prog[slot]];
     gan_run_info ri = {step, run, slot, s->prog[slot],
-                       reads_batch(p) && !s->hooks.replay ? s->ids : NULL};
+                       reads_batch(p) && !s->hooks.replay ? s->ids + (size_t)s->rank * s->batch
+                                                          : NULL};
     /* a replay takes every input from the hook: the loader and the latent RNG stay still */
     if (!s->hooks.replay && fill_inputs(s, p, err, errlen))
         return -1;
     if (s->hooks.before && s->hooks.before(s->hooks.ctx, s, &ri, err, errlen))
         return -1;
     char e2[512];
-    if (gan_exec_run_profiled(m, p, s->base, s->threads, s->scratch,
-                              gan_profile_ops(s->profile, s->prog[slot]), e2, sizeof e2)) {
+    if (run_split(s, slot, p, e2, sizeof e2)) {
         snprintf(err, errlen, "step %lld: %s: %s", step, p->name, e2);
         return -1;
     }
