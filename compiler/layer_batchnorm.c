@@ -31,7 +31,7 @@ static const char *check_batchnorm(const md_network *net, const md_node *nd)
     return lw_same_shape(nd, &net->nodes[nd->in[0]]) ? NULL : LAYER_BAD_SHAPE;
 }
 
-static int state_batchnorm(lw_persist *lp)
+int lw_bn_state(lw_persist *lp)
 {
     net_info *ni = &lp->L->nets[lp->n];
     int C = lp->nd->shape[0];
@@ -42,14 +42,14 @@ static int state_batchnorm(lw_persist *lp)
 
 /* Training programs normalise with the batch's statistics (saved for the backward) and update
  * the running ones; inference programs use the running ones. */
-static int lower_batchnorm(lw_node *ln)
+int lw_bn_op(lw_node *ln, int x, int gamma, int beta, int y)
 {
     prog_ctx *P = ln->P;
     const md_node *nd = ln->nd;
     const net_info *ni = &P->L->nets[ln->n];
-    int k = ln->k, y = ln->y, o;
+    int k = ln->k, o;
     float eps = nd->eps > 0 ? nd->eps : 1e-3f;
-    int bn_in[5] = {ln->in[0], ni->gamma[k], ni->beta[k], ni->rmean[k], ni->rvar[k]};
+    int bn_in[5] = {x, gamma, beta, ni->rmean[k], ni->rvar[k]};
     if (P->train) {
         int C = nd->shape[0];
         char a[GAN_NAME_MAX], b[GAN_NAME_MAX];
@@ -68,6 +68,12 @@ static int lower_batchnorm(lw_node *ln)
         P->ops.ops[o].f[2] = eps;
     }
     return o;
+}
+
+static int lower_batchnorm(lw_node *ln)
+{
+    const net_info *ni = &ln->P->L->nets[ln->n];
+    return lw_bn_op(ln, ln->in[0], ni->gamma[ln->k], ni->beta[ln->k], ln->y);
 }
 
 static void count_batchnorm(const md_network *net, const md_node *n, long long *tr, long long *nt)
@@ -96,7 +102,7 @@ LAYER_KIND_DEFINE(BATCHNORM, batchnorm, 5) = {
     LAYER_ROWS(rows),
     .check = check_batchnorm,
     .params = lw_param_affine,
-    .state = state_batchnorm,
+    .state = lw_bn_state,
     .lower = lower_batchnorm,
     .count = count_batchnorm,
     .details = details_batchnorm,

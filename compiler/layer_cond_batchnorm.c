@@ -65,15 +65,6 @@ static int params_cond_batchnorm(lw_persist *lp)
     return (lp->L->nets[lp->n].b[lp->k] = lw_param_vec(lp, "b", 2 * C, GAN_INIT_ZEROS)) < 0 ? -1 : 0;
 }
 
-static int state_cond_batchnorm(lw_persist *lp)
-{
-    net_info *ni = &lp->L->nets[lp->n];
-    int C = lp->nd->shape[0];
-    if ((ni->rmean[lp->k] = lw_state_vec(lp, "running_mean", C, GAN_INIT_ZEROS)) < 0)
-        return -1;
-    return (ni->rvar[lp->k] = lw_state_vec(lp, "running_var", C, GAN_INIT_ONES)) < 0 ? -1 : 0;
-}
-
 /* batch norm without affine into .norm, the dense map of y into .gb, then FILM */
 static int lower_cond_batchnorm(lw_node *ln)
 {
@@ -87,22 +78,8 @@ static int lower_cond_batchnorm(lw_node *ln)
     int xn = lw_arena(P, nm, nd->ndim == 3 ? 4 : 2, shape);
     if (xn < 0)
         return -1;
-    int bn_in[5] = {ln->in[0], -1, -1, ni->rmean[k], ni->rvar[k]}, o;
-    if (P->train) {
-        char a[GAN_NAME_MAX], b[GAN_NAME_MAX];
-        gb_suffix(a, ln->name, ".mean");
-        gb_suffix(b, ln->name, ".invstd");
-        int sm = lw_arena(P, a, 1, (int[]){C}), si = lw_arena(P, b, 1, (int[]){C});
-        if (sm < 0 || si < 0)
-            return -1;
-        o = lw_op(P, GAN_OP_BN_TRAIN, 5, bn_in, 3, (int[]){xn, sm, si});
-    } else {
-        o = lw_op(P, GAN_OP_BN_INFER, 5, bn_in, 1, (int[]){xn});
-    }
-    if (o < 0)
+    if (lw_bn_op(ln, ln->in[0], -1, -1, xn) < 0)
         return -1;
-    P->ops.ops[o].f[1] = nd->momentum;
-    P->ops.ops[o].f[2] = nd->eps > 0 ? nd->eps : 1e-3f;
     int w = lw_weight(P, ln->n, k);
     gb_suffix(nm, ln->name, ".gb");
     int gb = lw_arena(P, nm, 2, (int[]){B, 2 * C});
@@ -146,7 +123,7 @@ LAYER_KIND_DEFINE(COND_BATCHNORM, cond_batchnorm, 15) = {
     .inputs = 2,
     .check = check_cond_batchnorm,
     .params = params_cond_batchnorm,
-    .state = state_cond_batchnorm,
+    .state = lw_bn_state,
     .lower = lower_cond_batchnorm,
     .count = count_cond_batchnorm,
     .flops = flops_cond_batchnorm,

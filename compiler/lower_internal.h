@@ -108,6 +108,12 @@ int lw_eval_expr(prog_ctx *P, const md_expr *e, int depth);
 int lw_weight(prog_ctx *P, int n, int k);
 /* The op `type` from the node's one input to its output, no attributes; its index or -1. */
 int lw_plain(lw_node *ln, int type);
+/* layer_batchnorm.c, for every layer that batch-normalises: the node's running mean and
+ * variance (state), and the BN op from x to y (gamma, beta may be -1): BN_TRAIN with the
+ * batch's statistics in training programs, BN_INFER otherwise, with the node's momentum and
+ * eps. The op's index, or -1. */
+int lw_bn_state(lw_persist *lp);
+int lw_bn_op(lw_node *ln, int x, int gamma, int beta, int y);
 
 /* lower_programs.c */
 int lw_build_train(lower_ctx *L, int obj, const char *name);
