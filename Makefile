@@ -23,10 +23,16 @@ endif
 
 ifeq ($(V),asan)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(V),fuzz)
+# clang only (make fuzz sets CC): every library object carries the coverage counters. The
+# two warnings are clang's about GCC-only pragmas and its vectorizer, not about the code.
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+       -fno-sanitize-recover=all
+VARIANT_WARN := -Wno-unknown-pragmas -Wno-pass-failed
 else
 OPT := -O2 -g
 endif
-CFLAGS  := $(CSTD) $(OPT) $(WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar $(DEPCFLAGS) $(EXTRA_CFLAGS)
+CFLAGS  := $(CSTD) $(OPT) $(WARN) $(VARIANT_WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar $(DEPCFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -fopenmp
 
 # Sources are found, not listed: a new file in a folder joins that folder's library.
@@ -53,8 +59,15 @@ IT_BIN     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(IT_SRC))
 TEST_UTIL  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# fuzz/: one target per input format (docs/fuzzing.md). fuzz_<name>.c holds the entry logic,
+# shared by the libFuzzer drivers (lf_main.c, built once per target) and test_fuzz_regress.
+FUZZ_NAMES := gan model ckpt attrs image
+FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out fuzz/lf_main.c,$(wildcard fuzz/*.c)))
+FUZZ_BIN   := $(patsubst %,$(BUILD)/fuzz/bin/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-check check lint unit asan-check integration bench demo clean
+.PHONY: all deps deps-check check lint unit asan-check integration bench demo clean fuzz \
+        fuzz-build fuzz-run fuzz-merge valgrind
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/ganc $(BUILD)/ganrt
@@ -113,6 +126,16 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libgancli.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
+# The regression suite replays fuzz/regress/ through the targets' own entry points.
+$(BUILD)/tests/test_fuzz_regress: $(BUILD)/tests/test_fuzz_regress.o $(FUZZ_OBJ) $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libgancli.a $(BUILD)/libganrt.a $(CORE_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
+# Each driver is lf_main.c compiled for its target (no dependency file: -MMD would name it
+# after the binary, and the tree-wide `-include` of *.d would then try to remake it).
+$(BUILD)/fuzz/bin/fuzz_%: fuzz/lf_main.c fuzz/fuzz.h $(FUZZ_OBJ) $(BUILD)/libganc.a $(BUILD)/libganrt.a $(CORE_LIBS)
+	@mkdir -p $(@D); $(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -DFUZZ_ONE=fuzz_$*_one -fsanitize=fuzzer -o $@ \
+	    fuzz/lf_main.c $(filter-out %.c %.h,$^) $(DEPLIBS)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libganc.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 
@@ -144,6 +167,30 @@ bench: $(BENCH_BIN) $(BUILD)/ganc $(BUILD)/ganrt
 
 demo: all
 	@sh tools/demo.sh
+
+# libFuzzer + ASan + UBSan (clang 14): each target runs FUZZ_SECONDS from its corpus in
+# fuzz/corpus/<name>/ (read only: new inputs go to build/fuzz/work/<name>/, crashes to
+# build/fuzz/artifacts/<name>/). `make fuzz-merge` minimizes the work back into the corpus.
+FUZZ_FLAGS = -rss_limit_mb=2560 -timeout=20 -print_final_stats=1
+fuzz:
+	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=fuzz CC=clang fuzz-run
+fuzz-build: $(FUZZ_BIN)
+fuzz-run: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(BUILD)/fuzz/work/$$n $(BUILD)/fuzz/artifacts/$$n; \
+	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	    dict=; [ -f fuzz/$$n.dict ] && dict=-dict=fuzz/$$n.dict; \
+	    $(BUILD)/fuzz/bin/fuzz_$$n $(FUZZ_FLAGS) $$dict -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$n/ $(BUILD)/fuzz/work/$$n fuzz/corpus/$$n; \
+	done
+fuzz-merge:
+	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=fuzz CC=clang fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(BUILD_ROOT)/fuzz/fuzz/merged/$$n fuzz/corpus/$$n; \
+	    $(BUILD_ROOT)/fuzz/fuzz/bin/fuzz_$$n -merge=1 $(BUILD_ROOT)/fuzz/fuzz/merged/$$n fuzz/corpus/$$n \
+	        $(BUILD_ROOT)/fuzz/fuzz/work/$$n; \
+	    rm -rf fuzz/corpus/$$n; mv $(BUILD_ROOT)/fuzz/fuzz/merged/$$n fuzz/corpus/$$n; \
+	done
 
 clean:
 	rm -rf build ganc ganrt
