@@ -168,6 +168,13 @@ bench: $(BENCH_BIN) $(BUILD)/ganc $(BUILD)/ganrt
 demo: all
 	@sh tools/demo.sh
 
+# The unit suite, then ganc and ganrt themselves, under valgrind memcheck (tools/valgrind.sh,
+# tools/valgrind-tools.sh, suppressions in tools/valgrind.supp): any report fails. Not part of
+# `make check`: the whole suite takes about half an hour under memcheck (docs/fuzzing.md).
+valgrind: $(BUILD)/ganc $(BUILD)/ganrt $(TEST_BIN)
+	@$(TEST_ENV) sh tools/valgrind.sh $(TEST_BIN)
+	@sh tools/valgrind-tools.sh $(BUILD)/ganc $(BUILD)/ganrt
+
 # libFuzzer + ASan + UBSan (clang 14): each target runs FUZZ_SECONDS from its corpus in
 # fuzz/corpus/<name>/ (read only: new inputs go to build/fuzz/work/<name>/, crashes to
 # build/fuzz/artifacts/<name>/). `make fuzz-merge` minimizes the work back into the corpus.

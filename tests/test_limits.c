@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "format/model.h"
 #include "tests/util/fe_util.h"
 #include "tests/util/train_util.h"
 
@@ -105,6 +106,34 @@ START_TEST(limit_flags_strict)
 }
 END_TEST
 
+/* The loader's own bound: a file whose regions ask for more than GAN_MODEL_MAX_BYTES is
+ * refused by validation (so before ganrt allocates them), with the reason; one float less
+ * than the bound in total is not refused for its size. */
+START_TEST(loader_refuses_huge_plans)
+{
+    char err[512];
+    gan_model *m = train_fx_build(TRAIN_FX_GAN, 0, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    ck_assert_int_eq(gan_model_validate(m, err, sizeof err), 0);
+    uint64_t others = 0;
+    for (int r = 0; r < GAN_REGION_ARENA; r++)
+        others += m->region_floats[r];
+    uint64_t keep = m->region_floats[GAN_REGION_ARENA];
+    m->region_floats[GAN_REGION_ARENA] = GAN_MODEL_MAX_BYTES / 4 - others + 1;
+    void *buf = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(gan_model_write_mem(m, &buf, &len), 0);
+    gan_model *back = gan_model_load_mem(buf, len, "huge.bin", err, sizeof err);
+    ck_assert_ptr_null(back);
+    ck_assert_msg(strstr(err, "memory plan needs") != NULL, "%s", err);
+    free(buf);
+    m->region_floats[GAN_REGION_ARENA] = GAN_MODEL_MAX_BYTES / 4 - others;
+    ck_assert_msg(gan_model_validate(m, err, sizeof err) == 0, "%s", err);
+    m->region_floats[GAN_REGION_ARENA] = keep;
+    train_fx_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("limits");
@@ -113,6 +142,7 @@ int main(void)
     tcase_add_test(tc, golden_limits);
     tcase_add_test(tc, raised_limits_pass);
     tcase_add_test(tc, limit_flags_strict);
+    tcase_add_test(tc, loader_refuses_huge_plans);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
