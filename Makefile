@@ -28,11 +28,17 @@ endif
 
 ifeq ($(V),asan)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(V),fuzz)
+# clang only (make fuzz sets CC): every library object carries the coverage counters. The
+# two warnings are clang's about GCC-only pragmas and its vectorizer, not about the code.
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+       -fno-sanitize-recover=all
+VARIANT_WARN := -Wno-unknown-pragmas -Wno-pass-failed
 else
 OPT := -O2 -g
 endif
 GEN     := $(BUILD)/gen
-CFLAGS  := $(CSTD) $(OPT) $(WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar -I$(GEN) $(DEPCFLAGS) $(EXTRA_CFLAGS)
+CFLAGS  := $(CSTD) $(OPT) $(WARN) $(VARIANT_WARN) -fopenmp -MMD -MP -I. -I$(BUILD)/grammar -I$(GEN) $(DEPCFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -fopenmp
 ifeq ($(MPI),1)
 MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null || mpicc --showme:compile)
@@ -66,9 +72,15 @@ IT_BIN     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(IT_SRC))
 TEST_UTIL  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# fuzz/: one target per input format (docs/fuzzing.md). fuzz_<name>.c holds the entry logic,
+# shared by the libFuzzer drivers (lf_main.c, built once per target) and test_fuzz_regress.
+FUZZ_NAMES := gan model ckpt attrs image
+FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out fuzz/lf_main.c,$(wildcard fuzz/*.c)))
+FUZZ_BIN   := $(patsubst %,$(BUILD)/fuzz/bin/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
 
 .PHONY: all deps deps-check check lint unit asan-check integration bench demo clean \
-        install uninstall man mpi-check dist-test
+        install uninstall man mpi-check dist-test fuzz fuzz-build fuzz-run fuzz-merge valgrind
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/ganc $(BUILD)/ganrt
@@ -136,6 +148,16 @@ $(BUILD)/%.o: %.c | $(LAYER_LIST)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libgancli.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
+# The regression suite replays fuzz/regress/ through the targets' own entry points.
+$(BUILD)/tests/test_fuzz_regress: $(BUILD)/tests/test_fuzz_regress.o $(FUZZ_OBJ) $(TEST_UTIL) $(BUILD)/libganc.a $(BUILD)/libgancli.a $(BUILD)/libganrt.a $(CORE_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS) $(CHECKLIBS)
+# Each driver is lf_main.c compiled for its target (no dependency file: -MMD would name it
+# after the binary, and the tree-wide `-include` of *.d would then try to remake it).
+$(BUILD)/fuzz/bin/fuzz_%: fuzz/lf_main.c fuzz/fuzz.h $(FUZZ_OBJ) $(BUILD)/libganc.a $(BUILD)/libganrt.a $(CORE_LIBS)
+	@mkdir -p $(@D); $(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -DFUZZ_ONE=fuzz_$*_one -fsanitize=fuzzer -o $@ \
+	    fuzz/lf_main.c $(filter-out %.c %.h,$^) $(DEPLIBS)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libganc.a $(BUILD)/libganrt.a $(CORE_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
 
@@ -217,6 +239,38 @@ uninstall:
 	    $(SHAREDIR)/bash-completion/completions/ganc $(SHAREDIR)/bash-completion/completions/ganrt \
 	    $(addprefix $(MODELDIR)/,$(notdir $(MODELS)))
 	-rmdir $(MODELDIR) $(SHAREDIR)/ganc 2>/dev/null
+
+# The unit suite, then ganc and ganrt themselves, under valgrind memcheck (tools/valgrind.sh,
+# tools/valgrind-tools.sh, suppressions in tools/valgrind.supp): any report fails. Not part of
+# `make check`: the whole suite takes about half an hour under memcheck (docs/fuzzing.md).
+valgrind: $(BUILD)/ganc $(BUILD)/ganrt $(TEST_BIN)
+	@$(TEST_ENV) sh tools/valgrind.sh $(TEST_BIN)
+	@sh tools/valgrind-tools.sh $(BUILD)/ganc $(BUILD)/ganrt
+
+# libFuzzer + ASan + UBSan (clang 14): each target runs FUZZ_SECONDS from its corpus in
+# fuzz/corpus/<name>/ (read only: new inputs go to build/fuzz/work/<name>/, crashes to
+# build/fuzz/artifacts/<name>/). `make fuzz-merge` minimizes the work back into the corpus.
+FUZZ_FLAGS = -rss_limit_mb=2560 -timeout=20 -print_final_stats=1
+fuzz:
+	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=fuzz CC=clang fuzz-run
+fuzz-build: $(FUZZ_BIN)
+fuzz-run: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(BUILD)/fuzz/work/$$n $(BUILD)/fuzz/artifacts/$$n; \
+	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	    dict=; [ -f fuzz/$$n.dict ] && dict=-dict=fuzz/$$n.dict; \
+	    $(BUILD)/fuzz/bin/fuzz_$$n $(FUZZ_FLAGS) $$dict -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$n/ $(BUILD)/fuzz/work/$$n fuzz/corpus/$$n; \
+	done
+# Adds to each corpus (its files kept) the inputs of the work folder that bring new features,
+# smallest first, and prints the corpus size: keep it within docs/fuzzing.md's budget.
+fuzz-merge:
+	@$(MAKE) --no-print-directory BUILD_ROOT=$(BUILD_ROOT) V=fuzz CC=clang fuzz-build
+	@set -e; F=$(BUILD_ROOT)/fuzz/fuzz; for n in $(FUZZ_NAMES); do \
+	    mkdir -p fuzz/corpus/$$n $$F/work/$$n; \
+	    $$F/bin/fuzz_$$n -merge=1 fuzz/corpus/$$n $$F/work/$$n 2>&1 | grep MERGE-OUTER || true; \
+	    echo "fuzz/corpus/$$n: $$(ls fuzz/corpus/$$n | wc -l) files, $$(cat fuzz/corpus/$$n/* | wc -c) bytes"; \
+	done
 
 clean:
 	rm -rf build ganc ganrt

@@ -3,6 +3,7 @@
  * Exit status: 0 accepted (and written), 1 errors in the model (or the back end refused it),
  * 2 usage errors (bad flags, unreadable input, unwritable output). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: ganc MODEL.gan [-o MODEL.bin] [--report] [--dot FILE] [--no-fuse] [--batch N] [--check]\n"
+          "            [--max-params N] [--max-memory SIZE]\n"
           "\n"
           "  -o FILE      write the compiled model (model.bin) to FILE\n"
           "  --check      parse and check only: no back end, nothing written\n"
@@ -22,6 +24,9 @@ static void usage(FILE *f)
           "  --dot FILE   write the programs as Graphviz to FILE\n"
           "  --no-fuse    turn the fusion passes off\n"
           "  --batch N    override the model's batch size\n"
+          "  --max-params N     refuse a model with more parameters (default 1000000000)\n"
+          "  --max-memory SIZE  refuse a model whose memory plan needs more, in bytes or\n"
+          "                     with K, M, G (default 16G; at most 64G, what ganrt loads)\n"
           "  --help       this text\n"
           "  --version    print the version\n"
           "\n"
@@ -29,8 +34,39 @@ static void usage(FILE *f)
           f);
 }
 
+/* "123", "64K", "512M", "16G" (powers of 1024) -> bytes; 0 if malformed or out of [1, max]. */
+static uint64_t parse_size(const char *v, int suffixes, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || v[0] == '-')
+        return 0;
+    int shift = 0;
+    if (suffixes && *end && !end[1]) {
+        const char *u = strchr("KMG", *end);
+        if (u) {
+            shift = 10 * (int)(u - "KMG" + 1);
+            end++;
+        }
+    }
+    if (*end || n == 0 || n > (max >> shift))
+        return 0;
+    return (uint64_t)n << shift;
+}
+
+/* Prints a limit error at the network's name ("x.gan:12:11: error: ..."). */
+static void limit_error(const char *in, int line, int col, const char *msg)
+{
+    if (line > 0)
+        fprintf(stderr, "%s:%d:%d: error: %s\n", in, line, col, msg);
+    else
+        fprintf(stderr, "%s: error: %s\n", in, msg);
+}
+
 int main(int argc, char **argv)
 {
+    gan_limits lim = gan_default_limits();
     const char *in = NULL, *out = NULL, *dot = NULL;
     int report = 0, check_only = 0, fuse = 1, batch = 0;
     for (int i = 1; i < argc; i++) {
@@ -41,6 +77,19 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--version")) {
             printf("ganc %s\n", GAN_VERSION);
             return 0;
+        } else if (!strcmp(a, "--max-params") || !strcmp(a, "--max-memory")) {
+            int mem = !strcmp(a, "--max-memory");
+            uint64_t v = i + 1 < argc ? parse_size(argv[i + 1], mem, mem ? GAN_MODEL_MAX_BYTES
+                                                                           : (1ull << 40))
+                                      : 0;
+            if (!v) {
+                fprintf(stderr, mem ? "ganc: --max-memory needs a size from 1 to 64G (e.g. 512M)%s%s\n"
+                                    : "ganc: --max-params needs a whole number above 0%s%s\n",
+                        i + 1 < argc ? ", got " : "", i + 1 < argc ? argv[i + 1] : "");
+                return 2;
+            }
+            *(mem ? &lim.max_memory : &lim.max_params) = v;
+            i++;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--dot") || !strcmp(a, "--batch")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "ganc: %s needs an argument\n", a);
@@ -93,25 +142,35 @@ int main(int argc, char **argv)
         fe_result_free(&r);
         return rc == 2 ? 2 : 1;
     }
+    char err[1024] = "";
+    int line = 0, col = 0;
+    if (gan_check_md_limits(r.model, &lim, err, sizeof err, &line, &col)) {
+        limit_error(in, line, col, err);
+        fe_result_free(&r);
+        return 1;
+    }
     if (report)
         fe_report(r.model, stdout);
     if (check_only) {
         fe_result_free(&r);
         return 0;
     }
-    char err[1024] = "";
     gan_build_opts opts = {fuse, batch};
     gan_model *gm = gan_build(r.model, &opts, err, sizeof err);
-    fe_result_free(&r);
     if (!gm) {
         fprintf(stderr, "%s: error: %s\n", in, err);
+        fe_result_free(&r);
         return 1;
     }
     int status = 0;
     if (gan_plan(gm, err, sizeof err) || gan_plan_check(gm, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", in, err);
         status = 1;
+    } else if (gan_check_plan_limits(gm, r.model, &lim, err, sizeof err, &line, &col)) {
+        limit_error(in, line, col, err);
+        status = 1;
     }
+    fe_result_free(&r);
     if (!status && report) {
         printf("\n");
         gan_report_programs(gm, stdout);

@@ -2,6 +2,7 @@
 #ifndef GAN_BACKEND_H
 #define GAN_BACKEND_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "compiler/model_def.h"
 
@@ -24,6 +25,27 @@ int gan_plan(gan_model *m, char *err, size_t errlen);
  * nothing in the arena is read before it is written in its program, every tensor lies inside
  * its region. 0 = proved; else the first violation in err. */
 int gan_plan_check(const gan_model *m, char *err, size_t errlen);
+
+/* Resource limits (docs/compiler.md, "Limits"): a model over either is refused with an error
+ * at the network that needs the most, before anything big is allocated. ganc's --max-params
+ * and --max-memory override the defaults; the memory limit cannot exceed the loader's
+ * GAN_MODEL_MAX_BYTES (format/model.h), since ganrt would refuse the file anyway. */
+#define GAN_DEFAULT_MAX_PARAMS 1000000000ull      /* parameters, all networks together */
+#define GAN_DEFAULT_MAX_MEMORY (16ull << 30)      /* bytes of the whole plan (every region) */
+typedef struct {
+    uint64_t max_params;
+    uint64_t max_memory;
+} gan_limits;
+gan_limits gan_default_limits(void);
+/* Parameter count (trainable + fixed) against lim->max_params, on the checked model: run it
+ * before gan_build. 0 = within; else the message in err and the network's position in
+ * *line, *col (its name in the source). */
+int gan_check_md_limits(const md_model *md, const gan_limits *lim, char *err, size_t errlen,
+                        int *line, int *col);
+/* The planned memory (sum of the four regions, in bytes) against lim->max_memory, after
+ * gan_plan; located like gan_check_md_limits. */
+int gan_check_plan_limits(const gan_model *m, const md_model *md, const gan_limits *lim,
+                          char *err, size_t errlen, int *line, int *col);
 
 /* Graphviz of every program (ganc --dot). */
 void gan_write_dot(const gan_model *m, FILE *f);

@@ -101,6 +101,7 @@ static void check_file(ck *c)
             ni->decl = dd;
             snprintf(ni->net.name, sizeof ni->net.name, "%s", dd->name);
             ni->net.role = dd->role;
+            fe_line_col(c->d, dd->name_loc.start, &ni->net.line, &ni->net.col);
             break;
         }
         }

@@ -60,6 +60,7 @@ typedef struct {
 typedef struct {
     char name[GAN_NAME_MAX];  /* "G", "D", "C" */
     int role;                 /* gan_net_role */
+    int line, col;            /* of its name in the source: the back end's limit errors */
     int n_inputs;
     md_formal inputs[8];
     int n_nodes;

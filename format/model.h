@@ -16,6 +16,9 @@
 #define GAN_MAX_DIMS 4
 #define GAN_OP_MAX_IO 8
 #define GAN_NAME_MAX 64
+/* The most memory a model's plan may ask for (every region together, in bytes): the loader
+ * refuses more before anything is allocated, and ganc's --max-memory stops here. */
+#define GAN_MODEL_MAX_BYTES (64ull << 30)
 
 /* Where a tensor's storage lives. Offsets are in floats from the region's base. */
 typedef enum {

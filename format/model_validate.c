@@ -135,6 +135,15 @@ int gan_model_validate(const gan_model *m, char *err, size_t errlen)
         if (m->region_floats[r] > MAX_FLOATS)
             return gan_errf(err, errlen, "region %s: size %llu too large", region_name(r),
                          (unsigned long long)m->region_floats[r]);
+    {
+        uint64_t total = 0;
+        for (int r = 0; r < GAN_REGION_COUNT; r++)
+            total += m->region_floats[r];
+        if (total > GAN_MODEL_MAX_BYTES / 4)
+            return gan_errf(err, errlen, "the memory plan needs %llu bytes, more than the %llu a "
+                            "model may use", (unsigned long long)total * 4,
+                            (unsigned long long)GAN_MODEL_MAX_BYTES);
+    }
     /* hyperparameters */
     if (h->image_c < 0 || h->image_h < 0 || h->image_w < 0 || h->image_c > 4096 ||
         h->image_h > 65536 || h->image_w > 65536)

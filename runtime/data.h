@@ -55,6 +55,9 @@ int gan_write_png(const char *path, const float *image, int c, int h, int w, flo
 /* Attribute file helpers (also used by `ganrt sample --attrs-from`). */
 typedef struct { int n_attrs; char (*names)[64]; size_t n_rows; char (*files)[32]; signed char *values; /* n_rows x n_attrs, +1/-1 */ } gan_attr_table;
 int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen);
+/* The same parser on bytes in memory (the fuzz target); fname names them in messages. */
+int gan_attr_table_parse_mem(const void *data, size_t len, const char *fname, gan_attr_table *t,
+                             char *err, size_t errlen);
 void gan_attr_table_free(gan_attr_table *t);
 int gan_attr_find(const gan_attr_table *t, const char *name);  /* -1 if absent */
 

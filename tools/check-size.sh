@@ -7,7 +7,7 @@ cd "${1:-.}" || exit 2
 MAX_FILE=800
 MAX_FN=150
 allow=tools/size-allow.txt
-files=$(find common format grammar compiler runtime cli tests bench -type f \
+files=$(find common format grammar compiler runtime cli tests bench fuzz -type f \
     \( -name '*.c' -o -name '*.h' -o -name '*.l' -o -name '*.y' \) 2>/dev/null | sort)
 [ -n "$files" ] || { echo "check-size: no sources found under $(pwd)" >&2; exit 2; }
 sizes=$(for f in $files; do

@@ -45,12 +45,9 @@ void gan_attr_table_free(gan_attr_table *t) {
     memset(t, 0, sizeof *t);
 }
 
-int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen) {
-    memset(t, 0, sizeof *t);
-    size_t len;
-    char *buf = slurp(path, &len, err, errlen);
-    if (!buf) return -1;
-    const char *fname = base_name(path);
+/* The parser proper, on a NUL-terminated buffer it owns (and frees). */
+static int parse_owned(char *buf, size_t len, const char *fname, gan_attr_table *t, char *err,
+                       size_t errlen) {
     if (memchr(buf, 0, len)) {
         gan_errf(err, errlen, "%s: binary data (NUL byte) in an attribute file", fname);
         free(buf);
@@ -168,6 +165,24 @@ fail:
     free(buf);
     gan_attr_table_free(t);
     return -1;
+}
+
+int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    size_t len;
+    char *buf = slurp(path, &len, err, errlen);
+    if (!buf) return -1;
+    return parse_owned(buf, len, base_name(path), t, err, errlen);
+}
+
+int gan_attr_table_parse_mem(const void *data, size_t len, const char *fname, gan_attr_table *t,
+                             char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    char *buf = malloc(len + 1);
+    if (!buf) return gan_errf(err, errlen, "%s: out of memory", fname);
+    if (len) memcpy(buf, data, len);
+    buf[len] = 0;
+    return parse_owned(buf, len, fname, t, err, errlen);
 }
 
 int gan_attr_find(const gan_attr_table *t, const char *name) {
