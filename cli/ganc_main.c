@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/version.h"
 #include "compiler/backend.h"
@@ -53,6 +54,16 @@ static uint64_t parse_size(const char *v, int suffixes, uint64_t max)
     if (*end || n == 0 || n > (max >> shift))
         return 0;
     return (uint64_t)n << shift;
+}
+
+/* 1 when a and b name one existing file (by device and inode: also through another path). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!strcmp(a, b))
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 /* Prints a limit error at the network's name ("x.gan:12:11: error: ..."). */
@@ -131,6 +142,14 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* an output over the source would destroy the only copy of the model */
+    const char *outs[2] = {out, dot};
+    for (int k = 0; k < 2; k++)
+        if (outs[k] && same_file(in, outs[k])) {
+            fprintf(stderr, "ganc: %s %s is the input file; refusing to overwrite the model's "
+                    "source\n", k ? "--dot" : "-o", outs[k]);
+            return 2;
+        }
     if (!check_only && !out && !report && !dot) {
         fprintf(stderr, "ganc: nothing to do: give -o FILE (or --check, --report, --dot FILE)\n");
         return 2;

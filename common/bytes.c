@@ -302,7 +302,9 @@ int gan_read_file(const char *path, uint8_t **buf, size_t *len, size_t max_bytes
 {
     *buf = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer for ever, before the
+     * check below could refuse it; on a regular file the flag changes nothing */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         gan_errf(err, errlen, "%s: cannot open: %s", path, strerror(e));

@@ -1,6 +1,7 @@
 /* The checker's driver: fe_compile parses, then checks the declarations in order (data and
  * latent: check_data.c; networks: check_net.c and the files it uses; the train block:
  * check_train.c) and hands the result to to_model_def.c. */
+#include "common/bytes.h"
 #include "compiler/check_env.h"
 #include "compiler/frontend.h"
 
@@ -195,45 +196,32 @@ int fe_compile(const char *name, const char *src, size_t len, fe_result *out)
     return out->n_errors ? 1 : 0;
 }
 
+/* A .gan source larger than this is surely not one (a model is a few KB of text). */
+#define FE_MAX_SOURCE (64u << 20)
+
 int fe_compile_file(const char *path, fe_result *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    if (f) {
-        for (;;) {
-            if (len + 65536 > cap) {
-                cap = cap ? cap * 2 : 65536;
-                if (cap > (64u << 20))
-                    break;
-                char *nb = realloc(buf, cap);
-                if (!nb)
-                    break;
-                buf = nb;
-            }
-            size_t r = fread(buf + len, 1, cap - len, f);
-            len += r;
-            if (r == 0)
-                break;
-        }
-        int err = ferror(f);
-        fclose(f);
-        if (err || cap > (64u << 20)) {
-            free(buf);
-            buf = NULL;
-            f = NULL;
-        }
-    }
-    if (!f || !buf) {
-        char msg[1200];
-        snprintf(msg, sizeof msg, "%s: error: cannot read the file\n", path);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char why[1024];
+    /* gan_read_file refuses a FIFO or a device before it could block, and says why it failed */
+    int r = gan_read_file(path, &buf, &len, FE_MAX_SOURCE, why, sizeof why);
+    if (r) {
+        size_t pl = strlen(path);
+        const char *reason = !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2) ? why + pl + 2
+                                                                                   : why;
+        char msg[1400];
+        if (r == GAN_READ_ETOOBIG)
+            snprintf(msg, sizeof msg, "%s: error: %s: too large for a .gan source (limit %u "
+                     "MiB)\n", path, reason, FE_MAX_SOURCE >> 20);
+        else
+            snprintf(msg, sizeof msg, "%s: error: cannot read the file: %s\n", path, reason);
         out->messages = strdup(msg);
         out->n_errors = 1;
-        free(buf);
         return 2;
     }
-    int rc = fe_compile(path, buf, len, out);
+    int rc = fe_compile(path, (const char *)buf, len, out);
     free(buf);
     return rc;
 }

@@ -286,6 +286,25 @@ static int split_sections(lctx *c, gan_rbuf *f, rsec secs[GANF_N_SECTIONS + 1])
     return 0;
 }
 
+/* The first bytes are printable text with a word of the language: someone passed the .gan
+ * file where its compiled model.bin belongs. */
+static int looks_like_source(const uint8_t *p, size_t len)
+{
+    size_t n = len < 4096 ? len : 4096;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 9 || (p[i] > 13 && p[i] < 32) || p[i] == 127)
+            return 0;
+    static const char *const words[] = {"data", "generator", "discriminator", "classifier",
+                                        "train", "latent"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t l = strlen(words[w]);
+        for (size_t i = 0; i + l <= n; i++)
+            if (!memcmp(p + i, words[w], l))
+                return 1;
+    }
+    return 0;
+}
+
 gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, char *err,
                               size_t errlen)
 {
@@ -298,6 +317,9 @@ gan_model *gan_model_load_mem(const void *buf, size_t len, const char *what, cha
     if (len < 8 || memcmp(p, GAN_FORMAT_MAGIC, 8) != 0) {
         if (len < 8 && (len == 0 || memcmp(p, GAN_FORMAT_MAGIC, len) == 0))
             lfail(c, "truncated at byte %zu (expected a %u-byte header)", len, GANF_FILE_HEADER);
+        else if (looks_like_source(p, len))
+            lfail(c, "not a model file: this looks like a .gan source; compile it first "
+                  "(ganc %s -o MODEL.bin)", c->what);
         else
             lfail(c, "not a model file (bad magic; expected \"%s\")", GAN_FORMAT_MAGIC);
         return NULL;
