@@ -202,7 +202,8 @@ int lw_build_train(lower_ctx *L, int obj, const char *name)
     if (optimizer_ops(&P, ob, ni) < 0)
         goto out;
     if (ni->ema >= 0) {
-        int o = lw_op(&P, GAN_OP_EMA, 2, (int[]){ni->agg_params, ni->ema}, 0, NULL);
+        /* after the optimizer op, which has counted this update in adam_t */
+        int o = lw_op(&P, GAN_OP_EMA, 3, (int[]){ni->agg_params, ni->ema, ni->adam_t}, 0, NULL);
         if (o < 0)
             goto out;
         P.ops.ops[o].f[0] = ob->ema_decay;

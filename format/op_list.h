@@ -89,7 +89,7 @@ GAN_OP(LOSS_BCE_LOGITS_BWD,  40, "loss_bce_logits_bwd", BWD,   loss,  "ro",     
 GAN_OP(LOSS_BCE_BWD,         41, "loss_bce_bwd",        BWD,   loss,  "ro",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(LOSS_SOFTMAX_CE_BWD,  42, "loss_softmax_ce_bwd", BWD,   loss,  "rr",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(ADAM,                 43, "adam",                OPTIM, optim, "rrrrr",    "",         0x00, 0x1d, -1, 0,                         NONE,                "",       "")
-GAN_OP(EMA,                  44, "ema",                 OPTIM, optim, "rr",       "",         0x00, 0x02, -1, 0,                         NONE,                "",       "")
+GAN_OP(EMA,                  44, "ema",                 OPTIM, optim, "rro",      "",         0x00, 0x02, -1, 0,                         NONE,                "",       "")
 GAN_OP(AVG_POOL,             45, "avg_pool",            FWD,   pool,  "r",        "r",        0x01, 0x00, -1, 0,                         AVG_POOL_BWD,        "d",      "0")
 GAN_OP(AVG_POOL_BWD,         46, "avg_pool_bwd",        BWD,   pool,  "r",        "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(INSTANCE_NORM,        47, "instance_norm",       FWD,   instance_norm, "roo", "roo",   0x07, 0x00, -1, 0,                         INSTANCE_NORM_BWD,   "01dab",  "012")

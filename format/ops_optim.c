@@ -13,7 +13,10 @@
  *          i1 0 constant, 1 linear, 2 cosine decay to f5 * f0 (f5 in [0, 1]) over updates
  *          i2 (warm-up, linear from f0/i2) .. i3 (the last update); warm(t) = min(1, t/i2)
  *          when i2 > 0. The unfused form is one op per parameter tensor sharing t.
- * EMA      in0 params, in1 ema: ema = f0 * ema + (1 - f0) * params
+ * EMA      in0 params, in1 ema, in2 (optional) the trained network's update count t [1]:
+ *          ema = d * ema + (1 - d) * params, d = f0 without t, else min(f0, (1 + t) / (10 + t))
+ *          (TensorFlow's ExponentialMovingAverage with num_updates): the average forgets the
+ *          random initial weights within the first few hundred updates instead of ~1/(1 - f0).
  */
 #include "format/op_check.h"
 
@@ -47,8 +50,12 @@ static int optim_validate(vctx *v)
 {
     const gan_tensor *x = IN(0);
     int type = v->op->type;
-    if (type == GAN_OP_EMA)
-        return opc_need_numel(v, IN(1), x->numel, "ema");
+    if (type == GAN_OP_EMA) {
+        if (opc_need_numel(v, IN(1), x->numel, "ema") ||
+            (v->op->in[2] >= 0 && v->op->n_in > 2 && opc_need_numel(v, IN(2), 1, "t")))
+            return -1;
+        return opc_need_finite(v, v->op->f[0], "ema decay");
+    }
     int t_slot = type == GAN_OP_ADAM ? 4 : 3;
     if (opc_need_numel(v, IN(1), x->numel, "grads") ||
         opc_need_numel(v, IN(2), x->numel, "state") ||

@@ -334,6 +334,43 @@ START_TEST(exec_spectral_norm_optional_outputs)
 }
 END_TEST
 
+/* EMA: without a step count the decay is fixed; with one it warms up as
+ * min(decay, (1 + t) / (10 + t)), so early averages follow the weights (t = 0: 1/10). */
+START_TEST(exec_ema_warmup)
+{
+    tiny s;
+    memset(&s, 0, sizeof s);
+    add_tensor(&s, "p", GAN_REGION_PARAM, 1, 4, 0, 0, 0);
+    add_tensor(&s, "ema", GAN_REGION_STATE, 1, 4, 0, 0, 0);
+    add_tensor(&s, "t", GAN_REGION_STATE, 1, 1, 0, 0, 0);
+    add_tensor(&s, "ema2", GAN_REGION_STATE, 1, 4, 0, 0, 0);
+    gan_op *o = add_op(&s, GAN_OP_EMA, 3, (int[]){0, 1, 2}, 0, NULL);
+    o->f[0] = 0.999f;
+    o = add_op(&s, GAN_OP_EMA, 2, (int[]){0, 3}, 0, NULL);
+    o->f[0] = 0.999f;
+    finish(&s);
+    float *p = gan_tensor_ptr(&s.m, s.base, 0), *e = gan_tensor_ptr(&s.m, s.base, 1),
+          *t = gan_tensor_ptr(&s.m, s.base, 2), *e2 = gan_tensor_ptr(&s.m, s.base, 3);
+    static const float ts[3] = {1.0f, 90.0f, 20000.0f};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 4; i++) {
+            p[i] = (float)(i + 1);
+            e[i] = e2[i] = -1.0f;
+        }
+        t[0] = ts[k];
+        char err[256] = "";
+        ck_assert_msg(gan_exec_program(&s.m, &s.p, s.base, 1, err, sizeof err) == 0, "%s", err);
+        float d = fminf(0.999f, (1.0f + ts[k]) / (10.0f + ts[k]));
+        for (int i = 0; i < 4; i++) {
+            ck_assert_float_eq_tol(e[i], d * -1.0f + (1.0f - d) * (float)(i + 1), 1e-5f);
+            ck_assert_float_eq_tol(e2[i], 0.999f * -1.0f + 0.001f * (float)(i + 1), 1e-5f);
+        }
+    }
+    ck_assert_float_eq_tol(e[3], 0.999f * -1.0f + 0.001f * 4.0f, 1e-5f); /* t large: capped */
+    release(&s);
+}
+END_TEST
+
 /* Random damage to the ops of a valid program: every run must end in 0 or -1 with a message,
  * never a crash (ASan / UBSan builds catch out-of-bounds access and overflow). */
 START_TEST(exec_fuzz_ops)
@@ -430,6 +467,7 @@ int main(void)
     tcase_add_test(tc, exec_rejects_bad_programs);
     tcase_add_test(tc, exec_conv_bn_concat);
     tcase_add_test(tc, exec_spectral_norm_optional_outputs);
+    tcase_add_test(tc, exec_ema_warmup);
     tcase_add_test(tc, exec_fuzz_ops);
     tcase_add_test(tc, exec_fuzz_conv_attrs);
     tcase_set_timeout(tc, 120);

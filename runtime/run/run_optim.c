@@ -6,7 +6,12 @@ int gan_run_optim(const gan_run_ctx *c)
     float *const *a = c->in;
     size_t n = run_numel(c->tin[0]);
     if (op->type == GAN_OP_EMA) {
-        kern_ema(a[0], a[1], n, op->f[0], c->threads);
+        float d = op->f[0];
+        if (a[2]) { /* the warm-up: (1 + t) / (10 + t) while that is below the decay */
+            float w = (1.0f + a[2][0]) / (10.0f + a[2][0]);
+            d = w < d ? w : d;
+        }
+        kern_ema(a[0], a[1], n, d, c->threads);
         return 0;
     }
     float *tp = a[op->type == GAN_OP_ADAM ? 4 : 3];
