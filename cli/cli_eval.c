@@ -259,16 +259,16 @@ static int control(eval_ctx *e, gan_session *s, const float *z, const float *lab
     return rc;
 }
 
-/* N faces with z drawn fresh and attribute rows drawn from the held-out rows. */
-static int eval_generated(eval_ctx *e, char *err, size_t errlen)
+/* N faces with z drawn fresh and attribute rows drawn from the held-out rows, by session s
+ * (its EMA weights unless --no-ema); the figures of an earlier call are reset first. */
+int eval_generated_by(eval_ctx *e, gan_session *s, char *err, size_t errlen)
 {
     const gan_hyper *g = &e->gm->hyper;
-    int rc = pick_attrs(e, err, errlen);
+    int rc = e->attrs ? 0 : pick_attrs(e, err, errlen);
     if (rc)
         return rc;
-    gan_session *s = open_generator(e, err, errlen);
-    if (!s)
-        return 1;
+    for (int a = 0; a < e->n_attrs; a++)
+        e->attrs[a] = (eval_attr){.gen_col = e->attrs[a].gen_col, .clf_col = e->attrs[a].clf_col};
     float *rows = NULL;
     size_t n_rows = 0;
     int n = (int)e->o.n, L = g->n_labels, Z = g->latent_size, Lc = e->cm->hyper.n_labels;
@@ -311,12 +311,24 @@ static int eval_generated(eval_ctx *e, char *err, size_t errlen)
     free(img);
     free(lg);
     free(ft);
+    return rc;
+}
+
+static int eval_generated(eval_ctx *e, char *err, size_t errlen)
+{
+    int rc = pick_attrs(e, err, errlen);
+    if (rc)
+        return rc;
+    gan_session *s = open_generator(e, err, errlen);
+    if (!s)
+        return 1;
+    rc = eval_generated_by(e, s, err, errlen);
     gan_session_free(s);
     return rc;
 }
 
-/* Everything after the options: 0, 1 (err says why) or 2 (a usage error, printed). */
-static int run_eval(eval_ctx *e, char *err, size_t errlen)
+/* The classifier (o.clf, o.clf_ckpt), the split and the real held-out faces' statistics. */
+int eval_open_judge(eval_ctx *e, char *err, size_t errlen)
 {
     const eval_opts *o = &e->o;
     if (!(e->cm = gan_model_load(o->clf, err, errlen)))
@@ -330,9 +342,25 @@ static int run_eval(eval_ctx *e, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", o->clf, e2);
         return 1;
     }
+    return eval_resolve_split(e, err, errlen) || eval_real_stats(e, err, errlen) ? 1 : 0;
+}
+
+void eval_ctx_free(eval_ctx *e)
+{
+    free(e->attrs);
+    eval_real_free(&e->real);
+    gan_classifier_close(e->clf);
+    gan_model_free(e->cm);
+    memset(e, 0, sizeof *e);
+}
+
+/* Everything after the options: 0, 1 (err says why) or 2 (a usage error, printed). */
+static int run_eval(eval_ctx *e, char *err, size_t errlen)
+{
+    const eval_opts *o = &e->o;
     if (!o->real_only && !(e->gm = gan_model_load(o->model, err, errlen)))
         return 1;
-    if (eval_resolve_split(e, err, errlen) || eval_real_stats(e, err, errlen))
+    if (eval_open_judge(e, err, errlen))
         return 1;
     int rc = o->real_only ? 0 : eval_generated(e, err, errlen);
     if (rc)
@@ -357,10 +385,7 @@ int ganrt_eval_main(int argc, char **argv)
     rc = run_eval(&e, err, sizeof err);
     if (rc == 1)
         fprintf(stderr, "ganrt eval: %s\n", err);
-    free(e.attrs);
-    eval_real_free(&e.real);
-    gan_classifier_close(e.clf);
-    gan_model_free(e.cm);
     gan_model_free(e.gm);
+    eval_ctx_free(&e);
     return rc;
 }

@@ -51,6 +51,15 @@ typedef struct {
     unsigned long long gen_step;
 } eval_ctx;
 
+/* cli_eval.c, for ganrt train --eval-every (cli_train_eval.c) as well: the judge (the
+ * classifier, the split, the real statistics) opened from e->o; then, as often as wanted,
+ * the figures of the faces session s draws with e->gm (set by the caller, who owns it).
+ * eval_ctx_free frees what the judge opened, not e->gm. */
+struct gan_session;
+int eval_open_judge(eval_ctx *e, char *err, size_t errlen);
+int eval_generated_by(eval_ctx *e, struct gan_session *s, char *err, size_t errlen);
+void eval_ctx_free(eval_ctx *e);
+
 /* cli_eval_real.c */
 /* The split: --holdout, else the classifier run's split.txt, else the partition file. */
 int eval_resolve_split(eval_ctx *e, char *err, size_t errlen);
@@ -68,5 +77,12 @@ int eval_heldout_label_rows(const eval_ctx *e, float **rows, size_t *n_rows, cha
 /* cli_eval_report.c */
 void eval_print_table(const eval_ctx *e, FILE *f);
 int eval_write_json(const eval_ctx *e, const char *path, char *err, size_t errlen);
+/* The figures as one row: the means over the attributes of the generated faces' balanced
+ * accuracy, accuracy and control (follows), the Fréchet distance, the diversity
+ * (EVAL_SUMMARY_FIXED values, named by eval_summary_name), then each attribute's balanced
+ * accuracy. NaN where undefined. Returns the count written (at most max). */
+#define EVAL_SUMMARY_FIXED 5
+int eval_summary(const eval_ctx *e, double *v, int max);
+const char *eval_summary_name(int i);
 
 #endif

@@ -203,3 +203,30 @@ int eval_write_json(const eval_ctx *e, const char *path, char *err, size_t errle
     gan_wbuf_free(&w);
     return rc;
 }
+
+int eval_summary(const eval_ctx *e, double *v, int max)
+{
+    avg m[3] = {{0}};
+    int k = EVAL_SUMMARY_FIXED;
+    for (int a = 0; a < e->n_attrs; a++) {
+        const eval_attr *at = &e->attrs[a];
+        double bal = gan_confusion_balanced(&at->gen);
+        avg_add(&m[0], bal);
+        avg_add(&m[1], gan_confusion_accuracy(&at->gen));
+        avg_add(&m[2], ratio(at->ctl_follow, at->ctl_pairs));
+        if (k < max)
+            v[k++] = bal;
+    }
+    double fixed[EVAL_SUMMARY_FIXED] = {avg_get(&m[0]), avg_get(&m[1]), avg_get(&m[2]),
+                                        e->frechet, e->gen_diversity};
+    for (int i = 0; i < EVAL_SUMMARY_FIXED && i < max; i++)
+        v[i] = fixed[i];
+    return k;
+}
+
+const char *eval_summary_name(int i)
+{
+    static const char *const names[EVAL_SUMMARY_FIXED] = {
+        "eval_bal_acc", "eval_acc", "eval_control", "eval_frechet", "eval_diversity"};
+    return i >= 0 && i < EVAL_SUMMARY_FIXED ? names[i] : NULL;
+}

@@ -14,6 +14,8 @@
 #include "runtime/train/args.h"
 #include "runtime/data.h"
 #include "runtime/train/dist.h"
+#include "cli/cli_train_eval.h"
+#include "cli/cli_train_grid.h"
 
 /* The one piece of process-wide state: a signal can only reach the loop through a global.
  * SIGINT/SIGTERM make the loop stop after the current step and write a checkpoint. */
@@ -54,6 +56,15 @@ static const char train_help[] =
     "                      --data needed; the steps to run must be in DIR)\n"
     "  --profile           at the end, print where the training programs' time went: per op\n"
     "                      kind and per layer, forward and backward (also RUN/profile.txt)\n"
+    "  --eval-every N      every N steps and after the last, judge the generator as 'ganrt\n"
+    "                      eval' does and add the figures to metrics.csv (eval_bal_acc,\n"
+    "                      eval_acc, eval_control, eval_frechet, eval_diversity and\n"
+    "                      eval_bal_<attribute>; empty between evaluations). With:\n"
+    "    --eval-classifier CLF.bin  --eval-classifier-ckpt CLF_RUN  (a trained classifier)\n"
+    "    --eval-real DIR   held-out real faces (default: --data; the split: --holdout, else\n"
+    "                      the classifier run's)\n"
+    "    --eval-n N        generated faces per evaluation (default 500)\n"
+    "    --eval-pairs P    same-z pairs per attribute for eval_control (default 25)\n"
     "  --sync-bn           under mpirun: average batch norms' running statistics over the\n"
     "                      ranks after every step (default: each rank keeps its own)\n"
     "  --help              this text\n"
@@ -76,6 +87,7 @@ typedef struct {
     int seed_given, resume, ckpt_initial, per_program, profile, sync_bn;
     int argc;                /* the command, for RUN/report.html */
     char **argv;
+    train_eval_opts ev;      /* --eval-every and its companions */
 } train_opts;
 
 static int parse(int argc, char **argv, train_opts *o, int *help)
@@ -88,6 +100,7 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
     o->steps = o->epochs = o->threads = o->limit = o->sample_every = o->ckpt_every = -1;
     o->keep = 3;
     o->seed = 1;
+    train_eval_defaults(&o->ev);
     int k;
     while ((k = gan_args_next(&a))) {
         if (k == 2) {
@@ -97,7 +110,11 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
             continue;
         }
         const char *op = a.opt;
-        int r = 0;
+        int r = train_eval_parse_opt(&a, &o->ev);
+        if (r == 2)
+            return 2;
+        if (r)
+            continue;
         if (!strcmp(op, "--help") || !strcmp(op, "-h")) {
             *help = 1;
             return 0;
@@ -147,94 +164,12 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         return gan_usage_error(&a, "give --steps or --epochs, not both");
     if (o->resume && o->init)
         return gan_usage_error(&a, "--resume and --init exclude each other");
-    return 0;
-}
-
-/* The fixed sample grid: the same z down each column; rows switch single attributes on/off
- * (multilabel), one class per row (categorical), or just more z (no labels). */
-typedef struct {
-    int rows, cols, n;
-    float *z, *labels;
-    char (*label_buf)[96];
-    const char **row_labels;
-} sample_grid;
-
-static void grid_free(sample_grid *g)
-{
-    free(g->z);
-    free(g->labels);
-    free(g->label_buf);
-    free(g->row_labels);
-}
-
-static int grid_make(const gan_model *m, uint64_t seed, sample_grid *g)
-{
-    const gan_hyper *h = &m->hyper;
-    int L = h->n_labels;
-    memset(g, 0, sizeof *g);
-    if (h->label_kind == GAN_LABELS_MULTI && L > 0)
-        g->rows = 2 * L < 16 ? 2 * L : 16;
-    else if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0)
-        g->rows = L < 16 ? L : 16;
-    else
-        g->rows = 4;
-    /* 4..8 columns, as many as fit in one run of the sample program (it runs at the model's
-     * batch: a 16 x 8 grid at batch 100 would cost two runs, the second mostly padding) */
-    g->cols = h->batch / g->rows;
-    if (g->cols > 8)
-        g->cols = 8;
-    if (g->cols < 4)
-        g->cols = 4;
-    g->n = g->rows * g->cols;
-    g->z = calloc((size_t)g->n * (h->latent_size > 0 ? h->latent_size : 1), sizeof(float));
-    g->labels = calloc((size_t)g->n * (L > 0 ? L : 1), sizeof(float));
-    g->label_buf = calloc((size_t)g->rows, sizeof *g->label_buf);
-    g->row_labels = calloc((size_t)g->rows, sizeof *g->row_labels);
-    if (!g->z || !g->labels || !g->label_buf || !g->row_labels)
-        return -1;
-    /* drawn from the seed alone, so a resumed run shows the same faces */
-    gan_rng r;
-    gan_rng_seed(&r, gan_mix64(seed ^ 0x53414D504C45ull)); /* "SAMPLE" */
-    float *col_z = calloc((size_t)g->cols * (h->latent_size > 0 ? h->latent_size : 1), sizeof(float));
-    if (!col_z)
-        return -1;
-    if (h->latent_size > 0)
-        gan_draw_latent(m, &r, col_z, g->cols);
-    for (int row = 0; row < g->rows; row++) {
-        for (int c = 0; c < g->cols; c++) {
-            int i = row * g->cols + c;
-            if (h->latent_size > 0)
-                memcpy(g->z + (size_t)i * h->latent_size, col_z + (size_t)c * h->latent_size,
-                       sizeof(float) * h->latent_size);
-            if (h->label_kind == GAN_LABELS_MULTI && L > 0)
-                g->labels[(size_t)i * L + (row / 2) % L] = (float)(row % 2);
-            else if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0)
-                g->labels[(size_t)i * L + row % L] = 1.0f;
-        }
-        if (h->label_kind == GAN_LABELS_MULTI && L > 0)
-            snprintf(g->label_buf[row], sizeof g->label_buf[row], "%s=%d",
-                     h->label_names[(row / 2) % L], row % 2);
-        else if (h->label_kind == GAN_LABELS_CATEGORICAL && L > 0)
-            snprintf(g->label_buf[row], sizeof g->label_buf[row], "%s", h->label_names[row % L]);
-        else
-            g->label_buf[row][0] = 0;
-        g->row_labels[row] = g->label_buf[row];
-    }
-    free(col_z);
-    return 0;
-}
-
-static int write_grid(gan_session *s, const gan_model *m, const sample_grid *g, float *img,
-                      const char *run, long long step, char *err, size_t errlen)
-{
-    const gan_hyper *h = &m->hyper;
-    if (gan_session_sample(s, g->n, g->z, h->n_labels > 0 ? g->labels : NULL, img, 1, err, errlen))
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/samples/step_%06lld.png", run, step);
-    int labelled = h->label_kind != GAN_LABELS_NONE && h->n_labels > 0;
-    return gan_write_grid_png(path, img, g->n, h->image_c, h->image_h, h->image_w, h->range_lo,
-                              h->range_hi, g->cols, labelled ? g->row_labels : NULL, err, errlen);
+    if (o->ev.every && o->per_program)
+        return gan_usage_error(&a, "--eval-every writes per-step rows; it does not go with "
+                               "--metrics-per-program");
+    if (o->ev.every && o->inputs_from)
+        return gan_usage_error(&a, "--eval-every needs real faces; --inputs-from has none");
+    return train_eval_check(&a, &o->ev);
 }
 
 /* One run while it trains: what it opened, how far it goes, and its last checkpoint. */
@@ -244,6 +179,8 @@ typedef struct {
     gan_session_opts so;     /* so.seed: the run's seed (a resumed run keeps its own) */
     gan_loader *l;
     gan_metrics *mt;
+    train_eval *ev;          /* --eval-every (NULL: not asked, or not rank 0) */
+    int n_losses;            /* the losses' columns; the evaluation's follow them */
     gan_ckpt_info ck;        /* the checkpoint resumed from */
     sample_grid grid;
     float *grid_img;
@@ -266,6 +203,7 @@ typedef struct {
 static void run_free(train_run *t)
 {
     gan_metrics_close(t->mt);
+    train_eval_close(t->ev); /* before the model it judges */
     grid_free(&t->grid);
     free(t->grid_img);
     free(t->losses);
@@ -467,8 +405,14 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
     const gan_hyper *h = &t->m->hyper;
     char dir[4200];
     int nl = gan_session_n_losses(t->s);
+    t->n_losses = nl;
     t->ns = gan_session_n_summary(t->s);
-    t->losses = calloc((size_t)nl + 1, sizeof *t->losses);
+    if (t->rank0 && o->ev.every &&
+        !(t->ev = train_eval_open(&o->ev, t->m, o->data, o->holdout, t->so.threads, t->so.seed,
+                                  err, errlen)))
+        return 1;
+    int ne = train_eval_n_cols(t->ev);
+    t->losses = calloc((size_t)nl + ne + 1, sizeof *t->losses);
     t->summary = calloc((size_t)t->ns + 1, sizeof *t->summary);
     t->xbuf = calloc((size_t)nl + 2, sizeof *t->xbuf);
     if (!t->losses || !t->summary || !t->xbuf)
@@ -490,8 +434,15 @@ static int open_outputs(train_run *t, const train_opts *o, char *err, size_t err
             return cli_out_of_memory(err, errlen);
     }
     snprintf(dir, sizeof dir, "%s/metrics.csv", o->out);
+    const char **cols = malloc(sizeof *cols * ((size_t)nl + ne + 1));
+    if (!cols)
+        return cli_out_of_memory(err, errlen);
+    memcpy(cols, gan_session_loss_names(t->s), sizeof *cols * (size_t)nl);
+    if (ne)
+        memcpy(cols + nl, train_eval_cols(t->ev), sizeof *cols * (size_t)ne);
     t->mt = (o->per_program ? gan_metrics_open_runs : gan_metrics_open)(
-        dir, nl, gan_session_loss_names(t->s), t->first, err, errlen);
+        dir, nl + ne, cols, t->first, err, errlen);
+    free(cols);
     return t->mt ? 0 : 1;
 }
 
@@ -583,6 +534,24 @@ static int io_after(void *ctx, gan_session *s, const gan_run_info *ri, const dou
     return 0;
 }
 
+/* --eval-every: the figures after this step, or NaN (an empty cell) when none is due. */
+static int eval_step(train_run *t, long long step, int last, double *t_eval, char *err,
+                     size_t errlen)
+{
+    int ne = train_eval_n_cols(t->ev);
+    double *v = t->losses + t->n_losses;
+    for (int i = 0; i < ne; i++)
+        v[i] = NAN;
+    if (!train_eval_due(t->ev, step, last))
+        return 0;
+    double t0 = gan_now();
+    char e2[900];
+    if (train_eval_run(t->ev, t->s, v, e2, sizeof e2))
+        return gan_errf(err, errlen, "--eval-every at step %lld: %s", step, e2);
+    *t_eval += gan_now() - t0;
+    return 0;
+}
+
 /* Steps first+1..total, each followed by its metrics row and progress, and a sample grid and
  * a checkpoint when due (always after the last). A signal ends the loop after its step, with
  * *interrupted set. 0, or 1 failure (err empty when reported already). */
@@ -591,7 +560,7 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
 {
     gan_progress pg;
     gan_progress_init(&pg, stderr, isatty(fileno(stderr)), t->first, t->total);
-    double t_start = gan_now(), t_prev = t_start;
+    double t_start = gan_now(), t_prev = t_start, t_eval = 0;
     double time_base = t->mt ? gan_metrics_last_time(t->mt) : 0; /* no metrics off rank 0 */
     t->t_start = t_start, t->time_base = time_base;
     const int *scol = gan_session_summary_cols(t->s);
@@ -616,7 +585,14 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         double now = gan_now(), dt = now - t_prev;
         t_prev = now;
         double rate = dt > 0 ? t->ips / dt : 0;
-        double avg_rate = now > t_start ? (double)(step - t->first) * t->ips / (now - t_start) : 0;
+        double avg_rate = now > t_start + t_eval
+                              ? (double)(step - t->first) * t->ips / (now - t_start - t_eval) : 0;
+        int last = step == t->total || stop;
+        if (eval_step(t, step, last, &t_eval, err, errlen)) {
+            gan_progress_end(&pg);
+            return 1;
+        }
+        t_prev = gan_now(); /* the evaluation's time is not the step's */
         if (!o->per_program && t->mt &&
             gan_metrics_row(t->mt, step, time_base + (now - t_start), t->losses, rate)) {
             gan_progress_end(&pg);
@@ -626,7 +602,6 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         }
         for (int i = 0; i < t->ns; i++)
             t->summary[i] = t->losses[scol[i]];
-        int last = step == t->total || stop;
         if (t->rank0)
             gan_progress_update(&pg, step, t->ns, gan_session_summary_names(t->s), t->summary,
                                 avg_rate, last);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/bytes.h"
 #include "format/model.h"
 #include "runtime/data.h"
 #include "runtime/eval.h"
@@ -537,6 +538,94 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* Field k (0-based) of a CSV line into out ("" when empty or absent). */
+static void csv_field(const char *line, int k, char *out, size_t len)
+{
+    for (int i = 0; i < k && line; i++)
+        line = strchr(line, ',') ? strchr(line, ',') + 1 : NULL;
+    size_t n = line ? strcspn(line, ",\n") : 0;
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), line ? line : "");
+}
+
+static int csv_col(const char *header, const char *name)
+{
+    char f[128];
+    for (int k = 0; k < 256; k++) {
+        csv_field(header, k, f, sizeof f);
+        if (!f[0])
+            return -1;
+        if (!strcmp(f, name))
+            return k;
+    }
+    return -1;
+}
+
+/* --eval-every: the figures are named columns of metrics.csv on the due steps (and the
+ * last), empty in between; an untrained generator scores near chance; and the training is
+ * bit for bit the one without evaluations (the final checkpoints are the same bytes). */
+START_TEST(train_eval_every)
+{
+    char gen[4400], data[4400], ev[4400], plain[4400];
+    snprintf(gen, sizeof gen, "%s", path("gen.bin"));
+    snprintf(data, sizeof data, "%s", path("data"));
+    snprintf(ev, sizeof ev, "%s", path("ev_run"));
+    snprintf(plain, sizeof plain, "%s", path("plain_run"));
+    ck_assert_msg(GANRT("train", gen, "--data", data, "--out", ev, "--holdout", "200", "--steps",
+                        "5", "--threads", "2", "--seed", "4", "--eval-every", "2",
+                        "--eval-classifier", path("clf.bin"), "--eval-classifier-ckpt",
+                        path("clf_run"), "--eval-n", "200", "--eval-pairs", "20") == 0,
+                  "%s", g_out);
+    ck_assert_msg(GANRT("train", gen, "--data", data, "--out", plain, "--holdout", "200",
+                        "--steps", "5", "--threads", "2", "--seed", "4") == 0, "%s", g_out);
+    char a[4500], b[4500];
+    snprintf(a, sizeof a, "%s/ckpt/step_000005.ckpt", ev);
+    snprintf(b, sizeof b, "%s/ckpt/step_000005.ckpt", plain);
+    size_t na = 0, nb = 0;
+    uint8_t *ba = NULL, *bb = NULL;
+    char e1[512], e2[512];
+    ck_assert_msg(!gan_read_file(a, &ba, &na, 1 << 26, e1, sizeof e1), "%s", e1);
+    ck_assert_msg(!gan_read_file(b, &bb, &nb, 1 << 26, e2, sizeof e2), "%s", e2);
+    ck_assert_msg(na == nb && !memcmp(ba, bb, na),
+                  "the evaluations changed the training: %s differs from %s", a, b);
+    free(ba);
+    free(bb);
+    snprintf(a, sizeof a, "%s/metrics.csv", ev);
+    char *csv = slurp_text(a);
+    int c_bal = csv_col(csv, "eval_bal_acc"), c_fd = csv_col(csv, "eval_frechet"),
+        c_eye = csv_col(csv, "eval_bal_Eyeglasses");
+    ck_assert_msg(c_bal > 0 && c_fd > 0 && c_eye > 0 && csv_col(csv, "eval_control") > 0 &&
+                      csv_col(csv, "eval_diversity") > 0 && csv_col(csv, "eval_acc") > 0,
+                  "%s", csv);
+    ck_assert_msg(csv_col(csv, "eval_bal_Mustache") < 0, "%s", csv); /* the classifier lacks it */
+    const char *line = csv;
+    for (int step = 1; step <= 5; step++) {
+        line = strchr(line, '\n') + 1;
+        char f[64];
+        csv_field(line, 0, f, sizeof f);
+        ck_assert_int_eq(atoi(f), step);
+        csv_field(line, c_bal, f, sizeof f);
+        int due = step % 2 == 0 || step == 5;
+        ck_assert_msg(due == (f[0] != 0), "step %d: eval_bal_acc '%s'\n%s", step, f, csv);
+        if (due) {
+            double v = strtod(f, NULL);
+            ck_assert_msg(v > 0.3 && v < 0.7, "untrained generator: eval_bal_acc %g", v);
+            csv_field(line, c_fd, f, sizeof f);
+            ck_assert_msg(strtod(f, NULL) > 1, "eval_frechet '%s'", f);
+        }
+    }
+    free(csv);
+    expect_fail(GANRT("train", gen, "--data", data, "--out", path("ev2"), "--eval-every", "2"),
+                2, "--eval-every needs --eval-classifier");
+    expect_fail(GANRT("train", gen, "--data", data, "--out", path("ev2"), "--eval-classifier",
+                      path("clf.bin")),
+                2, "go with --eval-every");
+    expect_fail(GANRT("train", gen, "--data", data, "--out", path("ev3"), "--eval-every", "2",
+                      "--eval-classifier", path("clf32.bin"), "--eval-classifier-ckpt",
+                      path("clf32_run"), "--steps", "1"),
+                1, "takes 3x32x32 images but the model");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("eval");
@@ -552,6 +641,7 @@ int main(void)
     tcase_add_test(c, untrained_generator_near_chance);
     tcase_add_test(c, real_through_the_generated_path);
     tcase_add_test(c, bad_input);
+    tcase_add_test(c, train_eval_every);
     suite_add_tcase(s, c);
     make_fixture();
     SRunner *sr = srunner_create(s);

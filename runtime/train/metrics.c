@@ -1,6 +1,7 @@
 /* RUN/metrics.csv: one row per training step, or per program run. Losses are printed with
  * %.9g, enough digits to give back the float32 they were averaged from. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/bytes.h"
@@ -69,7 +70,7 @@ static int check_header(FILE *f, const char *path, const char *want, char *err, 
     rewind(f);
     if (!fgets(line, sizeof line, f) || strcmp(line, want)) {
         snprintf(err, errlen, "%s: its columns are not this run's (another model, or "
-                 "--metrics-per-program switched on or off?); first line: %.300s", path,
+                 "--metrics-per-program or --eval-every switched on or off?); first line: %.300s", path,
                  line);
         return -1;
     }
@@ -153,8 +154,11 @@ int gan_metrics_row(gan_metrics *mt, long long step, double time_s, const double
                     double images_per_s)
 {
     fprintf(mt->f, "%lld,%.3f", step, time_s);
-    for (int i = 0; i < mt->n_cols; i++)
-        fprintf(mt->f, ",%.9g", vals[i]);
+    for (int i = 0; i < mt->n_cols; i++) /* NaN: no value this step (an evaluation column) */
+        if (isnan(vals[i]))
+            fputs(",", mt->f);
+        else
+            fprintf(mt->f, ",%.9g", vals[i]);
     fprintf(mt->f, ",%.1f\n", images_per_s);
     /* flushed every row: a crash must not lose what the checkpoint already covers */
     return fflush(mt->f) ? -1 : 0;
