@@ -16,6 +16,7 @@ int ganrt_init_main(int argc, char **argv);   /* cli_init.c */
 int ganrt_run_program_main(int argc, char **argv); /* cli_run_program.c */
 int ganrt_eval_main(int argc, char **argv);   /* cli_eval.c   */
 int ganrt_export_main(int argc, char **argv); /* cli_export.c: the generator as ONNX */
+int ganrt_visualize_main(int argc, char **argv); /* cli_visualize.c: what a classifier sees */
 
 /* cli_common.c: the online CPUs (the default --threads, 1 if unknown), and "out of memory"
  * into err with the subcommands' exit status 1. */

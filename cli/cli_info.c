@@ -23,7 +23,7 @@ static const char *role_name(int r)
 
 static const char *input_role_name(int r)
 {
-    static const char *const names[] = {"image", "labels", "latent"};
+    static const char *const names[] = {"image", "labels", "latent", "direction"};
     return r >= 0 && r < GAN_ROLE_COUNT ? names[r] : "?";
 }
 

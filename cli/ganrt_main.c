@@ -23,6 +23,7 @@ static const char usage[] =
     "  eval    MODEL.bin --ckpt RUN --classifier CLF.bin --classifier-ckpt CLF_RUN --real DIR\n"
     "                                           judge generated faces with a classifier\n"
     "  export  MODEL.bin --ckpt RUN|FILE -o G.onnx   the generator as an ONNX model\n"
+    "  visualize CLF.bin --ckpt RUN -o OUT.png  images a classifier scores highest per attribute\n"
     "\n"
     "'ganrt COMMAND --help' describes each command. --version prints the version.\n";
 
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
                 {"init", ganrt_init_main},
                 {"run-program", ganrt_run_program_main},
                 {"eval", ganrt_eval_main},
-                {"export", ganrt_export_main}};
+                {"export", ganrt_export_main},
+                {"visualize", ganrt_visualize_main}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -127,16 +127,12 @@ int gan_autodiff(gb_ctx *g, gb_oplist *l, int n_fwd, const int *param_grad, int 
             continue;
         for (int k = 0; k < f->n_in; k++)
             if (f->in[k] >= 0 && req[f->in[k]] && gan_op_differentiable(f->type, k))
-                req[f->out[0]] = 1; /* (inference ops such as bn_infer are differentiable in none) */
+                req[f->out[0]] = 1;
     }
     ad_ctx a = {g, l, grad};
     int rc = 0;
     for (int j = n_fwd - 1; j >= 0 && rc == 0; j--) {
-        gan_op f = l->ops[j];
-        if (f.type == GAN_OP_BN_INFER && f.out[0] >= 0 && grad[f.out[0]] >= 0)
-            rc = gb_fail(g, "autodiff: bn_infer in a training program");
-        else
-            rc = ad_op(&a, f, req);
+        rc = ad_op(&a, l->ops[j], req);
     }
     free(req);
     free(grad);

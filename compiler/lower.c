@@ -202,7 +202,8 @@ gan_model *gan_build(const md_model *md, const gan_build_opts *opts, char *err, 
         }
     for (int n = 0; n < md->n_networks; n++)
         if (md->networks[n].role == GAN_NET_CLASSIFIER) {
-            if (lw_build_infer(&L, n, "predict", 1) < 0)
+            if (lw_build_infer(&L, n, "predict", 1) < 0 ||
+                lw_build_visualize(&L, n, "visualize") < 0)
                 goto fail;
             break;
         }

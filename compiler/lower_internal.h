@@ -48,7 +48,7 @@ typedef struct {
     call_rec calls[MAX_CALLS];
     int n_calls;
     int **wsn;           /* per network, per node: normalised weight in this program, or -1 */
-    int x, y, z;         /* program inputs, -1 until used */
+    int x, y, z, d;      /* program inputs (d: the direction), -1 until used */
 } prog_ctx;
 
 /* One node being lowered, handed to its layer's lowering (compiler/layers.h). */
@@ -118,5 +118,8 @@ int lw_bn_op(lw_node *ln, int x, int gamma, int beta, int y);
 /* lower_programs.c */
 int lw_build_train(lower_ctx *L, int obj, const char *name);
 int lw_build_infer(lower_ctx *L, int n, const char *name, int all_heads);
+/* The classifier n in inference mode, its input gradient too: inputs image x and direction d
+ * (the shape of the first head), outputs the heads and d(mean(d * head0))/dx. */
+int lw_build_visualize(lower_ctx *L, int n, const char *name);
 
 #endif

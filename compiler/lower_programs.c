@@ -69,7 +69,7 @@ static int prog_init(prog_ctx *P, lower_ctx *L, const char *name, int train)
     P->L = L;
     P->pname = name;
     P->train = train;
-    P->x = P->y = P->z = -1;
+    P->x = P->y = P->z = P->d = -1;
     P->wsn = calloc((size_t)L->md->n_networks, sizeof *P->wsn);
     if (!P->wsn)
         return gb_fail(&L->g, "out of memory");
@@ -96,15 +96,15 @@ static int prog_finish(prog_ctx *P, int network, const int *outs, int n_outs)
     gan_program *p = &m->programs[m->n_programs];
     *p = (gan_program){.role = gan_program_role_of_name(P->pname), .network = network};
     snprintf(p->name, sizeof p->name, "%s", P->pname); /* the role's own name (d_step, ...) */
-    int ins[3] = {P->x, P->y, P->z};
-    int roles[3] = {GAN_ROLE_IMAGE, GAN_ROLE_LABELS, GAN_ROLE_LATENT};
-    p->inputs = malloc(3 * sizeof(int));
-    p->input_roles = malloc(3 * sizeof(int));
+    int ins[4] = {P->x, P->y, P->z, P->d};
+    int roles[4] = {GAN_ROLE_IMAGE, GAN_ROLE_LABELS, GAN_ROLE_LATENT, GAN_ROLE_DIRECTION};
+    p->inputs = malloc(4 * sizeof(int));
+    p->input_roles = malloc(4 * sizeof(int));
     p->outputs = malloc((size_t)(n_outs > 0 ? n_outs : 1) * sizeof(int));
     m->n_programs++; /* from here on gb_model_destroy frees what is attached */
     if (!p->inputs || !p->input_roles || !p->outputs)
         return gb_fail(g, "out of memory");
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < 4; r++)
         if (ins[r] >= 0) {
             p->inputs[p->n_inputs] = ins[r];
             p->input_roles[p->n_inputs++] = roles[r];
@@ -199,6 +199,12 @@ int lw_build_train(lower_ctx *L, int obj, const char *name)
         pgrad[ni->plist[p]] = ni->pgrad[p];
     if (gan_autodiff(g, &P.ops, P.ops.n, pgrad, np) < 0)
         goto out;
+    /* a training program differentiates batch statistics, never running ones */
+    for (int j = 0; j < P.ops.n; j++)
+        if (P.ops.ops[j].type == GAN_OP_BN_INFER_BWD) {
+            gb_fail(g, "%s: autodiff through bn_infer in a training program", name);
+            goto out;
+        }
     if (optimizer_ops(&P, ob, ni) < 0)
         goto out;
     if (ni->ema >= 0) {
@@ -255,3 +261,60 @@ out:
     return rc;
 }
 
+
+int lw_build_visualize(lower_ctx *L, int n, const char *name)
+{
+    const md_network *net = &L->md->networks[n];
+    gb_ctx *g = &L->g;
+    prog_ctx P;
+    int rc = -1, *pgrad = NULL;
+    if (prog_init(&P, L, name, 0) < 0)
+        goto out;
+    if (net->n_inputs != 1 || net->inputs[0].kind != MD_IN_IMAGE) {
+        rc = 0; /* a classifier of more than the image: nothing to visualize */
+        goto out;
+    }
+    int x = lw_get_input(&P, GAN_ROLE_IMAGE);
+    int c = x < 0 ? -1 : lw_find_call(&P, n, 1, &x);
+    if (c < 0)
+        goto out;
+    int outs[10], nh = net->n_heads < 8 ? net->n_heads : 8;
+    for (int h = 0; h < nh; h++)
+        if ((outs[h] = lw_node_tensor(&P, c, net->heads[h].node)) < 0)
+            goto out;
+    int hshape[GAN_MAX_DIMS], hdim = g->m->tensors[outs[0]].ndim; /* copied: tensors move */
+    memcpy(hshape, g->m->tensors[outs[0]].shape, sizeof hshape);
+    char nm[GAN_NAME_MAX];
+    gb_name(nm, "%s.direction", name);
+    if ((P.d = lw_arena(&P, nm, hdim, hshape)) < 0)
+        goto out;
+    gb_name(nm, "%s.objective", name);
+    int loss = lw_arena(&P, nm, 1, (int[]){1});
+    int o = loss < 0 ? -1 : lw_op(&P, GAN_OP_LOSS_DOT, 2, (int[]){outs[0], P.d}, 1, &loss);
+    if (o < 0)
+        goto out;
+    P.ops.ops[o].f[0] = 1.0f;
+    P.ops.ops[o].f[1] = 1.0f;
+    /* the image's gradient: zeroed here, then accumulated by the backward ops */
+    gb_name(nm, "%s.x.grad", name);
+    int dx = gb_tensor_like(g, nm, x);
+    if (dx < 0 || lw_op(&P, GAN_OP_ZERO, 0, NULL, 1, &dx) < 0)
+        goto out;
+    int nt = g->m->n_tensors;
+    if (!(pgrad = malloc((size_t)nt * sizeof *pgrad))) {
+        gb_fail(g, "out of memory");
+        goto out;
+    }
+    for (int t = 0; t < nt; t++)
+        pgrad[t] = -1;
+    pgrad[x] = dx;
+    if (gan_autodiff(g, &P.ops, P.ops.n, pgrad, nt) < 0)
+        goto out;
+    outs[nh] = dx;
+    outs[nh + 1] = loss;
+    rc = prog_finish(&P, -1, outs, nh + 2);
+out:
+    free(pgrad);
+    prog_free(&P);
+    return rc;
+}

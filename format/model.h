@@ -78,6 +78,8 @@ typedef enum {
     GAN_ROLE_IMAGE = 0,  /* a batch of real images [N,C,H,W] in the model's value range */
     GAN_ROLE_LABELS = 1, /* [N,L]: 0/1 per attribute (multilabel) or one-hot (categorical) */
     GAN_ROLE_LATENT = 2, /* [N,Z] drawn by the runtime from the latent distribution */
+    GAN_ROLE_DIRECTION = 3, /* [N,K]: which outputs to maximise (visualize: the weights of a
+                               LOSS_DOT over the logits), chosen by the runtime */
     GAN_ROLE_COUNT
 } gan_input_role;
 
@@ -89,6 +91,8 @@ typedef enum {
     GAN_PROG_SAMPLE = 3,     /* G in inference mode: latent (+ labels) -> images; network -1 */
     GAN_PROG_TRAIN_STEP = 4, /* one classifier update; network = the classifier */
     GAN_PROG_PREDICT = 5,    /* the classifier in inference mode: images -> logits; network -1 */
+    GAN_PROG_VISUALIZE = 6,  /* the classifier in inference mode, images + direction -> logits
+                                and d(direction . logits)/d(images); network -1 */
     GAN_PROG_ROLE_COUNT
 } gan_program_role;
 

@@ -39,6 +39,7 @@ int gan_model_find_network(const gan_model *m, const char *name)
 static const char *const role_names[GAN_PROG_ROLE_COUNT] = {
     [GAN_PROG_AUX] = "aux",        [GAN_PROG_D_STEP] = "d_step",         [GAN_PROG_G_STEP] = "g_step",
     [GAN_PROG_SAMPLE] = "sample",  [GAN_PROG_TRAIN_STEP] = "train_step", [GAN_PROG_PREDICT] = "predict",
+    [GAN_PROG_VISUALIZE] = "visualize",
 };
 
 const char *gan_program_role_name(int role)

@@ -52,7 +52,7 @@ GAN_OP(CONV2D,                3, "conv2d",              FWD,   conv,  "rro",    
 GAN_OP(CONV2D_T,              4, "conv2d_t",            FWD,   conv,  "rro",      "ro",       0x07, 0x00,  1, GAN_OPF_EPILOGUE,          CONV2D_T_BWD,        "01Yd",   "012w")
 GAN_OP(UPSAMPLE,              5, "upsample",            FWD,   shape, "r",        "r",        0x01, 0x00, -1, 0,                         UPSAMPLE_BWD,        "d",      "0")
 GAN_OP(BN_TRAIN,              6, "bn_train",            FWD,   norm,  "roorr",    "rrr",      0x07, 0x18, -1, GAN_OPF_EPILOGUE,          BN_TRAIN_BWD,        "01Ydab", "012")
-GAN_OP(BN_INFER,              7, "bn_infer",            FWD,   norm,  "roorr",    "r",        0x00, 0x00, -1, GAN_OPF_EPILOGUE,          NONE,                "",       "")
+GAN_OP(BN_INFER,              7, "bn_infer",            FWD,   norm,  "roorr",    "r",        0x01, 0x00, -1, GAN_OPF_EPILOGUE,          BN_INFER_BWD,        "01Yd4",  "0")
 GAN_OP(ACT,                   8, "act",                 FWD,   shape, "r",        "r",        0x01, 0x00, -1, GAN_OPF_ACT | GAN_OPF_ALIAS_IN0, ACT_BWD,   "yd",     "0")
 GAN_OP(CONCAT,                9, "concat",              FWD,   shape, "rrrrrrrr", "r",        0xff, 0x00, -1, GAN_OPF_VARIADIC,          CONCAT_BWD,          "d",      "*")
 GAN_OP(TILE,                 10, "tile",                FWD,   shape, "r",        "r",        0x01, 0x00, -1, 0,                         TILE_BWD,            "d",      "0")
@@ -102,4 +102,7 @@ GAN_OP(FILM,                 53, "film",                FWD,   film,  "rr",     
 GAN_OP(FILM_BWD,             54, "film_bwd",            BWD,   film,  "rrr",      "oo",       0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(DIFFAUG,              55, "diffaug",             FWD,   diffaug, "rrr",    "rr",       0x01, 0x04, -1, 0,                         DIFFAUG_BWD,         "ad",     "0")
 GAN_OP(DIFFAUG_BWD,          56, "diffaug_bwd",         BWD,   diffaug, "rr",     "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(LOSS_DOT,             57, "loss_dot",            LOSS,  loss,  "rr",       "r",        0x01, 0x00, -1, 0,                         LOSS_DOT_BWD,        "01",     "0")
+GAN_OP(LOSS_DOT_BWD,         58, "loss_dot_bwd",        BWD,   loss,  "rr",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(BN_INFER_BWD,         59, "bn_infer_bwd",        BWD,   norm,  "roorr",    "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 #endif

@@ -12,6 +12,8 @@
  *                  -> mean of -(t log p + (1-t) log(1-p)), p clamped to [1e-7, 1-1e-7]
  * LOSS_MSE         in0 a, in1 targets (same numel) | -1 (then target = f1) -> mean of (a - t)^2
  *                  (LSGAN's least squares)
+ * LOSS_DOT         in0 a, in1 w (same numel) -> f1 * mean(a * w): with w one-hot on one logit
+ *                  per row, d(loss)/d(input) is that logit's input gradient (ganrt visualize)
  * LOSS_SOFTMAX_CE  in0 logits [N,K], in1 targets [N,K] (one-hot)
  *                  -> mean over N of -sum_k t log softmax(l)_k
  * LOSS_SUM         in0..in(k-1) scalars -> out0 = sum_j f[j] * in_j (k <= 8)

@@ -13,6 +13,10 @@
  * BN_TRAIN_BWD  in0 x, in1 gamma | -1, in2 y | -1 (needed when act != none),
  *               in3 dy, in4 saved_mean, in5 saved_invstd
  *               out0 dx, out1 dgamma, out2 dbeta; i0 act, f0 alpha
+ * BN_INFER_BWD  in0 x (for its shape), in1 gamma|-1, in2 y|-1 (needed when act != none),
+ *               in3 dy, in4 running_var; out0 dx += act'(y) dy * gamma / sqrt(rv + eps)
+ *               (the statistics are constants: an input gradient, for ganrt visualize);
+ *               i0 act, f0 alpha, f2 eps
  * SPECTRAL_NORM in0 w [O, ...] viewed as an O x K matrix (K = numel/O),
  *               in1 u [O] (persistent state)
  *               out0 w_sn (shape of w), out1 v [K] (saved), out2 sigma [1] (saved); out1 and
@@ -32,7 +36,8 @@ static double norm_flops(const gan_model *m, const gan_op *op)
 {
     double n = opc_numel_in(m, op, 0);
     switch (op->type) {
-    case GAN_OP_BN_INFER: return 4.0 * n;
+    case GAN_OP_BN_INFER:
+    case GAN_OP_BN_INFER_BWD: return 4.0 * n;
     case GAN_OP_SPECTRAL_NORM: return 5.0 * n; /* W^T u, W v, then the division */
     case GAN_OP_SPECTRAL_NORM_BWD: return 6.0 * n;
     default: return 8.0 * n; /* BN_TRAIN and its backward */
@@ -49,6 +54,15 @@ static int bn_validate(vctx *v, int bwd)
     uint64_t c = (uint64_t)x->shape[1];
     if (opc_need_numel(v, IN(1), c, "gamma"))
         return -1;
+    if (v->op->type == GAN_OP_BN_INFER_BWD) {
+        if (opc_need_y_for_act(v, 2) || opc_need_shape(v, IN(2), x, "y vs x") ||
+            opc_need_shape(v, IN(3), x, "dy vs x") || opc_need_numel(v, IN(4), c, "running var") ||
+            opc_need_shape(v, OUT(0), x, "dx vs x"))
+            return -1;
+        if (!(v->op->f[2] >= 0.0f && v->op->f[2] < 1.0f))
+            return opc_fail(v, "eps f2 = %g out of range", (double)v->op->f[2]);
+        return 0;
+    }
     if (bwd)
         return opc_need_y_for_act(v, 2) || opc_need_shape(v, IN(2), x, "y vs x") ||
                        opc_need_shape(v, IN(3), x, "dy vs x") ||
@@ -96,7 +110,8 @@ static int norm_validate(vctx *v)
     switch (v->op->type) {
     case GAN_OP_BN_TRAIN:
     case GAN_OP_BN_INFER: return bn_validate(v, 0);
-    case GAN_OP_BN_TRAIN_BWD: return bn_validate(v, 1);
+    case GAN_OP_BN_TRAIN_BWD:
+    case GAN_OP_BN_INFER_BWD: return bn_validate(v, 1);
     case GAN_OP_SPECTRAL_NORM: return sn_validate(v, 0);
     default: return sn_validate(v, 1);
     }

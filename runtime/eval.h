@@ -67,4 +67,28 @@ double gan_confusion_accuracy(const gan_confusion *c);          /* NaN when empt
 /* (TPR + TNR) / 2; NaN when the wanted values have only one class. */
 double gan_confusion_balanced(const gan_confusion *c);
 
+/* ---------------------------------------------------------------- visualize.c */
+/* Feature visualization (`ganrt visualize`): images that maximise a weighted sum of a
+ * classifier's logits, found by gradient ascent on the input with the model's "visualize"
+ * program (its input gradient, compiled by ganc). Each step shifts the images by a random
+ * jitter before the program runs (and the gradient back after), moves them by lr times their
+ * gradient over its mean absolute value, keeps them inside the model's value range and, every
+ * blur_every steps, blends them with a 3x3 binomial blur of themselves (weight blur): the
+ * usual regularisers against high-frequency adversarial patterns. */
+typedef struct {
+    int steps;      /* ascent steps (>= 1) */
+    float lr;       /* step, as a share of the value range */
+    int jitter;     /* largest shift in pixels (0: none) */
+    int blur_every; /* 0: never */
+    float blur;     /* 0..1 */
+    uint64_t seed;  /* the random start and the jitter */
+    int threads;
+} gan_vis_opts;
+/* n images for the n rows of dir (n x n_labels weights): images n x C x H x W in the model's
+ * range; before/after (may be NULL): each image's objective, dir . logits, at the random
+ * start and at the end. 0, or -1 with a message. */
+int gan_visualize(const gan_model *m, const char *ckpt_path, const gan_vis_opts *o, int n,
+                  const float *dir, float *images, float *before, float *after, char *err,
+                  size_t errlen);
+
 #endif

@@ -87,6 +87,11 @@ void kern_bn_train_fwd(const float *x, const float *gamma, const float *beta, fl
                        float *run_var, float *y, float *saved_mean, float *saved_invstd, int n,
                        int c, size_t hw, float momentum, float eps, int act, float alpha,
                        int threads);
+/* d(input) of the inference form (running statistics as constants), added into dx; dy is
+ * first multiplied by the fused activation's derivative (from y) in place. */
+void kern_bn_infer_bwd(const float *gamma, const float *y, float *dy, const float *run_var,
+                       float *dx, int n, int c, size_t hw, float eps, int act, float alpha,
+                       int threads);
 void kern_bn_infer_fwd(const float *x, const float *gamma, const float *beta,
                        const float *run_mean, const float *run_var, float *y, int n, int c,
                        size_t hw, float eps, int act, float alpha, int threads);
@@ -169,6 +174,10 @@ void kern_loss_softmax_ce_bwd(const float *l, const float *t, float *dl, int n, 
 
 /* ---- MSE loss (LSGAN): mean of (a - t)^2; t may be NULL: the constant target tc. The forward
  * returns the unweighted term; the backward adds weight * 2 (a - t) / n into da. ---- */
+/* scale * mean(a * w), and its gradient weight * scale * w / n added into da. */
+float kern_loss_dot_fwd(const float *a, const float *w, float scale, size_t n, int threads);
+void kern_loss_dot_bwd(const float *w, float scale, float *da, size_t n, float weight,
+                       int threads);
 float kern_loss_mse_fwd(const float *a, const float *t, float tc, size_t n, int threads);
 void kern_loss_mse_bwd(const float *a, const float *t, float tc, float *da, size_t n,
                        float weight, int threads);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "common/bytes.h"
 #include "format/model.h"
@@ -626,6 +627,36 @@ START_TEST(train_eval_every)
 }
 END_TEST
 
+/* ganrt visualize on the synthetic-face classifier: from random starts, gradient ascent on the
+ * input raises the Eyeglasses logit well above what the random inputs score (and lowers it
+ * for "-Eyeglasses"); an unknown attribute is a usage error with a did-you-mean. */
+START_TEST(visualize_raises_the_logit)
+{
+    char clf[4400], run[4400], js[4400], png[4400];
+    snprintf(clf, sizeof clf, "%s", path("clf.bin"));
+    snprintf(run, sizeof run, "%s", path("clf_run"));
+    snprintf(js, sizeof js, "%s", path("vis.json"));
+    snprintf(png, sizeof png, "%s", path("vis.png"));
+    ck_assert_msg(GANRT("visualize", clf, "--ckpt", run, "--attr", "Eyeglasses,-Eyeglasses",
+                        "-n", "4", "--steps", "60", "--threads", "2", "--json", js, "-o",
+                        png) == 0, "%s", g_out);
+    char *j = slurp_text(js);
+    const char *pos = strstr(j, "\"Eyeglasses\""), *neg = strstr(j, "\"not Eyeglasses\"");
+    ck_assert_msg(pos && neg, "%s", j);
+    double p0 = json_num(pos, NULL, "logit_start"), p1 = json_num(pos, NULL, "logit_end");
+    double n0 = json_num(neg, NULL, "logit_start"), n1 = json_num(neg, NULL, "logit_end");
+    ck_assert_msg(p1 > p0 + 2 && p1 > 2, "Eyeglasses logit %g -> %g", p0, p1);
+    ck_assert_msg(n1 > n0 + 2, "-Eyeglasses: negated logit %g -> %g", n0, n1);
+    free(j);
+    struct stat st;
+    ck_assert_msg(stat(png, &st) == 0 && st.st_size > 100, "%s not written", png);
+    expect_fail(GANRT("visualize", clf, "--ckpt", run, "--attr", "Eyeglases", "-o", png), 2,
+                "did you mean Eyeglasses");
+    expect_fail(GANRT("visualize", path("gen.bin"), "--ckpt", path("gen_run"), "-o", png), 1,
+                "no visualize program");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("eval");
@@ -642,6 +673,7 @@ int main(void)
     tcase_add_test(c, real_through_the_generated_path);
     tcase_add_test(c, bad_input);
     tcase_add_test(c, train_eval_every);
+    tcase_add_test(c, visualize_raises_the_logit);
     suite_add_tcase(s, c);
     make_fixture();
     SRunner *sr = srunner_create(s);

@@ -68,6 +68,9 @@ static const struct {
     {54, "film_bwd"},
     {55, "diffaug"},
     {56, "diffaug_bwd"},
+    {57, "loss_dot"},
+    {58, "loss_dot_bwd"},
+    {59, "bn_infer_bwd"},
 };
 
 START_TEST(numbers_are_pinned)
@@ -150,7 +153,7 @@ START_TEST(predicates_follow_the_table)
     ck_assert(!gan_op_out_is_workspace(GAN_OP_DENSE, 1));
     ck_assert(!gan_op_out_is_workspace(GAN_OP_COUNT + 5, 1));
     ck_assert(gan_op_differentiable(GAN_OP_BN_TRAIN, 2) && !gan_op_differentiable(GAN_OP_BN_TRAIN, 3));
-    ck_assert(!gan_op_differentiable(GAN_OP_BN_INFER, 0));
+    ck_assert(gan_op_differentiable(GAN_OP_BN_INFER, 0) && !gan_op_differentiable(GAN_OP_BN_INFER, 1));
     ck_assert(gan_op_differentiable(GAN_OP_CONCAT, 7));
     ck_assert_int_eq(gan_op_backward(GAN_OP_LOSS_BCE), GAN_OP_LOSS_BCE_BWD);
     ck_assert_int_eq(gan_op_backward(GAN_OP_LOSS_SUM), GAN_OP_NONE);

@@ -289,7 +289,7 @@ static void compare_state(const char *cfg, const char *run, const gan_model *m,
 static void fill_inputs(const char *cfg, const gan_model *m, float *const base[GAN_REGION_COUNT],
                         const gan_program *p, const char *run, const ref_ckpt *exp)
 {
-    static const char *const role_key[GAN_ROLE_COUNT] = {"x", "y", "z"};
+    static const char *const role_key[GAN_ROLE_COUNT] = {"x", "y", "z", "d"};
     for (int k = 0; k < p->n_inputs; k++) {
         int role = p->input_roles[k];
         ck_assert(role >= 0 && role < GAN_ROLE_COUNT);

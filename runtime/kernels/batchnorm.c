@@ -76,6 +76,25 @@ void kern_bn_infer_fwd(const float *x, const float *gamma, const float *beta,
     }
 }
 
+void kern_bn_infer_bwd(const float *gamma, const float *y, float *dy, const float *run_var,
+                       float *dx, int n, int c, size_t hw, float eps, int act, float alpha,
+                       int threads)
+{
+    size_t rows = (size_t)n * c;
+    if (act != GAN_ACT_NONE && y)
+        kern_act_grad_inplace(y, dy, rows * hw, act, alpha, threads);
+    long long nr = (long long)rows;
+#pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if (rows * hw >= KERN_PAR_MIN)
+    for (long long r = 0; r < nr; r++) {
+        int ch = (int)(r % c);
+        float scale = (gamma ? gamma[ch] : 1.0f) / sqrtf(run_var[ch] + eps);
+        const float *d = dy + (size_t)r * hw;
+        float *o = dx + (size_t)r * hw;
+        for (size_t p = 0; p < hw; p++)
+            o[p] += scale * d[p];
+    }
+}
+
 void kern_bn_train_bwd(const float *x, const float *gamma, const float *y, float *dy,
                        const float *saved_mean, const float *saved_invstd, float *dx,
                        float *dgamma, float *dbeta, int n, int c, size_t hw, int act,

@@ -37,6 +37,9 @@ int gan_run_norm(const gan_run_ctx *c)
     case GAN_OP_BN_INFER:
         kern_bn_infer_fwd(a[0], a[1], a[2], a[3], a[4], o[0], n, ch, hw, eps, act, alpha, th);
         break;
+    case GAN_OP_BN_INFER_BWD:
+        kern_bn_infer_bwd(a[1], a[2], a[3], a[4], o[0], n, ch, hw, eps, act, alpha, th);
+        break;
     case GAN_OP_BN_TRAIN:
         kern_bn_train_fwd(a[0], a[1], a[2], a[3], a[4], o[0], o[1], o[2], n, ch, hw, op->f[1], eps,
                           act, alpha, th);

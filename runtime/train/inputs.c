@@ -13,7 +13,7 @@
 #include "runtime/train.h"
 #include "runtime/train/npy.h"
 
-static const char *const role_file[GAN_ROLE_COUNT] = {"image", "labels", "z"};
+static const char *const role_file[GAN_ROLE_COUNT] = {"image", "labels", "z", "direction"};
 
 int gan_inputs_run_dir(char *buf, size_t len, const char *dir, long long step, int run,
                        const char *prog)
