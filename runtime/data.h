@@ -1,4 +1,5 @@
-/* Images and data sets for the runtime: CelebA-layout loading (attribute file + images),
+/* Images and data sets for the runtime: data folders in four layouts (CelebA, a label file,
+ * class folders, a plain folder), loading,
  * image decode/encode, the sample-grid writer and the synthetic face renderer.
  * See docs/data.md for the layout, the face crop, the cache/prefetch design and the bad-data
  * policy. All functions report errors as text in (err, errlen) and return non-zero / NULL;
