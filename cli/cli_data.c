@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "runtime/data.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +13,16 @@
 static void usage_synth(FILE *o) {
     fprintf(o,
         "usage: ganrt data synth -o DIR [--n N] [--size S] [--seed K] [--attrs NAME=P,...]\n"
-        "                        [--threads T] [--preview FILE.png] [--quiet]\n"
+        "                        [--threads T] [--preview FILE.png] [--quiet] [--force]\n"
         "\n"
         "Renders N synthetic faces (S x S RGB PNG) with CelebA-named attributes into DIR in\n"
         "CelebA layout: DIR/img_align_celeba/000001.png ... and DIR/list_attr_celeba.txt\n"
         "(all 40 CelebA attribute names; the ones not rendered are -1), so `ganrt train\n"
         "--data DIR` reads it like CelebA.\n"
         "\n"
-        "  -o, --out DIR      output folder (created)\n"
+        "  -o, --out DIR      output folder (created); one that is not empty is refused\n"
+        "  --force            write into a folder that is not empty (files of the same\n"
+        "                     name are replaced)\n"
         "  --n N              number of faces (default 20000)\n"
         "  --size S           image side in pixels, 8..1024 (default 64)\n"
         "  --seed K           seed; the same seed gives byte-identical files (default 1)\n"
@@ -130,11 +133,22 @@ static int write_preview(const char *path, int size, uint64_t seed, const float 
     return rc;
 }
 
+/* 1 when path is a folder with something in it, 0 when it is empty or absent. */
+static int non_empty_dir(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(d)) != NULL) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return any;
+}
+
 static int synth_main(int argc, char **argv) {
     const char *out = NULL, *preview = NULL;
     long n = 20000, size = 64, threads = 2;
     unsigned long long seed = 1;
-    int quiet = 0;
+    int quiet = 0, force = 0;
     float freq[GAN_SYN_N_ATTRS];
     memcpy(freq, gan_synth_default_freq, sizeof freq);
     for (int i = 1; i < argc; i++) {
@@ -145,6 +159,9 @@ static int synth_main(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             quiet = 1;
+            continue;
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
             continue;
         }
         int takes = !strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--n") ||
@@ -191,6 +208,11 @@ static int synth_main(int argc, char **argv) {
     if (!out) {
         fprintf(stderr, "ganrt data synth: missing -o DIR (see --help)\n");
         return 2;
+    }
+    if (!force && non_empty_dir(out)) {
+        fprintf(stderr, "ganrt data synth: %s is not empty; refusing to write a data set over "
+                "what is there (give another folder, or --force)\n", out);
+        return 1;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

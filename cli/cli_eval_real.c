@@ -233,17 +233,16 @@ static int compute_real(eval_ctx *e, char *err, size_t errlen)
 
 static int split_counts(eval_ctx *e, char *err, size_t errlen)
 {
-    char ap[4400];
-    snprintf(ap, sizeof ap, "%s/list_attr_celeba.txt", e->o.real);
-    gan_attr_table t;
-    if (gan_attr_table_read(ap, &t, err, errlen))
+    gan_dataset ds;
+    if (gan_dataset_open(e->o.real, e->cm->hyper.label_kind, &ds, err, errlen))
         return -1;
-    unsigned char *held = malloc(t.n_rows + 1);
-    int rc = held ? gan_split_mark(e->o.real, (const char(*)[32])t.files, t.n_rows, e->holdout,
-                                   held, &e->split, err, errlen)
+    const gan_attr_table *t = &ds.t;
+    unsigned char *held = malloc(t->n_rows + 1);
+    int rc = held ? gan_split_mark(e->o.real, (const char(*)[GAN_FILE_MAX])t->files, t->n_rows,
+                                   e->holdout, held, &e->split, err, errlen)
                   : cli_out_of_memory(err, errlen);
     free(held);
-    gan_attr_table_free(&t);
+    gan_dataset_free(&ds);
     return rc;
 }
 
@@ -289,18 +288,19 @@ int eval_heldout_label_rows(const eval_ctx *e, float **rows, size_t *n_rows, cha
 {
     const gan_hyper *h = &e->gm->hyper;
     int L = h->n_labels;
-    char ap[4400];
-    snprintf(ap, sizeof ap, "%s/list_attr_celeba.txt", e->o.real);
-    gan_attr_table t;
-    if (gan_attr_table_read(ap, &t, err, errlen))
+    gan_dataset ds;
+    if (gan_dataset_open(e->o.real, h->label_kind, &ds, err, errlen))
         return -1;
+    const char *ap = ds.source;
+    gan_attr_table t = ds.t;
     unsigned char *held = malloc(t.n_rows + 1);
     int *col = calloc((size_t)L + 1, sizeof *col);
     *rows = malloc(sizeof(float) * (t.n_rows + 1) * (size_t)(L > 0 ? L : 1));
     *n_rows = 0;
     gan_split_info si;
     int rc = !held || !col || !*rows ? cli_out_of_memory(err, errlen)
-             : gan_split_mark(e->o.real, (const char(*)[32])t.files, t.n_rows, e->holdout, held,
+             : gan_split_mark(e->o.real, (const char(*)[GAN_FILE_MAX])t.files, t.n_rows,
+                              e->holdout, held,
                               &si, err, errlen);
     for (int k = 0; !rc && k < L; k++)
         if ((col[k] = gan_attr_find(&t, h->label_names[k])) < 0)
@@ -325,7 +325,7 @@ int eval_heldout_label_rows(const eval_ctx *e, float **rows, size_t *n_rows, cha
                       "--holdout N)", ap);
     free(held);
     free(col);
-    gan_attr_table_free(&t);
+    gan_dataset_free(&ds);
     if (rc) {
         free(*rows);
         *rows = NULL;

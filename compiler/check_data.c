@@ -62,7 +62,7 @@ void ck_data(ck *c, ast_decl *dd)
             have_labels = 1;
             c->labels_loc = it->name_loc;
             if (!it->values || (it->values->n && ((ast_expr *)it->values->v[0])->kind != AE_IDENT) || it->value) {
-                fe_error(c->d, it->value ? it->value->loc : it->loc, "labels needs a list of CelebA attribute names, e.g. 'labels [Smiling, Male]'");
+                fe_error(c->d, it->value ? it->value->loc : it->loc, "labels needs a list of label names, e.g. 'labels [Smiling, Male]' or 'labels one_of [cat, dog]'");
                 continue;
             }
             int kind = GAN_LABELS_MULTI;
@@ -92,29 +92,7 @@ void ck_data(ck *c, ast_decl *dd)
                 fe_error(c->d, it->loc, "'labels one_of' needs at least two classes");
                 continue;
             }
-            int n = 0, bad = 0;
-            for (int k = 0; k < it->values->n; k++) {
-                ast_expr *e = it->values->v[k];
-                int found = fe_name_index(e->name, gan_celeba_attr_names, 40);
-                if (found < 0) {
-                    fe_error_unknown(c->d, e->loc, "unknown CelebA attribute", e->name, gan_celeba_attr_names, 40, "");
-                    bad = 1;
-                    continue;
-                }
-                int dup = 0;
-                for (int j = 0; j < n; j++)
-                    if (!strcmp(c->labels[j], e->name))
-                        dup = 1;
-                if (dup) {
-                    fe_error(c->d, e->loc, "attribute '%s' is listed twice", e->name);
-                    bad = 1;
-                    continue;
-                }
-                if (n < CK_MAX_LABELS)
-                    c->labels[n++] = gan_celeba_attr_names[found];
-            }
-            if (!bad)
-                c->n_labels = n;
+            ck_label_names(c, it->values);
         } else {
             fe_error_unknown(c->d, it->name_loc, "unknown data setting", it->name, keys, 3,
                              " (expected image, range or labels)");

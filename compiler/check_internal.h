@@ -9,7 +9,7 @@
 #include "compiler/model_def.h"
 
 #define CK_MAX_NETS 8
-#define CK_MAX_LABELS 40
+#define CK_MAX_LABELS 1000 /* a label list (CelebA has 40; class folders may have more) */
 #define CK_MAX_NODES 4096
 
 typedef struct ck_net {
@@ -56,6 +56,7 @@ int ck_find_net(const ck *c, const char *name);
 const char *ck_shape_str(int ndim, const int *shape, char *buf, size_t len);
 void ck_data(ck *c, ast_decl *dd);        /* check_data.c */
 void ck_latent(ck *c, ast_decl *ld);      /* check_data.c */
+void ck_label_names(ck *c, ast_list *names); /* check_labels.c: the names of 'labels [..]' */
 void ck_elab_net(ck *c, ck_net *ni);      /* check_net.c: body, inputs, heads, node names */
 void ck_warn_unused(ck *c, ast_list *stmts); /* check_net.c: names, loop variables, defaults */
 void ck_train(ck *c);   /* check_train.c */

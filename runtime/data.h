@@ -1,4 +1,5 @@
-/* Images and data sets for the runtime: CelebA-layout loading (attribute file + images),
+/* Images and data sets for the runtime: data folders in four layouts (CelebA, a label file,
+ * class folders, a plain folder), loading,
  * image decode/encode, the sample-grid writer and the synthetic face renderer.
  * See docs/data.md for the layout, the face crop, the cache/prefetch design and the bad-data
  * policy. All functions report errors as text in (err, errlen) and return non-zero / NULL;
@@ -11,9 +12,15 @@
 #include <stdint.h>
 #include "common/names.h"
 
+/* An image's name relative to its data folder ("000001.jpg", "cat/kitten 1.png"), NUL
+   included: names this long or longer are refused with an error that names them. */
+#define GAN_FILE_MAX 128
+/* Label files are read whole; one over this size is refused (full CelebA's is 26 MB). */
+#define GAN_LABEL_FILE_MAX ((size_t)256 << 20)
+
 typedef struct gan_loader gan_loader;
 typedef struct {
-    const char *dir;              /* CelebA layout: DIR/img_align_celeba/NNNNNN.jpg or .png + DIR/list_attr_celeba.txt */
+    const char *dir;              /* a data folder in any of the four layouts (gan_dataset_open) */
     int c, h, w;                  /* the model's image shape (c = 3 or 1) */
     float lo, hi;                 /* value range, e.g. -1, 1 */
     int label_kind;               /* gan_label_kind from format/model.h */
@@ -53,7 +60,7 @@ int gan_write_grid_png(const char *path, const float *images, int n, int c, int 
 int gan_write_png(const char *path, const float *image, int c, int h, int w, float lo, float hi,
                   char *err, size_t errlen);
 /* Attribute file helpers (also used by `ganrt sample --attrs-from`). */
-typedef struct { int n_attrs; char (*names)[64]; size_t n_rows; char (*files)[32]; signed char *values; /* n_rows x n_attrs, +1/-1 */ } gan_attr_table;
+typedef struct { int n_attrs; char (*names)[64]; size_t n_rows; char (*files)[GAN_FILE_MAX]; signed char *values; /* n_rows x n_attrs, +1/-1 */ } gan_attr_table;
 int gan_attr_table_read(const char *path, gan_attr_table *t, char *err, size_t errlen);
 /* The same parser on bytes in memory (the fuzz target); fname names them in messages. */
 int gan_attr_table_parse_mem(const void *data, size_t len, const char *fname, gan_attr_table *t,
@@ -74,12 +81,12 @@ typedef struct {
     long long holdout;          /* LAST_N: N */
     size_t n_rows, n_heldout;   /* rows of the set, and how many are held out */
     size_t n_unlisted;          /* PARTITION: rows the partition file does not name (training) */
-    char first[32], last[32];   /* the first and last held-out file, in file order */
+    char first[GAN_FILE_MAX], last[GAN_FILE_MAX]; /* the first and last held-out file, in file order */
 } gan_split_info;
 /* Marks heldout[i] = 1 for each of the n files that the rule holds out (see
    gan_loader_opts.holdout); dir is the data folder (for list_eval_partition.txt). 0, or -1
    with a message naming the file and line. */
-int gan_split_mark(const char *dir, const char (*files)[32], size_t n, long long holdout,
+int gan_split_mark(const char *dir, const char (*files)[GAN_FILE_MAX], size_t n, long long holdout,
                    unsigned char *heldout, gan_split_info *info, char *err, size_t errlen);
 /* RUN/split.txt: what a run held out, in words a person and gan_split_read both read. */
 int gan_split_write(const char *path, const gan_split_info *info, char *err, size_t errlen);
@@ -88,6 +95,38 @@ int gan_split_write(const char *path, const gan_split_info *info, char *err, siz
 int gan_split_read(const char *path, long long *holdout, char *err, size_t errlen);
 /* The split the loader applied (rule NONE for split ALL). */
 void gan_loader_split_info(const gan_loader *l, gan_split_info *info);
+
+/* ---- data folders in the four layouts (dataset.c, dataset_scan.c, label_file.c;
+ * docs/data.md) ----
+ * CELEBA: DIR/img_align_celeba/ + DIR/list_attr_celeba.txt (the face crop);
+ * LABEL_FILE: DIR/labels.csv, labels.tsv or labels.txt with a header of column names, the
+ *   images beside it (named relative to DIR);
+ * CLASSES: DIR/NAME/... one class per subfolder (read only for a model with one_of labels);
+ * PLAIN: every JPEG/PNG under DIR, recursively, no labels (read for a model without labels).
+ * The last three get a centred square crop. */
+typedef enum { GAN_LAYOUT_CELEBA = 1, GAN_LAYOUT_LABEL_FILE, GAN_LAYOUT_CLASSES,
+               GAN_LAYOUT_PLAIN } gan_layout;
+typedef struct {
+    int layout;              /* gan_layout */
+    char *root;              /* the folder the table's file names are relative to */
+    char *source;            /* what the labels came from, for messages: the label file's path,
+                                or DIR for class folders and plain folders */
+    gan_attr_table t;        /* names (class names, none when plain), files, values (+1/-1) */
+} gan_dataset;
+/* Opens dir in whichever layout it has; label_kind (gan_label_kind) chooses between class
+   folders and a plain folder when there is no label file. 0, or -1 with a message that says
+   what was looked for. */
+int gan_dataset_open(const char *dir, int label_kind, gan_dataset *ds, char *err, size_t errlen);
+void gan_dataset_free(gan_dataset *ds);
+const char *gan_layout_name(int layout);
+/* "DIR: permission denied" and the like, for a folder that stat or opendir refused (errnum). */
+int gan_dir_error(const char *dir, int errnum, char *err, size_t errlen);
+/* A label file with a header line of column names (label_file.c): comma-separated when the
+   header has a comma, else blank-separated; the first column names the image unless the rows
+   have one field more than the header (CelebA's line 2); values 1, +1, 0 or -1. */
+int gan_label_file_parse_mem(const void *data, size_t len, const char *fname,
+                             gan_attr_table *t, char *err, size_t errlen);
+int gan_label_file_read(const char *path, gan_attr_table *t, char *err, size_t errlen);
 
 /* Extra loader fields that do not fit the fixed opts struct. */
 size_t gan_loader_excluded_count(const gan_loader *l); /* categorical: rows with no class */
@@ -105,6 +144,8 @@ int gan_image_read_file(const char *path, int c, gan_image8 *out, char *err, siz
    side W starting at row round(10*W/89) (clamped), landscape ones a centred square, square ones
    no crop; then area averaging (bilinear when enlarging) to oh x ow. Output is CHW uint8. */
 void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out_chw);
+/* The same with a centred square crop whatever the aspect (every layout but CelebA's). */
+void gan_image_center_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out_chw);
 
 /* Read an image file, crop/resize it like the loader, and scale to [lo,hi] CHW floats. */
 int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, float *out,

@@ -15,13 +15,14 @@
 /* The whole file, NUL-terminated; a file that cannot be opened is reported as "PATH: REASON". */
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
     uint8_t *buf;
-    int rc = gan_read_file(path, &buf, len, SIZE_MAX, err, errlen);
+    /* bounded: a label file that is a device or a runaway file must not eat the memory */
+    int rc = gan_read_file(path, &buf, len, GAN_LABEL_FILE_MAX, err, errlen);
     if (rc == GAN_READ_EOPEN) gan_errf(err, errlen, "%s: %s", path, strerror(errno));
     return rc ? NULL : (char *)buf;
 }
 
 /* Splits the next line off *p (LF or CRLF, a lone CR counts as blank); returns NULL at end. */
-static char *next_line(char **p) {
+char *gan_next_line(char **p) {
     char *s = *p;
     if (!s || !*s) return NULL;
     char *e = strchr(s, '\n');
@@ -57,7 +58,7 @@ static int parse_owned(char *buf, size_t len, const char *fname, gan_attr_table 
     int lineno = 1;
     long declared = -1;
     /* line 1: count */
-    line = next_line(&p);
+    line = gan_next_line(&p);
     if (!line) {
         gan_errf(err, errlen, "%s:1: empty file (expected the image count)", fname);
         goto fail;
@@ -74,7 +75,7 @@ static int parse_owned(char *buf, size_t len, const char *fname, gan_attr_table 
     }
     /* line 2: names */
     lineno = 2;
-    line = next_line(&p);
+    line = gan_next_line(&p);
     if (!line) {
         gan_errf(err, errlen, "%s:2: missing the attribute-name line", fname);
         goto fail;
@@ -112,11 +113,11 @@ static int parse_owned(char *buf, size_t len, const char *fname, gan_attr_table 
         t->files = malloc(cap * sizeof *t->files);
         t->values = malloc(cap * (size_t)t->n_attrs);
         if (!t->files || !t->values) goto oom;
-        while ((line = next_line(&p)) != NULL) {
+        while ((line = gan_next_line(&p)) != NULL) {
             lineno++;
             char *tok = strtok_r(line, " \t", &sv);
             if (!tok) continue; /* blank lines (e.g. a trailing one) are harmless */
-            if (strlen(tok) >= 32 || strchr(tok, '/') || !strcmp(tok, "..")) {
+            if (strlen(tok) >= GAN_FILE_MAX || strchr(tok, '/') || !strcmp(tok, "..")) {
                 gan_errf(err, errlen, "%s:%d: bad image file name '%.40s'", fname, lineno, tok);
                 goto fail;
             }

@@ -34,6 +34,31 @@ int gan_image_decode_mem_min(const void *buf, size_t len, int c, int min_side, c
 int gan_image_read_file_min(const char *path, int c, int min_side, gan_image8 *out, char *err,
                             size_t errlen);
 
+/* Text files (attrs.c): splits the next line off *p, NUL-terminating it without its LF or
+   CRLF; NULL at the end of the buffer. */
+char *gan_next_line(char **p);
+
+/* Image listings (dataset_scan.c): every JPEG/PNG under root, recursively, sorted by name
+   (a table without labels); or root's subfolders as classes (one-hot +1/-1 values), with
+   the images directly in root counted in *loose. */
+int gan_scan_plain(const char *root, gan_attr_table *t, char *err, size_t errlen);
+int gan_scan_classes(const char *root, gan_attr_table *t, size_t *loose, char *err,
+                     size_t errlen);
+
+/* The loader's rows (loader_labels.c): the images of ds that keep marks (NULL: all), at
+   most o->limit (> 0) of them, with the nl labels o names picked by name (multilabel 0/1 or
+   one-hot); categorical rows with no class are left out and counted. Notes and warnings go
+   to stderr. The caller frees files and labels, also on failure. */
+typedef struct {
+    char (*files)[GAN_FILE_MAX];
+    float *labels;
+    size_t n;          /* rows kept */
+    size_t examined;   /* rows of the part looked at (the limit stops the walk early) */
+    size_t excluded;   /* of those, rows with no class */
+} gan_picked;
+int gan_pick_rows(const gan_loader_opts *o, int nl, const gan_dataset *ds,
+                  const unsigned char *keep, gan_picked *p, char *err, size_t errlen);
+
 /* Bitmap font (font.c): 5x7 glyphs in a 6x9 cell; rows top to bottom, bit 4 = leftmost. */
 #define GAN_FONT_W 5
 #define GAN_FONT_H 7

@@ -17,7 +17,6 @@
 #include "common/err.h"
 #include "format/model.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,9 +32,10 @@ struct gan_loader {
     int c, h, w, kind, n_labels, batch;
     float lo, hi;
     uint64_t seed;
-    char *imgdir;          /* DIR/img_align_celeba */
+    char *root;            /* the folder image names are relative to (DIR/img_align_celeba) */
+    int face_crop;         /* CelebA layout: the face crop; else a centred square */
     size_t n;              /* images in the sequence (after exclusion and limit) */
-    char (*files)[32];     /* [n] */
+    char (*files)[GAN_FILE_MAX]; /* [n] */
     float *labels;         /* [n * n_labels] */
     size_t chw;
     size_t excluded;
@@ -78,12 +78,12 @@ static void make_perm(size_t *perm, size_t n, uint64_t seed, uint64_t epoch) {
 
 /* Decodes image idx into dst (uint8 CHW); returns 0, or -1 with msg. */
 static int decode_one(gan_loader *l, size_t idx, unsigned char *dst, char *msg, size_t msglen) {
-    size_t plen = strlen(l->imgdir) + 40;
+    size_t plen = strlen(l->root) + GAN_FILE_MAX + 8;
     char *path = malloc(plen);
     if (!path) {
         return gan_errf(msg, msglen, "%s: out of memory", l->files[idx]);
     }
-    snprintf(path, plen, "%s/%s", l->imgdir, l->files[idx]);
+    snprintf(path, plen, "%s/%s", l->root, l->files[idx]);
     /* The attribute file says .jpg; a converted copy may be .png (or the reverse). */
     struct stat st;
     char *dot = strrchr(path, '.');
@@ -97,7 +97,8 @@ static int decode_one(gan_loader *l, size_t idx, unsigned char *dst, char *msg, 
     int rc = gan_image_read_file_min(path, l->c, l->h > l->w ? l->h : l->w, &img, msg, msglen);
     free(path);
     if (rc != 0) return -1;
-    gan_image_crop_resize(&img, l->h, l->w, dst);
+    if (l->face_crop) gan_image_crop_resize(&img, l->h, l->w, dst);
+    else gan_image_center_crop_resize(&img, l->h, l->w, dst);
     free(img.px);
     return 0;
 }
@@ -170,44 +171,9 @@ static void stop_worker(gan_loader *l) {
     l->running = 0;
 }
 
-static int cmp_name(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
-
-/* No attribute file and no labels wanted: the images are the directory's JPEG/PNG files. */
-static int list_dir(gan_loader *l, char *err, size_t errlen) {
-    DIR *d = opendir(l->imgdir);
-    if (!d) {
-        return gan_errf(err, errlen, "%s: %s", l->imgdir, strerror(errno));
-    }
-    size_t cap = 1024;
-    l->files = malloc(cap * sizeof *l->files);
-    if (!l->files) {
-        closedir(d);
-        return gan_errf(err, errlen, "data loader: out of memory");
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *dot = strrchr(e->d_name, '.');
-        if (!dot || strlen(e->d_name) >= 32) continue;
-        if (strcmp(dot, ".jpg") && strcmp(dot, ".jpeg") && strcmp(dot, ".png")) continue;
-        if (l->n == cap) {
-            cap *= 2;
-            void *nf = realloc(l->files, cap * sizeof *l->files);
-            if (!nf) {
-                closedir(d);
-                return gan_errf(err, errlen, "data loader: out of memory");
-            }
-            l->files = nf;
-        }
-        memcpy(l->files[l->n++], e->d_name, strlen(e->d_name) + 1); /* < 32, checked above */
-    }
-    closedir(d);
-    qsort(l->files, l->n, sizeof *l->files, cmp_name);
-    return 0;
-}
-
 /* The rows of the wanted part (docs/evaluation.md): keep[i] for each of the n files. NULL
  * in *keep means every row; otherwise the caller frees it. */
-static int split_rows(gan_loader *l, const gan_loader_opts *o, const char (*files)[32], size_t n,
+static int split_rows(gan_loader *l, const gan_loader_opts *o, const char (*files)[GAN_FILE_MAX], size_t n,
                       unsigned char **keep, char *err, size_t errlen) {
     *keep = NULL;
     if (o->split == GAN_SPLIT_ALL) return 0;
@@ -218,60 +184,24 @@ static int split_rows(gan_loader *l, const gan_loader_opts *o, const char (*file
     return 0;
 }
 
-static int pick_labels(gan_loader *l, const gan_loader_opts *o, const gan_attr_table *t,
-                       const unsigned char *keep, char *err, size_t errlen) {
-    int nl = l->n_labels; /* 0 when the model has no labels */
-    int *col = calloc(nl > 0 ? (size_t)nl : 1, sizeof(int));
-    const char **cands = malloc((size_t)(t->n_attrs + 1) * sizeof(char *));
-    if (!col || !cands) goto oom;
-    for (int i = 0; i < t->n_attrs; i++) cands[i] = t->names[i];
-    for (int k = 0; k < nl; k++) {
-        col[k] = gan_attr_find(t, o->label_names[k]);
-        if (col[k] < 0) {
-            const char *near = gan_closest_name(o->label_names[k], cands, t->n_attrs);
-            if (near)
-                gan_errf(err, errlen,
-                         "%s/list_attr_celeba.txt: no attribute '%s'; did you mean '%s'?", o->dir,
-                         o->label_names[k], near);
-            else
-                gan_errf(err, errlen, "%s/list_attr_celeba.txt: no attribute '%s'", o->dir,
-                         o->label_names[k]);
-            free(col);
-            free(cands);
-            return -1;
-        }
-    }
-    size_t want = t->n_rows;
-    l->files = malloc((want ? want : 1) * sizeof *l->files);
-    l->labels = malloc((want ? want : 1) * (size_t)(nl > 0 ? nl : 1) * sizeof(float));
-    if (!l->files || !l->labels) goto oom;
-    for (size_t r = 0; r < t->n_rows; r++) {
-        if (o->limit > 0 && l->n >= (size_t)o->limit) break;
-        if (keep && !keep[r]) continue;
-        const signed char *v = t->values + r * (size_t)t->n_attrs;
-        float *lab = l->labels + l->n * (size_t)nl;
-        if (l->kind == GAN_LABELS_CATEGORICAL) {
-            int cls = -1;
-            for (int k = 0; k < nl && cls < 0; k++)
-                if (v[col[k]] == 1) cls = k;
-            if (cls < 0) {
-                l->excluded++;
-                continue;
-            }
-            for (int k = 0; k < nl; k++) lab[k] = k == cls ? 1.0f : 0.0f;
-        } else {
-            for (int k = 0; k < nl; k++) lab[k] = v[col[k]] == 1 ? 1.0f : 0.0f;
-        }
-        memcpy(l->files[l->n], t->files[r], 32);
-        l->n++;
-    }
-    free(col);
-    free(cands);
-    return 0;
-oom:
-    free(col);
-    free(cands);
-    return gan_errf(err, errlen, "data loader: out of memory");
+/* The data set's rows that the loader walks: its layout, the part, the labels by name. */
+static int read_rows(gan_loader *l, const gan_loader_opts *o, char *err, size_t errlen) {
+    gan_dataset ds;
+    if (gan_dataset_open(o->dir, o->label_kind, &ds, err, errlen)) return -1;
+    l->root = ds.root, ds.root = NULL;
+    l->face_crop = ds.layout == GAN_LAYOUT_CELEBA;
+    unsigned char *keep;
+    gan_picked p = {0};
+    int rc = split_rows(l, o, (const char (*)[GAN_FILE_MAX])ds.t.files, ds.t.n_rows, &keep, err,
+                        errlen);
+    if (!rc) rc = gan_pick_rows(o, l->n_labels, &ds, keep, &p, err, errlen);
+    free(keep);
+    gan_dataset_free(&ds);
+    l->files = p.files;
+    l->labels = p.labels;
+    l->n = p.n;
+    l->excluded = p.excluded;
+    return rc;
 }
 
 gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) {
@@ -303,62 +233,7 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
     l->lo = o->lo, l->hi = o->hi, l->seed = o->seed;
     l->chw = (size_t)o->c * o->h * o->w;
 
-    size_t dlen = strlen(o->dir);
-    l->imgdir = malloc(dlen + 32);
-    char *attr_path = malloc(dlen + 32);
-    if (!l->imgdir || !attr_path) {
-        free(attr_path);
-        gan_errf(err, errlen, "data loader: out of memory");
-        gan_loader_close(l);
-        return NULL;
-    }
-    snprintf(l->imgdir, dlen + 32, "%s/img_align_celeba", o->dir);
-    snprintf(attr_path, dlen + 32, "%s/list_attr_celeba.txt", o->dir);
-    struct stat st;
-    errno = 0;
-    if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        gan_errf(err, errlen, "%s: not a data directory (%s)", o->dir,
-                 errno ? strerror(errno) : "not a directory");
-        goto fail;
-    }
-    if (stat(l->imgdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        gan_errf(err, errlen, "%s: missing the img_align_celeba/ folder (CelebA layout: "
-                 "DIR/img_align_celeba/*.jpg + DIR/list_attr_celeba.txt)", o->dir);
-        goto fail;
-    }
-    if (l->n_labels == 0 && stat(attr_path, &st) != 0) {
-        if (list_dir(l, err, errlen)) goto fail;
-        unsigned char *keep;
-        if (split_rows(l, o, (const char (*)[32])l->files, l->n, &keep, err, errlen)) {
-            free(keep);
-            goto fail;
-        }
-        size_t kept = 0;
-        for (size_t i = 0; i < l->n; i++)
-            if (!keep || keep[i]) memmove(l->files[kept++], l->files[i], 32);
-        l->n = kept;
-        free(keep);
-        if (o->limit > 0 && l->n > (size_t)o->limit) l->n = (size_t)o->limit;
-    } else {
-        gan_attr_table t;
-        if (gan_attr_table_read(attr_path, &t, err, errlen)) {
-            /* the table names only the file; say which directory */
-            char tmp[512];
-            snprintf(tmp, sizeof tmp, "%s", err);
-            gan_errf(err, errlen, "%s/%s", o->dir, tmp);
-            goto fail;
-        }
-        unsigned char *keep;
-        int rc = split_rows(l, o, (const char (*)[32])t.files, t.n_rows, &keep, err, errlen);
-        if (!rc) rc = pick_labels(l, o, &t, keep, err, errlen);
-        size_t rows = t.n_rows;
-        free(keep);
-        gan_attr_table_free(&t);
-        if (rc) goto fail;
-        if (l->excluded)
-            fprintf(stderr, "note: %zu of %zu images have none of the %d class attributes and are "
-                    "left out (categorical labels)\n", l->excluded, rows, l->n_labels);
-    }
+    if (read_rows(l, o, err, errlen)) goto fail;
     if (l->n == 0) {
         gan_errf(err, errlen, "%s: no usable images%s", o->dir,
                  o->split == GAN_SPLIT_HELDOUT ? " in the held-out part (--holdout N?)" : "");
@@ -392,10 +267,8 @@ gan_loader *gan_loader_open(const gan_loader_opts *o, char *err, size_t errlen) 
         goto fail;
     }
     if (start_worker(l, 0, 0, err, errlen)) goto fail;
-    free(attr_path);
     return l;
 fail:
-    free(attr_path);
     gan_loader_close(l);
     return NULL;
 }
@@ -452,7 +325,7 @@ int gan_loader_next_ids(gan_loader *l, float *images, float *labels, int64_t *id
         if (l->bad_count * 100 > l->n ||
             (l->bad_count * 100 > l->seen_count && (l->seen_count >= 1000 || l->seen_count == l->n))) {
             gan_errf(err, errlen, "%s: too many bad images: %zu of the %zu seen so far (more "
-                     "than 1%% of %zu images); see the warnings above", l->imgdir, l->bad_count,
+                     "than 1%% of %zu images); see the warnings above", l->root, l->bad_count,
                      l->seen_count, l->n);
             stop_worker(l);
             return -1;
@@ -487,7 +360,7 @@ void gan_loader_close(gan_loader *l) {
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->has_data);
     pthread_cond_destroy(&l->has_space);
-    free(l->imgdir);
+    free(l->root);
     free(l->files);
     free(l->labels);
     free(l->cache);

@@ -4,6 +4,8 @@
  * 178x218), clamped inside the image; a landscape image gives a centred square; a square
  * image (the synthetic set) is used whole. The square is then resampled to the model's HxW
  * with area averaging (exact fractional pixel coverage), or bilinear where it is enlarged.
+ * Data sets in the other layouts (no face alignment to rely on) get a centred square at every
+ * aspect: gan_image_center_crop_resize.
  */
 #include "runtime/data.h"
 
@@ -58,9 +60,12 @@ static void free_weights(axis_weights *a) {
     free(a->wt);
 }
 
-void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out) {
+static void crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out, int face) {
     int c = in->c, x0 = 0, y0 = 0, side;
-    if (in->h > in->w) {
+    if (in->h > in->w && !face) {
+        side = in->w;
+        y0 = (in->h - side) / 2;
+    } else if (in->h > in->w) {
         side = in->w;
         y0 = (int)lround(10.0 * in->w / 89.0);
         if (y0 > in->h - side) y0 = in->h - side;
@@ -111,4 +116,12 @@ void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *
     free(tmp);
     free_weights(&ax);
     free_weights(&ay);
+}
+
+void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out) {
+    crop_resize(in, oh, ow, out, 1);
+}
+
+void gan_image_center_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out) {
+    crop_resize(in, oh, ow, out, 0);
 }

@@ -22,7 +22,7 @@ static size_t stem_len(const char *name)
 }
 
 typedef struct {
-    char name[32];
+    char name[GAN_FILE_MAX];
     int part;
 } part_row;
 
@@ -54,15 +54,15 @@ static int read_partition(const char *path, part_row **rows, size_t *n, char *er
     int line = 0;
     for (char *ln = strtok_r((char *)buf, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
         line++;
-        char name[64];
+        char name[GAN_FILE_MAX + 1];
         int part, used = 0;
         size_t ll = strlen(ln);
         if (ll && ln[ll - 1] == '\r')
             ln[--ll] = 0;
         if (strspn(ln, " \t") == ll)
             continue;
-        if (sscanf(ln, "%63s %d %n", name, &part, &used) != 2 || ln[used] || part < 0 ||
-            part > 2 || strlen(name) >= 32) {
+        if (sscanf(ln, "%128s %d %n", name, &part, &used) != 2 || ln[used] || part < 0 ||
+            part > 2 || strlen(name) >= GAN_FILE_MAX) {
             free(buf);
             free(*rows);
             *rows = NULL;
@@ -77,7 +77,7 @@ static int read_partition(const char *path, part_row **rows, size_t *n, char *er
     return 0;
 }
 
-static int mark_partition(const char *ppath, const char (*files)[32], size_t n,
+static int mark_partition(const char *ppath, const char (*files)[GAN_FILE_MAX], size_t n,
                           unsigned char *heldout, gan_split_info *info, char *err, size_t errlen)
 {
     part_row *rows;
@@ -86,7 +86,7 @@ static int mark_partition(const char *ppath, const char (*files)[32], size_t n,
         return -1;
     for (size_t i = 0; i < n; i++) {
         part_row key;
-        memcpy(key.name, files[i], 32);
+        memcpy(key.name, files[i], GAN_FILE_MAX);
         const part_row *hit = bsearch(&key, rows, nr, sizeof *rows, cmp_part);
         if (!hit)
             info->n_unlisted++; /* kept for training: only named faces are held out */
@@ -96,7 +96,7 @@ static int mark_partition(const char *ppath, const char (*files)[32], size_t n,
     return 0;
 }
 
-int gan_split_mark(const char *dir, const char (*files)[32], size_t n, long long holdout,
+int gan_split_mark(const char *dir, const char (*files)[GAN_FILE_MAX], size_t n, long long holdout,
                    unsigned char *heldout, gan_split_info *info, char *err, size_t errlen)
 {
     memset(info, 0, sizeof *info);
@@ -129,8 +129,8 @@ int gan_split_mark(const char *dir, const char (*files)[32], size_t n, long long
     for (size_t i = 0; i < n; i++)
         if (heldout[i]) {
             if (!info->n_heldout++)
-                memcpy(info->first, files[i], 32);
-            memcpy(info->last, files[i], 32);
+                memcpy(info->first, files[i], GAN_FILE_MAX);
+            memcpy(info->last, files[i], GAN_FILE_MAX);
         }
     return 0;
 }
