@@ -29,8 +29,10 @@ static const char vis_help[] =
     "  -n N               images per attribute (default 8)\n"
     "  --steps S          ascent steps (default 200)\n"
     "  --lr L             step size as a share of the value range (default 0.01)\n"
-    "  --jitter J         random shift of up to J pixels before each step (default 4)\n"
-    "  --blur B           blend weight of a 3x3 blur (default 0.5; 0: none) ...\n"
+    "  --jitter J         random shift of up to J pixels before each step (default: the\n"
+    "                     image side / 16, at least 1: 4 at 64x64)\n"
+    "  --blur B           blend weight of a 3x3 blur (default 0.5 x side / 64, at most 0.5;\n"
+    "                     0: none) ...\n"
     "  --blur-every K     ... applied every K steps (default 1)\n"
     "  --seed S           random starts and jitter (default 1)\n"
     "  --json FILE        also write the figures as JSON\n"
@@ -50,8 +52,8 @@ static int parse(int argc, char **argv, vis_opts *o, int *help)
 {
     gan_args a;
     gan_args_init(&a, "ganrt visualize", argc, argv);
-    *o = (vis_opts){.n = 8, .steps = 200, .jitter = 4, .blur_every = 1, .lr = 0.01,
-                    .blur = 0.5, .seed = 1};
+    *o = (vis_opts){.n = 8, .steps = 200, .jitter = -1, .blur_every = 1, .lr = 0.01,
+                    .blur = -1, .seed = 1}; /* -1: from the image size (run) */
     int k;
     while ((k = gan_args_next(&a))) {
         if (k == 2) {
@@ -176,8 +178,12 @@ static int run(const vis_opts *o, const gan_model *m, const vis_rows *r, char *e
         rc = gan_ckpt_resolve(o->ckpt, ckpt, sizeof ckpt, err, errlen) ? 1 : 0;
     for (int i = 0; !rc && i < n; i++)
         dir[(size_t)i * K + r->col[i / o->n]] = (float)r->sign[i / o->n];
-    gan_vis_opts vo = {(int)o->steps, (float)o->lr, (int)o->jitter, (int)o->blur_every,
-                       (float)o->blur, o->seed,
+    /* a 3x3 blur and a few pixels of jitter are a larger share of a small image */
+    int side = h->image_h < h->image_w ? h->image_h : h->image_w;
+    long long jitter = o->jitter >= 0 ? o->jitter : side / 16 > 1 ? side / 16 : 1;
+    double bl = o->blur >= 0 ? o->blur : 0.5 * (side < 64 ? side / 64.0 : 1.0);
+    gan_vis_opts vo = {(int)o->steps, (float)o->lr, (int)jitter, (int)o->blur_every,
+                       (float)bl, o->seed,
                        (int)(o->threads > 0 ? o->threads : cli_cpu_count())};
     if (!rc && gan_visualize(m, ckpt, &vo, n, dir, img, before, after, err, errlen))
         rc = 1;
