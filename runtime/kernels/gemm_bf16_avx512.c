@@ -1,0 +1,75 @@
+/* The AVX512-BF16 micro-kernel of the bf16 GEMM (gemm.c): an 8 x 48 tile of C in 24 zmm
+ * accumulators; per pair of the reduction, 3 loads of packed B (16 columns each, one bf16
+ * pair per column), 8 broadcasts of A's pairs and 24 vdpbf16ps. Only this file's functions
+ * are compiled for AVX-512 (function-level target attribute), so the rest of the build stays
+ * baseline x86-64; the kernel runs only where kern_bf16_avx512_usable() says so. */
+#include "runtime/kernels/kern_internal.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && \
+    ((defined(__GNUC__) && __GNUC__ >= 10) || (defined(__clang__) && __clang_major__ >= 9))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_BF16_UKR 1
+
+int kern_bf16_avx512_usable(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE: xgetbv usable */
+        return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    /* XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) enabled by the OS */
+    if ((lo & 0xe6u) != 0xe6u || __get_cpuid_max(0, 0) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(b & (1u << 16))) /* AVX512F */
+        return 0;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a >> 5) & 1u; /* AVX512_BF16 */
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void
+ukr_avx512(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, int ldc, int mr,
+           int nr, int load)
+{
+    __m512 acc[KERN_BF16_MR][3];
+    __mmask16 mk[3];
+    for (int v = 0; v < 3; v++) {
+        int left = nr - 16 * v;
+        mk[v] = left >= 16 ? (__mmask16)0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < KERN_BF16_MR; r++)
+#pragma GCC unroll 3
+        for (int v = 0; v < 3; v++)
+            acc[r][v] = load && r < mr ? _mm512_maskz_loadu_ps(mk[v], c + (size_t)r * ldc + 16 * v)
+                                       : _mm512_setzero_ps();
+    for (int p = 0; p < kp; p++) {
+        const uint32_t *b = bp + (size_t)p * ldbp;
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
+        __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
+        __m512bh b2 = (__m512bh)_mm512_loadu_si512(b + 32);
+        const uint32_t *a = ap + (size_t)p * KERN_BF16_MR;
+#pragma GCC unroll 8
+        for (int r = 0; r < KERN_BF16_MR; r++) {
+            __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[r]);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], av, b2);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < KERN_BF16_MR; r++)
+        if (r < mr)
+#pragma GCC unroll 3
+            for (int v = 0; v < 3; v++)
+                _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16 * v, mk[v], acc[r][v]);
+}
+
+kern_bf16_ukr kern_bf16_ukr_avx512(void) { return ukr_avx512; }
+
+#else
+int kern_bf16_avx512_usable(void) { return 0; }
+kern_bf16_ukr kern_bf16_ukr_avx512(void) { return NULL; }
+#endif
