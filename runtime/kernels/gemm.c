@@ -95,46 +95,72 @@ static inline float at(const float *a, int lda, int ta, int i, int k)
     return ta ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
 }
 
+/* pairs of x[0..2np) (kp = ceil(n / 2) pairs of n floats; an odd n pads the last with 0) to
+ * out[p * stride] */
+static void pack_pairs(const float *x, int n, uint32_t *out, size_t stride, int fast)
+{
+    int full = n / 2;
+    if (fast)
+        kern_bf16_pack_pairs_avx512(x, full, out, stride);
+    else
+        for (int p = 0; p < full; p++)
+            out[(size_t)p * stride] = kern_bf16_pair(x[2 * p], x[2 * p + 1]);
+    if (n & 1)
+        out[(size_t)full * stride] = kern_bf16_pair(x[n - 1], 0.0f);
+}
+
 /* A rows [i0, i0+mc), reduction [k0, k0+kc) -> panels of MR rows: ap[panel][p][r] */
-static void pack_a(const float *a, int lda, int ta, int i0, int mc, int k0, int kc, uint32_t *ap)
+static void pack_a(const float *a, int lda, int ta, int i0, int mc, int k0, int kc, uint32_t *ap,
+                   int fast)
 {
     int kp = (kc + 1) / 2;
     for (int pi = 0; pi < mc; pi += KERN_BF16_MR) {
         uint32_t *pan = ap + (size_t)(pi / KERN_BF16_MR) * kp * KERN_BF16_MR;
         for (int r = 0; r < KERN_BF16_MR; r++) {
             int i = pi + r;
+            if (i < mc && !ta) {
+                pack_pairs(a + (size_t)(i0 + i) * lda + k0, kc, pan + r, KERN_BF16_MR, fast);
+                continue;
+            }
             for (int p = 0; p < kp; p++) {
                 int k = 2 * p;
-                float lo = i < mc ? at(a, lda, ta, i0 + i, k0 + k) : 0.0f;
-                float hi = i < mc && k + 1 < kc ? at(a, lda, ta, i0 + i, k0 + k + 1) : 0.0f;
+                float lo = i < mc ? a[(size_t)(k0 + k) * lda + i0 + i] : 0.0f;
+                float hi = i < mc && k + 1 < kc ? a[(size_t)(k0 + k + 1) * lda + i0 + i] : 0.0f;
                 pan[p * KERN_BF16_MR + r] = kern_bf16_pair(lo, hi);
             }
         }
     }
 }
 
-/* B reduction rows [k0, k0+kc), columns [j0, j0+nc) -> bp[p][j], ncp columns (zero-padded) */
+static void pack_rows(const float *r0, const float *r1, uint32_t *out, int n)
+{
+#pragma omp simd
+    for (int j = 0; j < n; j++)
+        out[j] = kern_bf16_pair(r0[j], r1[j]);
+}
+
+/* B reduction rows [k0, k0+kc), columns [j0, j0+nc) -> bp[p][j], ncp columns (zero-padded);
+ * fast: the AVX-512 row packer (same bits) */
 static void pack_b(const float *b, int ldb, int tb, int k0, int kc, int j0, int nc, int ncp,
-                   uint32_t *bp)
+                   uint32_t *bp, int fast, const float *zeros)
 {
     int kp = (kc + 1) / 2;
+    if (tb) {
+        for (int j = 0; j < nc; j++)
+            pack_pairs(b + (size_t)(j0 + j) * ldb + k0, kc, bp + j, (size_t)ncp, fast);
+        for (int p = 0; p < kp; p++)
+            for (int j = nc; j < ncp; j++)
+                bp[(size_t)p * ncp + j] = 0;
+        return;
+    }
     for (int p = 0; p < kp; p++) {
         int k = k0 + 2 * p, two = 2 * p + 1 < kc;
         uint32_t *row = bp + (size_t)p * ncp;
-        if (!tb) {
-            const float *r0 = b + (size_t)k * ldb + j0, *r1 = r0 + ldb;
-            if (two)
-                for (int j = 0; j < nc; j++)
-                    row[j] = kern_bf16_pair(r0[j], r1[j]);
-            else
-                for (int j = 0; j < nc; j++)
-                    row[j] = kern_bf16_pair(r0[j], 0.0f);
-        } else {
-            for (int j = 0; j < nc; j++) {
-                const float *col = b + (size_t)(j0 + j) * ldb + k;
-                row[j] = kern_bf16_pair(col[0], two ? col[1] : 0.0f);
-            }
-        }
+        const float *r0 = b + (size_t)k * ldb + j0, *r1 = two ? r0 + ldb : zeros;
+        if (fast)
+            kern_bf16_pack_rows_avx512(r0, r1, row, nc);
+        else
+            pack_rows(r0, r1, row, nc);
         for (int j = nc; j < ncp; j++)
             row[j] = 0;
     }
@@ -153,16 +179,18 @@ void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k,
     }
     uint32_t bpk[(KC / 2) * NC];
     uint32_t apk[(KC / 2) * MC];
+    static const float zeros[NC];
+    int fast = ukr == kern_bf16_ukr_avx512();
     for (int j0 = 0; j0 < n; j0 += NC) {
         int nc = n - j0 < NC ? n - j0 : NC;
         int ncp = (nc + KERN_BF16_NR - 1) / KERN_BF16_NR * KERN_BF16_NR;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = k - k0 < KC ? k - k0 : KC, kp = (kc + 1) / 2;
             int load = k0 > 0 || beta != 0.0f;
-            pack_b(b, ldb, tb, k0, kc, j0, nc, ncp, bpk);
+            pack_b(b, ldb, tb, k0, kc, j0, nc, ncp, bpk, fast, zeros);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                pack_a(a, lda, ta, i0, mc, k0, kc, apk);
+                pack_a(a, lda, ta, i0, mc, k0, kc, apk, fast);
                 for (int jr = 0; jr < nc; jr += KERN_BF16_NR) {
                     int nr = nc - jr < KERN_BF16_NR ? nc - jr : KERN_BF16_NR;
                     for (int ir = 0; ir < mc; ir += KERN_BF16_MR) {

@@ -69,7 +69,62 @@ ukr_avx512(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, i
 
 kern_bf16_ukr kern_bf16_ukr_avx512(void) { return ukr_avx512; }
 
+/* kern_bf16_bits on 16 lanes */
+__attribute__((target("avx512f"))) static inline __m512i bits16(__m512i u)
+{
+    __m512i hi = _mm512_srli_epi32(u, 16);
+    __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff),
+                                    _mm512_and_si512(hi, _mm512_set1_epi32(1)));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, bias), 16);
+    __m512i mag = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(mag, _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(hi, _mm512_set1_epi32(0x40)));
+    __mmask16 den = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_mov_epi32(r, den, _mm512_and_si512(hi, _mm512_set1_epi32(0x8000)));
+}
+
+__attribute__((target("avx512f"))) void kern_bf16_pack_rows_avx512(const float *r0,
+                                                                   const float *r1,
+                                                                   uint32_t *out, int n)
+{
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512i a = bits16(_mm512_castps_si512(_mm512_loadu_ps(r0 + j)));
+        __m512i b = bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + j)));
+        _mm512_storeu_si512(out + j, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)));
+    }
+    for (; j < n; j++)
+        out[j] = kern_bf16_pair(r0[j], r1[j]);
+}
+
+__attribute__((target("avx512f"))) void kern_bf16_pack_pairs_avx512(const float *x, int np,
+                                                                    uint32_t *out, size_t stride)
+{
+    int p = 0;
+    uint32_t tmp[8];
+    for (; p + 8 <= np; p += 8) {
+        __m512i r = bits16(_mm512_castps_si512(_mm512_loadu_ps(x + 2 * p)));
+        /* each 64-bit lane: bf16(x even) at bit 0, bf16(x odd) at bit 32 -> pair in 0..31 */
+        r = _mm512_or_si512(r, _mm512_srli_epi64(r, 16));
+        _mm256_storeu_si256((__m256i *)tmp, _mm512_cvtepi64_epi32(r));
+        for (int q = 0; q < 8; q++)
+            out[(size_t)(p + q) * stride] = tmp[q];
+    }
+    for (; p < np; p++)
+        out[(size_t)p * stride] = kern_bf16_pair(x[2 * p], x[2 * p + 1]);
+}
+
 #else
 int kern_bf16_avx512_usable(void) { return 0; }
+void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out, int n)
+{
+    for (int j = 0; j < n; j++)
+        out[j] = kern_bf16_pair(r0[j], r1[j]);
+}
 kern_bf16_ukr kern_bf16_ukr_avx512(void) { return NULL; }
+void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride)
+{
+    for (int p = 0; p < np; p++)
+        out[(size_t)p * stride] = kern_bf16_pair(x[2 * p], x[2 * p + 1]);
+}
 #endif

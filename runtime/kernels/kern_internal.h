@@ -114,11 +114,9 @@ static inline uint32_t kern_bf16_bits(float x)
 {
     uint32_t u;
     memcpy(&u, &x, sizeof u);
-    if ((u & 0x7f800000u) == 0)
-        return (u >> 16) & 0x8000u;
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-        return (u >> 16) | 0x40u;
-    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; /* branch-free: packing vectorises */
+    r = (u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r;
+    return (u & 0x7f800000u) == 0 ? (u >> 16) & 0x8000u : r;
 }
 static inline uint32_t kern_bf16_pair(float lo, float hi)
 {
@@ -147,6 +145,10 @@ typedef void (*kern_bf16_ukr)(int kp, const uint32_t *ap, const uint32_t *bp, in
 /* the AVX512-BF16 micro-kernel (NULL where the compiler cannot build it), and whether this
  * CPU and OS can run it (cpuid leaf 7 subleaf 1 EAX bit 5, AVX512F, XCR0 zmm + opmask state) */
 kern_bf16_ukr kern_bf16_ukr_avx512(void);
+/* out[j] = kern_bf16_pair(r0[j], r1[j]) for j < n, with AVX-512 (same bits) */
+void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out, int n);
+/* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX-512 (same bits) */
+void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride);
 int kern_bf16_avx512_usable(void);
 /* the micro-kernel of a KERN_BF16_* implementation (portable where AVX-512's is absent) */
 kern_bf16_ukr kern_bf16_ukr_for(int impl);
