@@ -29,9 +29,11 @@ int kern_bf16_avx512_usable(void)
     return (a >> 5) & 1u; /* AVX512_BF16 */
 }
 
-__attribute__((target("avx512f,avx512bf16"))) static void
-ukr_avx512(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, int ldc, int mr,
-           int nr, int load)
+/* the tile with NV (1..3) vectors of 16 columns: narrow blocks (small output planes) skip
+ * the all-zero vectors; every element's sums are the same whatever NV */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
+tile(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, int ldc, int mr, int nr,
+     int load, const int NV)
 {
     __m512 acc[KERN_BF16_MR][3];
     __mmask16 mk[3];
@@ -42,29 +44,42 @@ ukr_avx512(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, i
 #pragma GCC unroll 8
     for (int r = 0; r < KERN_BF16_MR; r++)
 #pragma GCC unroll 3
-        for (int v = 0; v < 3; v++)
+        for (int v = 0; v < NV; v++)
             acc[r][v] = load && r < mr ? _mm512_maskz_loadu_ps(mk[v], c + (size_t)r * ldc + 16 * v)
                                        : _mm512_setzero_ps();
     for (int p = 0; p < kp; p++) {
         const uint32_t *b = bp + (size_t)p * ldbp;
-        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
-        __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
-        __m512bh b2 = (__m512bh)_mm512_loadu_si512(b + 32);
+        __m512bh bv[3];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            bv[v] = (__m512bh)_mm512_loadu_si512(b + 16 * v);
         const uint32_t *a = ap + (size_t)p * KERN_BF16_MR;
 #pragma GCC unroll 8
         for (int r = 0; r < KERN_BF16_MR; r++) {
             __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[r]);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
-            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], av, b2);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
         }
     }
 #pragma GCC unroll 8
     for (int r = 0; r < KERN_BF16_MR; r++)
         if (r < mr)
 #pragma GCC unroll 3
-            for (int v = 0; v < 3; v++)
+            for (int v = 0; v < NV; v++)
                 _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16 * v, mk[v], acc[r][v]);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void
+ukr_avx512(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, int ldc, int mr,
+           int nr, int load)
+{
+    if (nr > 32)
+        tile(kp, ap, bp, ldbp, c, ldc, mr, nr, load, 3);
+    else if (nr > 16)
+        tile(kp, ap, bp, ldbp, c, ldc, mr, nr, load, 2);
+    else
+        tile(kp, ap, bp, ldbp, c, ldc, mr, nr, load, 1);
 }
 
 kern_bf16_ukr kern_bf16_ukr_avx512(void) { return ukr_avx512; }
