@@ -95,6 +95,13 @@ static inline float at(const float *a, int lda, int ta, int i, int k)
     return ta ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
 }
 
+static void pack_rows(const float *r0, const float *r1, uint32_t *out, int n)
+{
+#pragma omp simd
+    for (int j = 0; j < n; j++)
+        out[j] = kern_bf16_pair(r0[j], r1[j]);
+}
+
 /* pairs of x[0..2np) (kp = ceil(n / 2) pairs of n floats; an odd n pads the last with 0) to
  * out[p * stride] */
 static void pack_pairs(const float *x, int n, uint32_t *out, size_t stride, int fast)
@@ -111,7 +118,7 @@ static void pack_pairs(const float *x, int n, uint32_t *out, size_t stride, int 
 
 /* A rows [i0, i0+mc), reduction [k0, k0+kc) -> panels of MR rows: ap[panel][p][r] */
 static void pack_a(const float *a, int lda, int ta, int i0, int mc, int k0, int kc, uint32_t *ap,
-                   int fast)
+                   int fast, const float *zeros)
 {
     int kp = (kc + 1) / 2;
     for (int pi = 0; pi < mc; pi += KERN_BF16_MR) {
@@ -122,22 +129,25 @@ static void pack_a(const float *a, int lda, int ta, int i0, int mc, int k0, int 
                 pack_pairs(a + (size_t)(i0 + i) * lda + k0, kc, pan + r, KERN_BF16_MR, fast);
                 continue;
             }
-            for (int p = 0; p < kp; p++) {
-                int k = 2 * p;
-                float lo = i < mc ? a[(size_t)(k0 + k) * lda + i0 + i] : 0.0f;
-                float hi = i < mc && k + 1 < kc ? a[(size_t)(k0 + k + 1) * lda + i0 + i] : 0.0f;
-                pan[p * KERN_BF16_MR + r] = kern_bf16_pair(lo, hi);
-            }
+            if (i >= mc)
+                for (int p = 0; p < kp; p++)
+                    pan[p * KERN_BF16_MR + r] = 0;
+        }
+        if (!ta)
+            continue;
+        /* transposed: a panel's rows are consecutive in each reduction row of a */
+        int w = mc - pi < KERN_BF16_MR ? mc - pi : KERN_BF16_MR;
+        for (int p = 0; p < kp; p++) {
+            const float *r0 = a + (size_t)(k0 + 2 * p) * lda + i0 + pi;
+            const float *r1 = 2 * p + 1 < kc ? r0 + lda : zeros;
+            if (fast)
+                kern_bf16_pack_rows_avx512(r0, r1, pan + p * KERN_BF16_MR, w);
+            else
+                pack_rows(r0, r1, pan + p * KERN_BF16_MR, w);
         }
     }
 }
 
-static void pack_rows(const float *r0, const float *r1, uint32_t *out, int n)
-{
-#pragma omp simd
-    for (int j = 0; j < n; j++)
-        out[j] = kern_bf16_pair(r0[j], r1[j]);
-}
 
 /* B reduction rows [k0, k0+kc), columns [j0, j0+nc) -> bp[p][j], ncp columns (zero-padded);
  * fast: the AVX-512 row packer (same bits) */
@@ -190,7 +200,7 @@ void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k,
             pack_b(b, ldb, tb, k0, kc, j0, nc, ncp, bpk, fast, zeros);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                pack_a(a, lda, ta, i0, mc, k0, kc, apk, fast);
+                pack_a(a, lda, ta, i0, mc, k0, kc, apk, fast, zeros);
                 for (int jr = 0; jr < nc; jr += KERN_BF16_NR) {
                     int nr = nc - jr < KERN_BF16_NR ? nc - jr : KERN_BF16_NR;
                     for (int ir = 0; ir < mc; ir += KERN_BF16_MR) {

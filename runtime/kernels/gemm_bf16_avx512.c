@@ -108,8 +108,12 @@ __attribute__((target("avx512f"))) void kern_bf16_pack_rows_avx512(const float *
         __m512i b = bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + j)));
         _mm512_storeu_si512(out + j, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)));
     }
-    for (; j < n; j++)
-        out[j] = kern_bf16_pair(r0[j], r1[j]);
+    if (j < n) { /* the last 1-15 columns, masked */
+        __mmask16 m = (__mmask16)((1u << (n - j)) - 1);
+        __m512i a = bits16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r0 + j)));
+        __m512i b = bits16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r1 + j)));
+        _mm512_mask_storeu_epi32(out + j, m, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)));
+    }
 }
 
 __attribute__((target("avx512f"))) void kern_bf16_pack_pairs_avx512(const float *x, int np,
