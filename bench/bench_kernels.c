@@ -307,6 +307,12 @@ int main(int argc, char **argv)
             tlist[nt++] = atoi(argv[i]) > 0 ? atoi(argv[i]) : 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress is visible when piped */
+    /* BENCH_PRECISION=bf16: the conv / dense GEMMs in bf16 (kern_set_precision) */
+    const char *prec = getenv("BENCH_PRECISION");
+    if (prec && !strcmp(prec, "bf16")) {
+        kern_set_precision(KERN_PREC_BF16);
+        printf("== precision bf16: %s\n", kern_bf16_describe());
+    }
     double t_all = now();
     for (int ti = 0; ti < nt; ti++) {
         int th = tlist[ti];

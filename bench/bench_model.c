@@ -28,7 +28,10 @@
  * 20-50x slower than a 1-thread one (measured: demo.gan 26-28 s against 0.5 s per step); with
  * passive waiting the run stays within minutes. Both ganrt and PyTorch inherit the setting.
  *
- * Usage: bench_model [--threads 1,2] [--iters N] [--warmup N] [--no-torch] [MODEL.gan ...]
+ * Usage: bench_model [--threads 1,2] [--iters N] [--warmup N] [--no-torch] [--no-bf16]
+ *                    [MODEL.gan ...]
+ * Each ganrt configuration runs in fp32 and then (unless --no-bf16) in bf16 (--precision bf16:
+ * the "bf16" rows).
  * Environment: BENCH_ITERS, BENCH_WARMUP override the defaults (1 and 1); BENCH_TIMEOUT
  * (seconds, default 150) caps each configuration. Exit status 0, or 1 when a model does not
  * compile or a run fails or times out (with a message).
@@ -330,10 +333,11 @@ static int in_child(child_fn fn, void *arg, void *res, size_t len, long *maxrss_
     return off == len && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-typedef struct { const char *path; int threads, warmup, iters; } ganrt_arg;
+typedef struct { const char *path; int threads, warmup, iters, bf16; } ganrt_arg;
 static void child_ganrt(void *arg, void *res)
 {
     ganrt_arg *a = arg;
+    kern_set_precision(a->bf16 ? KERN_PREC_BF16 : KERN_PREC_FP32); /* in the child only */
     bench_ganrt(a->path, a->threads, a->warmup, a->iters, res);
 }
 
@@ -441,7 +445,7 @@ static void find_root(char *root, size_t len)
 /* What to measure, from the command line and the environment. */
 typedef struct {
     int threads[MAX_THREADS], n_threads;
-    int iters, warmup, use_torch, timeout;
+    int iters, warmup, use_torch, timeout, bf16;
     const char *models[MAX_MODELS];
     int n_models;
     char root[1024], paths[4][1100], script[1200];
@@ -449,7 +453,7 @@ typedef struct {
 
 /* Every configuration's figures: [model][thread count]. */
 typedef struct {
-    model_result gr[MAX_MODELS][MAX_THREADS];
+    model_result gr[MAX_MODELS][MAX_THREADS], br[MAX_MODELS][MAX_THREADS]; /* fp32, bf16 */
     torch_result tr[MAX_MODELS][MAX_THREADS];
     double gemm[MAX_THREADS];
     int have_torch;
@@ -485,9 +489,11 @@ static int parse_args(int argc, char **argv, bench_cfg *c)
             c->warmup = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--no-torch")) {
             c->use_torch = 0;
+        } else if (!strcmp(argv[i], "--no-bf16")) {
+            c->bf16 = 0;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "usage: bench_model [--threads 1,2] [--iters N] [--warmup N] "
-                            "[--no-torch] [MODEL.gan ...]\n");
+                            "[--no-torch] [--no-bf16] [MODEL.gan ...]\n");
             return 1;
         } else if (c->n_models < MAX_MODELS) {
             c->models[c->n_models++] = argv[i];
@@ -511,6 +517,7 @@ static int configure(int argc, char **argv, bench_cfg *c)
     c->iters = env_int("BENCH_ITERS", 1);
     c->warmup = env_int("BENCH_WARMUP", 1);
     c->use_torch = 1;
+    c->bf16 = 1;
     c->timeout = env_int("BENCH_TIMEOUT", 150);
     find_root(c->root, sizeof c->root);
     if (parse_args(argc, argv, c))
@@ -553,9 +560,12 @@ static int measure_ganrt(const bench_cfg *c, bench_results *res)
 {
     int failed = 0;
     for (int i = 0; i < c->n_models; i++)
-        for (int k = 0; k < c->n_threads; k++) {
-            ganrt_arg a = {c->models[i], c->threads[k], c->warmup, c->iters};
-            model_result *r = &res->gr[i][k];
+        for (int k = 0; k < 2 * c->n_threads; k++) {
+            int bf = k & 1;
+            if (bf && !c->bf16)
+                continue;
+            ganrt_arg a = {c->models[i], c->threads[k / 2], c->warmup, c->iters, bf};
+            model_result *r = bf ? &res->br[i][k / 2] : &res->gr[i][k / 2];
             memset(r, 0, sizeof *r);
             long rss = 0;
             int to = 0;
@@ -563,15 +573,15 @@ static int measure_ganrt(const bench_cfg *c, bench_results *res)
                 if (to)
                     snprintf(r->err, sizeof r->err, "timed out after %d s (BENCH_TIMEOUT)",
                              c->timeout);
-                fprintf(stderr, "bench_model: ganrt %s, %d thread(s): %s\n", c->models[i],
-                        c->threads[k], r->err[0] ? r->err : "the child failed");
+                fprintf(stderr, "bench_model: ganrt %s%s, %d thread(s): %s\n", c->models[i],
+                        bf ? " (bf16)" : "", a.threads, r->err[0] ? r->err : "the child failed");
                 r->ok = 0;
                 failed = 1;
                 continue;
             }
             r->maxrss_kib = rss;
-            printf("  ganrt   %-18s %d thread(s): step %.3f s (mean of %d)\n",
-                   base_name(c->models[i]), c->threads[k], r->t_step, r->steps);
+            printf("  ganrt   %-18s %d thread(s)%s: step %.3f s (mean of %d)\n",
+                   base_name(c->models[i]), a.threads, bf ? " bf16" : "", r->t_step, r->steps);
             fflush(stdout);
         }
     return failed;
@@ -673,6 +683,10 @@ static void print_table(const bench_cfg *c, const bench_results *res)
             double fl = r->d_steps * r->d_flops + r->g_flops;
             print_row(base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
                       r->t_step, fl, res->gemm[k], r->maxrss_kib / 1024.0, r->planned_mib);
+            const model_result *b = &res->br[i][k];
+            if (b->ok) /* the same work in bf16; %sgemm against the fp32 roofline */
+                print_row("", b->batch, c->threads[k], "bf16", b->t_d, b->t_g, b->t_step, fl,
+                          res->gemm[k], b->maxrss_kib / 1024.0, b->planned_mib);
             const torch_result *t = &res->tr[i][k];
             if (!t->ok)
                 continue;
@@ -753,6 +767,8 @@ int main(int argc, char **argv)
     bench_results res;
     memset(&res, 0, sizeof res);
     print_setup(&c);
+    if (c.bf16)
+        printf("  bf16 rows: %s\n", kern_bf16_describe());
     double wall0 = now();
     int failed = measure_ganrt(&c, &res);
     measure_sgemm(&c, &res);

@@ -22,6 +22,11 @@ int ganrt_visualize_main(int argc, char **argv); /* cli_visualize.c: what a clas
  * into err with the subcommands' exit status 1. */
 int cli_cpu_count(void);
 int cli_out_of_memory(char *err, size_t errlen);
+/* --precision VALUE ("fp32" or "bf16"): sets the kernels' GEMM precision for the process;
+ * -1 for any other value. cli_precision_note prints which bf16 kernel runs (or what the CPU
+ * lacks and falls back to) when bf16 is on. */
+int cli_precision_set(const char *value);
+void cli_precision_note(const char *cmd);
 
 /* cli_info.c: what `ganrt info MODEL.bin` prints (hyperparameters, networks, programs with
  * FLOPs and the memory plan, the parameter table). */

@@ -1,7 +1,9 @@
 /* What the ganrt subcommands share. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "runtime/kernels.h"
 
 int cli_cpu_count(void)
 {
@@ -13,4 +15,21 @@ int cli_out_of_memory(char *err, size_t errlen)
 {
     snprintf(err, errlen, "out of memory");
     return 1;
+}
+
+int cli_precision_set(const char *value)
+{
+    if (!strcmp(value, "fp32"))
+        kern_set_precision(KERN_PREC_FP32);
+    else if (!strcmp(value, "bf16"))
+        kern_set_precision(KERN_PREC_BF16);
+    else
+        return -1;
+    return 0;
+}
+
+void cli_precision_note(const char *cmd)
+{
+    if (kern_precision() == KERN_PREC_BF16)
+        fprintf(stderr, "%s: precision bf16: %s\n", cmd, kern_bf16_describe());
 }

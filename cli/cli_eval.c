@@ -41,6 +41,7 @@ static const char eval_help[] =
     "  --no-cache               recompute the real statistics\n"
     "  --no-ema                 the generator's raw weights, not their EMA\n"
     "  --threads T              compute threads\n"
+    "  --precision P            fp32 (default) or bf16 GEMMs ('ganrt train --help')\n"
     "\n"
     "Exit status: 0 done, 1 failure (model, checkpoint, data, incompatible classifier), 2 usage\n"
     "error.\n";
@@ -69,7 +70,11 @@ static int parse_opt(gan_args *a, eval_opts *o, int *help)
     } else if (!strcmp(op, "--real-only")) o->real_only = 1;
     else if (!strcmp(op, "--no-cache")) o->no_cache = 1;
     else if (!strcmp(op, "--no-ema")) o->no_ema = 1;
-    else
+    else if (!strcmp(op, "--precision")) {
+        const char *v = NULL;
+        if (!(r = gan_args_str(a, &v)) && cli_precision_set(v))
+            return gan_usage_error(a, "--precision takes fp32 or bf16, not '%s'", v);
+    } else
         return gan_usage_error(a, "unknown option %s", op);
     return r ? 2 : 0;
 }
@@ -381,6 +386,7 @@ int ganrt_eval_main(int argc, char **argv)
         fputs(eval_help, stdout);
         return 0;
     }
+    cli_precision_note("ganrt eval");
     char err[1200] = "";
     rc = run_eval(&e, err, sizeof err);
     if (rc == 1)

@@ -37,12 +37,13 @@ static const char sample_help[] =
     "                      (0.05 to 10; default: none)\n"
     "  --no-ema            use the raw generator weights, not their EMA\n"
     "  --threads T         compute threads\n"
+    "  --precision P       fp32 (default) or bf16 GEMMs (as 'ganrt train --help' says)\n"
     "  --help              this text\n"
     "\n"
     "Exit status: 0 done, 1 failure (bad model or checkpoint), 2 usage error.\n";
 
 typedef struct {
-    const char *model, *ckpt, *out, *attr, *vary, *attrs_from, *out_dir, *rest_from;
+    const char *model, *ckpt, *out, *attr, *vary, *attrs_from, *out_dir, *rest_from, *precision;
     long long n, cols, threads;
     uint64_t seed;
     double truncation;       /* 0: none */
@@ -86,7 +87,11 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
         else if (!strcmp(op, "--truncation")) r = gan_args_double(a, 0.05, 10, &o->truncation);
         else if (!strcmp(op, "--interpolate")) o->interpolate = 1;
         else if (!strcmp(op, "--no-ema")) o->no_ema = 1;
-        else
+        else if (!strcmp(op, "--precision")) {
+            if (!(r = gan_args_str(a, &o->precision)) && cli_precision_set(o->precision))
+                return gan_usage_error(a, "--precision takes fp32 or bf16, not '%s'",
+                                       o->precision);
+        } else
             return gan_usage_error(a, "unknown option %s", op);
         if (r)
             return 2;
@@ -580,6 +585,7 @@ int ganrt_sample_main(int argc, char **argv)
         fputs(sample_help, stdout);
         return 0;
     }
+    cli_precision_note("ganrt sample");
     char err[1024] = "";
     gan_model *m = gan_model_load(o.model, err, sizeof err);
     sample_run r;

@@ -43,6 +43,11 @@ static const char train_help[] =
     "  --seed S            seed of initialisation, data order and z (default 1)\n"
     "  --threads T         compute threads (default: online CPUs); results are bit-exact for\n"
     "                      a given T\n"
+    "  --precision P       fp32 (default) or bf16: the conv and dense GEMMs take inputs\n"
+    "                      rounded to bfloat16 and accumulate in fp32 (AVX512-BF16 where the\n"
+    "                      CPU has it, else a slower portable emulation; the line at start says\n"
+    "                      which); weights, optimizer and losses stay fp32. Resume a run with\n"
+    "                      the precision it was trained in (bit-exact for a given precision)\n"
     "  --resume            continue RUN from its latest checkpoint (exactly: same RNG, data\n"
     "                      position and state); --steps is then the total to reach\n"
     "  --init CKPT         start from the weights in CKPT (tensors matched by name and shape)\n"
@@ -87,7 +92,7 @@ static const char train_help[] =
     "resumed from its last checkpoint, which is never left half-written.\n";
 
 typedef struct {
-    const char *model, *data, *out, *init, *dump_inputs, *inputs_from;
+    const char *model, *data, *out, *init, *dump_inputs, *inputs_from, *precision;
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
     long long holdout; /* gan_loader_opts.holdout: > 0 last N, 0 partition file, < 0 none */
     uint64_t seed;
@@ -150,6 +155,11 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         else if (!strcmp(op, "--sync-bn")) o->sync_bn = 1;
         else if (!strcmp(op, "--dump-inputs")) r = gan_args_str(&a, &o->dump_inputs);
         else if (!strcmp(op, "--inputs-from")) r = gan_args_str(&a, &o->inputs_from);
+        else if (!strcmp(op, "--precision")) {
+            if (!(r = gan_args_str(&a, &o->precision)) && cli_precision_set(o->precision))
+                return gan_usage_error(&a, "--precision takes fp32 or bf16, not '%s'",
+                                       o->precision);
+        }
         else
             return gan_usage_error(&a, "unknown option %s", op);
         if (r)
@@ -652,6 +662,8 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
                 "seed %llu%s\n", o->model, what, t->m->hyper.batch * gan_dist_size(t->dist),
                 t->dist ? " (global)" : "", t->first + 1, t->total, t->so.threads,
                 (unsigned long long)t->so.seed, o->resume ? " (resumed)" : "");
+    if (t->rank0)
+        cli_precision_note("ganrt train");
     if (t->dist && t->rank0)
         fprintf(stderr, "ganrt train: %d ranks x batch %d, gradients averaged every program "
                 "run%s\n", gan_dist_size(t->dist), t->m->hyper.batch,

@@ -35,6 +35,19 @@ void kern_dense_fwd(const float *x, const float *w, const float *b, float *y, in
 void kern_dense_bwd(const float *x, const float *w, const float *y, float *dy, float *dx,
                     float *dw, float *db, int n, int k, int m, int act, float alpha, int threads);
 
+/* ---- GEMM precision (process-wide: set it before running programs, not during) ----
+ * KERN_PREC_FP32 (the default): OpenBLAS sgemm. KERN_PREC_BF16: the GEMMs of dense, conv2d
+ * (im2col and Winograd) and conv2d_t take bf16-rounded inputs and accumulate in fp32; the
+ * direct conv (<= 4 output channels), every other op and all state stay fp32. */
+enum { KERN_PREC_FP32 = 0, KERN_PREC_BF16 = 1 };
+enum { KERN_BF16_PORTABLE = 0, KERN_BF16_AVX512 = 1 };
+void kern_set_precision(int prec);
+int kern_precision(void);
+/* which bf16 kernel this machine runs (detected once; GANRT_BF16_KERNEL=portable forces C) */
+int kern_bf16_impl(void);
+/* one line naming it, or saying that the CPU lacks the unit and what runs instead */
+const char *kern_bf16_describe(void);
+
 /* ---- scratch ----
  * Memory the convolution kernels need beyond the planned workspace: one column tile per
  * thread, per-thread dW partials, padded planes, Winograd transforms. With a scratch the first

@@ -66,6 +66,12 @@ START_TEST(usage_errors)
                                       "Smiling", "--interpolate"));
     expect(2, "-n: 0 is out of range", A("sample", "m.bin", "--ckpt", "r", "-o", "x.png", "-n",
                                          "0"));
+    /* --precision (docs/kernels.md, bf16 GEMMs) */
+    expect(0, "--precision P", A("train", "--help"));
+    expect(2, "--precision takes fp32 or bf16, not 'fp16'",
+           A("train", "m.bin", "--data", "d", "--out", "r", "--precision", "fp16"));
+    expect(2, "--precision takes fp32 or bf16", A("sample", "m.bin", "--ckpt", "r", "-o",
+                                                  "x.png", "--precision", "int8"));
     /* the reproducibility flags and commands (docs/reproducibility.md) */
     expect(0, "--dump-inputs DIR", A("train", "--help"));
     expect(0, "--metrics-per-program", A("train", "--help"));

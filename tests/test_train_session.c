@@ -9,20 +9,6 @@
 #include "runtime/train.h"
 #include "tests/util/train_util.h"
 
-static gan_loader *open_loader(const gan_model *m, const char *dir, uint64_t seed)
-{
-    const gan_hyper *h = &m->hyper;
-    gan_loader_opts lo = {.dir = dir, .c = h->image_c, .h = h->image_h, .w = h->image_w,
-                          .lo = h->range_lo, .hi = h->range_hi, .label_kind = h->label_kind,
-                          .n_labels = h->n_labels,
-                          .label_names = (const char(*)[64])h->label_names, .batch = h->batch,
-                          .seed = seed, .limit = 0};
-    char err[512];
-    gan_loader *l = gan_loader_open(&lo, err, sizeof err);
-    ck_assert_msg(l != NULL, "%s", err);
-    return l;
-}
-
 typedef struct {
     gan_model *m;
     char *dir;
@@ -71,7 +57,7 @@ START_TEST(gan_steps_and_resume_bit_exact)
     ck_assert_int_eq(gan_session_kind(a), GAN_TRAIN_GAN);
     ck_assert_int_le(gan_session_n_losses(a), 32);
     ck_assert_msg(gan_session_init_params(a, err, sizeof err) == 0, "%s", err);
-    gan_loader *la = open_loader(m, f.data, 11);
+    gan_loader *la = train_fx_loader(m, f.data, 11);
     gan_session_set_loader(a, la);
     steps(a, 0, 6, losses);
     for (int i = 0; i < gan_session_n_losses(a); i++)
@@ -80,7 +66,7 @@ START_TEST(gan_steps_and_resume_bit_exact)
     /* B: 3 steps, checkpoint, everything torn down, then a fresh session resumes */
     gan_session *b = gan_session_create(m, &so, err, sizeof err);
     ck_assert_int_eq(gan_session_init_params(b, err, sizeof err), 0);
-    gan_loader *lb = open_loader(m, f.data, 11);
+    gan_loader *lb = train_fx_loader(m, f.data, 11);
     gan_session_set_loader(b, lb);
     steps(b, 0, 3, losses);
     gan_ckpt_info info = {0};
@@ -100,7 +86,7 @@ START_TEST(gan_steps_and_resume_bit_exact)
                   == 0, "%s", err);
     free(buf);
     *gan_session_rng(c) = got.rng;
-    gan_loader *lc = open_loader(m, f.data, got.seed);
+    gan_loader *lc = train_fx_loader(m, f.data, got.seed);
     ck_assert_int_eq(gan_loader_seek(lc, got.data_epoch, got.data_index, err, sizeof err), 0);
     gan_session_set_loader(c, lc);
     steps(c, 3, 3, losses);
@@ -132,7 +118,7 @@ START_TEST(sample_with_ema_restores_weights)
     gan_session *s = gan_session_create(m, &so, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     gan_session_init_params(s, err, sizeof err);
-    gan_loader *l = open_loader(m, f.data, 3);
+    gan_loader *l = train_fx_loader(m, f.data, 3);
     gan_session_set_loader(s, l);
     double losses[32];
     steps(s, 0, 2, losses);
@@ -185,7 +171,7 @@ START_TEST(classifier_loss_falls)
     ck_assert_msg(s != NULL, "%s", err);
     ck_assert_int_eq(gan_session_kind(s), GAN_TRAIN_CLASSIFIER);
     gan_session_init_params(s, err, sizeof err);
-    gan_loader *l = open_loader(m, f.data, 5);
+    gan_loader *l = train_fx_loader(m, f.data, 5);
     gan_session_set_loader(s, l);
     double losses[8], first = 0, last = 0;
     for (int i = 0; i < 100; i++) {
@@ -213,7 +199,7 @@ START_TEST(nan_is_caught_and_named)
     gan_session_opts so = {1, 3};
     gan_session *s = gan_session_create(m, &so, err, sizeof err);
     gan_session_init_params(s, err, sizeof err);
-    gan_loader *l = open_loader(m, f.data, 3);
+    gan_loader *l = train_fx_loader(m, f.data, 3);
     gan_session_set_loader(s, l);
     /* poison one of D's weights */
     int victim = -1;

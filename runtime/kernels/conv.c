@@ -5,7 +5,6 @@
  * channels go to the direct kernels of conv_direct.c. */
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include "format/model_opinfo.h"
 #include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
@@ -157,15 +156,14 @@ static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w,
     if (ckk == 0) {
         memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
     } else if (pw) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, (int)plane, ckk, 1.0f, w,
-                    ckk, xn, (int)plane, 0.0f, yn, (int)plane);
+        kern_gemm(0, 0, s->oc, (int)plane, ckk, w, ckk, xn, (int)plane, 0.0f, yn, (int)plane);
     } else {
         for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
             int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
             im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
                         s->pad_t, s->pad_l, 1);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, t, ckk, 1.0f, w, ckk, ws,
-                        t, 0.0f, yn + (size_t)oy0 * s->ow, (int)plane);
+            kern_gemm(0, 0, s->oc, t, ckk, w, ckk, ws, t, 0.0f, yn + (size_t)oy0 * s->ow,
+                      (int)plane);
         }
     }
 }
@@ -182,11 +180,9 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
     int ckk = s->c * s->kh * s->kw;
     if (pw) {
         if (dw)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, (int)plane, 1.0f, dyn,
-                        (int)plane, xn, (int)plane, 1.0f, dw, ckk);
+            kern_gemm(0, 1, s->oc, ckk, (int)plane, dyn, (int)plane, xn, (int)plane, 1.0f, dw, ckk);
         if (dxn)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)plane, s->oc, 1.0f, w,
-                        ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
+            kern_gemm(1, 0, ckk, (int)plane, s->oc, w, ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
         return;
     }
     /* per tile of output rows: dW += dy_tile cols_tile^T, then (without wf) dx += col2im(W^T
@@ -199,12 +195,10 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
             if (dw) {
                 im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
                             s->pad_t, s->pad_l, 1);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->oc, ckk, t, 1.0f, dyt,
-                            (int)plane, ws, t, 1.0f, dw, ckk);
+                kern_gemm(0, 1, s->oc, ckk, t, dyt, (int)plane, ws, t, 1.0f, dw, ckk);
             }
             if (dx_here) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, t, s->oc, 1.0f, w, ckk,
-                            dyt, (int)plane, 0.0f, ws, t);
+                kern_gemm(1, 0, ckk, t, s->oc, w, ckk, dyt, (int)plane, 0.0f, ws, t);
                 col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
                             s->pad_t, s->pad_l, 1);
             }
@@ -215,8 +209,7 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
             int iy1 = iy0 + rows_dx < s->h ? iy0 + rows_dx : s->h, t = (iy1 - iy0) * s->w;
             im2col_rows(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, iy0, iy1, s->w, 1,
                         s->kh - 1 - s->pad_t, s->kw - 1 - s->pad_l, 1);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c, t, okk, 1.0f, wf, okk, ws,
-                        t, 1.0f, dxn + (size_t)iy0 * s->w, (int)ipl);
+            kern_gemm(0, 0, s->c, t, okk, wf, okk, ws, t, 1.0f, dxn + (size_t)iy0 * s->w, (int)ipl);
         }
     }
 }

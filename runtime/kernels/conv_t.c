@@ -4,7 +4,6 @@
  * once, then dx_n += W cols and dW += x_n cols^T. */
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include "format/model_opinfo.h"
 #include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
@@ -22,8 +21,7 @@ static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w,
     int ockk = s->oc * s->kh * s->kw;
     memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
     if (ockk > 0 && ipl > 0 && s->c > 0) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ockk, (int)ipl, s->c, 1.0f, w, ockk,
-                    xn, (int)ipl, 0.0f, ws, (int)ipl);
+        kern_gemm(1, 0, ockk, (int)ipl, s->c, w, ockk, xn, (int)ipl, 0.0f, ws, (int)ipl);
         kern_col2im(ws, yn, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
                     s->pad_l, 1);
     }
@@ -40,11 +38,9 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
     kern_im2col(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
                 s->pad_l, 1);
     if (dxn)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c, (int)ipl, ockk, 1.0f, w, ockk,
-                    ws, (int)ipl, 1.0f, dxn, (int)ipl);
+        kern_gemm(0, 0, s->c, (int)ipl, ockk, w, ockk, ws, (int)ipl, 1.0f, dxn, (int)ipl);
     if (dw)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c, ockk, (int)ipl, 1.0f, xn,
-                    (int)ipl, ws, (int)ipl, 1.0f, dw, ockk);
+        kern_gemm(0, 1, s->c, ockk, (int)ipl, xn, (int)ipl, ws, (int)ipl, 1.0f, dw, ockk);
 }
 
 /* As conv2d: with several threads and enough images, images go to OpenMP threads running

@@ -10,7 +10,6 @@
  * with single-threaded sgemm and its own scratch (as the GEMM path). */
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
 
@@ -130,9 +129,8 @@ static void image_fwd(const kern_conv_shape *s, const wino_geom *g, const float 
         }
         /* 16 GEMMs: M_k [oc, nt] = U_k [oc, c] V_k [c, nt] */
         for (int k = 0; k < 16; k++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->oc, nt, s->c, 1.0f,
-                        u + (size_t)k * s->oc * s->c, s->c, v + (size_t)k * cs, nt, 0.0f,
-                        m + (size_t)k * os, nt);
+            kern_gemm(0, 0, s->oc, nt, s->c, u + (size_t)k * s->oc * s->c, s->c, v + (size_t)k * cs,
+                      nt, 0.0f, m + (size_t)k * os, nt);
         /* output transform: Y = A^T M A, clipped at the edges */
         for (int o = 0; o < s->oc; o++) {
             float *yo = yn + o * opl;

@@ -4,7 +4,6 @@
  * OpenMP regions made the pools spin against each other, 1 ms -> 0.5 s for the generator's
  * dense backward on the 2-core machine). Each output element is computed by one sgemm call over
  * the full reduction, so results are deterministic for a fixed thread count. */
-#include <cblas.h>
 #include "runtime/kernels.h"
 #include "runtime/kernels/kern_internal.h"
 
@@ -41,8 +40,7 @@ void kern_dense_fwd(const float *x, const float *w, const float *b, float *y, in
         if (hi <= lo)
             continue;
         if (k > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, m, k, 1.0f,
-                        x + (size_t)lo * k, k, w, k, 0.0f, yb, m);
+            kern_gemm(0, 1, hi - lo, m, k, x + (size_t)lo * k, k, w, k, 0.0f, yb, m);
         else
             kern_zero(yb, (size_t)(hi - lo) * m, 1);
         if (!b && act == GAN_ACT_NONE)
@@ -93,14 +91,13 @@ void kern_dense_bwd(const float *x, const float *w, const float *y, float *dy, f
         if (dx && t < ntx) {
             block(n, ntx, t, &lo, &hi);
             if (hi > lo)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, k, m, 1.0f,
-                            dy + (size_t)lo * m, m, w, k, 1.0f, dx + (size_t)lo * k, k);
+                kern_gemm(0, 0, hi - lo, k, m, dy + (size_t)lo * m, m, w, k, 1.0f,
+                          dx + (size_t)lo * k, k);
         }
         if (dw && t < ntw) {
             block(m, ntw, t, &lo, &hi);
             if (hi > lo)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, k, n, 1.0f, dy + lo,
-                            m, x, k, 1.0f, dw + (size_t)lo * k, k);
+                kern_gemm(1, 0, hi - lo, k, n, dy + lo, m, x, k, 1.0f, dw + (size_t)lo * k, k);
         }
     }
     kern_blas_single_end(blas_nt);

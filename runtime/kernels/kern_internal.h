@@ -3,6 +3,8 @@
 #define GAN_KERN_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include "format/ops.h"
 #include "runtime/kernels.h"
 
@@ -95,5 +97,64 @@ int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float
  * Implemented as a macro-free helper taking a block function. */
 typedef double (*kern_block_fn)(const void *ctx, size_t lo, size_t hi);
 double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads);
+
+/* ---- GEMM (gemm.c): C [m,n] = op(A) [m,k] op(B) [k,n] + beta C (beta 0 or 1), row-major,
+ * ta / tb: 1 = transposed, alpha 1. fp32: cblas_sgemm exactly; bf16 (kern_set_precision):
+ * inputs rounded to bf16, fp32 accumulation, single-threaded (call it from one thread per
+ * block of work, as the conv and dense kernels do). ---- */
+void kern_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
+               int ldb, float beta, float *c, int ldc);
+
+/* bf16 micro-kernel tile and packing: a pair = two bf16 of consecutive k (low half k even) */
+#define KERN_BF16_MR 8
+#define KERN_BF16_NR 48
+/* fp32 -> bf16 bits, round to nearest even; zeros and denormals -> signed zero (as the bf16
+ * units treat denormal inputs), NaN stays a (quiet) NaN, overflow rounds to infinity */
+static inline uint32_t kern_bf16_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; /* branch-free: packing vectorises */
+    r = (u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r;
+    return (u & 0x7f800000u) == 0 ? (u >> 16) & 0x8000u : r;
+}
+static inline uint32_t kern_bf16_pair(float lo, float hi)
+{
+    return kern_bf16_bits(lo) | kern_bf16_bits(hi) << 16;
+}
+static inline float kern_bf16_lo(uint32_t p)
+{
+    uint32_t u = p << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static inline float kern_bf16_hi(uint32_t p)
+{
+    uint32_t u = p & 0xffff0000u;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+/* C [mr <= MR, nr <= NR] (ldc) = (load ? C : 0) + sum over kp pairs of A panel ap [kp][MR] x
+ * B block bp [kp][ldbp]: per element, per pair p in order, acc += a_odd b_odd, then
+ * acc += a_even b_even (each rounded to fp32). Rows of the panel beyond mr are computed and
+ * dropped; columns beyond nr are neither read nor written in C. */
+typedef void (*kern_bf16_ukr)(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp,
+                              float *c, int ldc, int mr, int nr, int load);
+/* the AVX512-BF16 micro-kernel (NULL where the compiler cannot build it), and whether this
+ * CPU and OS can run it (cpuid leaf 7 subleaf 1 EAX bit 5, AVX512F, XCR0 zmm + opmask state) */
+kern_bf16_ukr kern_bf16_ukr_avx512(void);
+/* out[j] = kern_bf16_pair(r0[j], r1[j]) for j < n, with AVX-512 (same bits) */
+void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out, int n);
+/* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX-512 (same bits) */
+void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride);
+int kern_bf16_avx512_usable(void);
+/* the micro-kernel of a KERN_BF16_* implementation (portable where AVX-512's is absent) */
+kern_bf16_ukr kern_bf16_ukr_for(int impl);
+/* for tests: the whole bf16 GEMM with a given micro-kernel; forcing the implementation */
+void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k, const float *a,
+                         int lda, const float *b, int ldb, float beta, float *c, int ldc);
+void kern_bf16_force_impl(int impl);
 
 #endif

@@ -1,6 +1,7 @@
 /* Tiny models and data sets for the training-runtime tests: models built in-process from the
  * back end's md fixtures (no front end needed), and a CelebA-layout data set whose pictures
  * show their labels (so a classifier can learn them). */
+#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -153,4 +154,18 @@ int train_fx_data(const char *dir, int n, char *err, size_t errlen)
     int rc = gan_write_file_atomic(p, txt, len, err, errlen);
     free(txt);
     return rc;
+}
+
+struct gan_loader *train_fx_loader(const gan_model *m, const char *dir, uint64_t seed)
+{
+    const gan_hyper *h = &m->hyper;
+    gan_loader_opts lo = {.dir = dir, .c = h->image_c, .h = h->image_h, .w = h->image_w,
+                          .lo = h->range_lo, .hi = h->range_hi, .label_kind = h->label_kind,
+                          .n_labels = h->n_labels,
+                          .label_names = (const char(*)[64])h->label_names, .batch = h->batch,
+                          .seed = seed, .limit = 0};
+    char err[512];
+    gan_loader *l = gan_loader_open(&lo, err, sizeof err);
+    ck_assert_msg(l != NULL, "%s", err);
+    return l;
 }

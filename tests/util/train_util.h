@@ -1,6 +1,7 @@
 /* Helpers shared by the training-runtime tests (tests/util/train_*.c). */
 #ifndef TRAIN_UTIL_H
 #define TRAIN_UTIL_H
+#include <stdint.h>
 #include <stdio.h>
 #include "compiler/model_def.h"
 #include "format/model.h"
@@ -36,4 +37,8 @@ void train_fx_free(gan_model *m);
 int train_fx_model(const char *path, int kind, float lr, char *err, size_t errlen);
 /* n 16x16 PNGs in CelebA layout whose pixels show Smiling / Eyeglasses / Male */
 int train_fx_data(const char *dir, int n, char *err, size_t errlen);
+/* the CelebA-layout loader of a fixture's data at the model's batch and image geometry
+ * (fails the running check test when it cannot open) */
+struct gan_loader;
+struct gan_loader *train_fx_loader(const gan_model *m, const char *dir, uint64_t seed);
 #endif

@@ -1,0 +1,149 @@
+/* The AVX512-BF16 micro-kernel of the bf16 GEMM (gemm.c): an 8 x 48 tile of C in 24 zmm
+ * accumulators; per pair of the reduction, 3 loads of packed B (16 columns each, one bf16
+ * pair per column), 8 broadcasts of A's pairs and 24 vdpbf16ps. Only this file's functions
+ * are compiled for AVX-512 (function-level target attribute), so the rest of the build stays
+ * baseline x86-64; the kernel runs only where kern_bf16_avx512_usable() says so. */
+#include "runtime/kernels/kern_internal.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && \
+    ((defined(__GNUC__) && __GNUC__ >= 10) || (defined(__clang__) && __clang_major__ >= 9))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_BF16_UKR 1
+
+int kern_bf16_avx512_usable(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE: xgetbv usable */
+        return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    /* XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) enabled by the OS */
+    if ((lo & 0xe6u) != 0xe6u || __get_cpuid_max(0, 0) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(b & (1u << 16))) /* AVX512F */
+        return 0;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a >> 5) & 1u; /* AVX512_BF16 */
+}
+
+/* the tile with NV (1..3) vectors of 16 columns: narrow blocks (small output planes) skip
+ * the all-zero vectors; every element's sums are the same whatever NV */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
+tile(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, int ldc, int mr, int nr,
+     int load, const int NV)
+{
+    __m512 acc[KERN_BF16_MR][3];
+    __mmask16 mk[3];
+    for (int v = 0; v < 3; v++) {
+        int left = nr - 16 * v;
+        mk[v] = left >= 16 ? (__mmask16)0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < KERN_BF16_MR; r++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = load && r < mr ? _mm512_maskz_loadu_ps(mk[v], c + (size_t)r * ldc + 16 * v)
+                                       : _mm512_setzero_ps();
+    for (int p = 0; p < kp; p++) {
+        const uint32_t *b = bp + (size_t)p * ldbp;
+        __m512bh bv[3];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            bv[v] = (__m512bh)_mm512_loadu_si512(b + 16 * v);
+        const uint32_t *a = ap + (size_t)p * KERN_BF16_MR;
+#pragma GCC unroll 8
+        for (int r = 0; r < KERN_BF16_MR; r++) {
+            __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[r]);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < KERN_BF16_MR; r++)
+        if (r < mr)
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++)
+                _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16 * v, mk[v], acc[r][v]);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void
+ukr_avx512(int kp, const uint32_t *ap, const uint32_t *bp, int ldbp, float *c, int ldc, int mr,
+           int nr, int load)
+{
+    if (nr > 32)
+        tile(kp, ap, bp, ldbp, c, ldc, mr, nr, load, 3);
+    else if (nr > 16)
+        tile(kp, ap, bp, ldbp, c, ldc, mr, nr, load, 2);
+    else
+        tile(kp, ap, bp, ldbp, c, ldc, mr, nr, load, 1);
+}
+
+kern_bf16_ukr kern_bf16_ukr_avx512(void) { return ukr_avx512; }
+
+/* kern_bf16_bits on 16 lanes */
+__attribute__((target("avx512f"))) static inline __m512i bits16(__m512i u)
+{
+    __m512i hi = _mm512_srli_epi32(u, 16);
+    __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff),
+                                    _mm512_and_si512(hi, _mm512_set1_epi32(1)));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, bias), 16);
+    __m512i mag = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(mag, _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(hi, _mm512_set1_epi32(0x40)));
+    __mmask16 den = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_mov_epi32(r, den, _mm512_and_si512(hi, _mm512_set1_epi32(0x8000)));
+}
+
+__attribute__((target("avx512f"))) void kern_bf16_pack_rows_avx512(const float *r0,
+                                                                   const float *r1,
+                                                                   uint32_t *out, int n)
+{
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512i a = bits16(_mm512_castps_si512(_mm512_loadu_ps(r0 + j)));
+        __m512i b = bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + j)));
+        _mm512_storeu_si512(out + j, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)));
+    }
+    if (j < n) { /* the last 1-15 columns, masked */
+        __mmask16 m = (__mmask16)((1u << (n - j)) - 1);
+        __m512i a = bits16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r0 + j)));
+        __m512i b = bits16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r1 + j)));
+        _mm512_mask_storeu_epi32(out + j, m, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)));
+    }
+}
+
+__attribute__((target("avx512f"))) void kern_bf16_pack_pairs_avx512(const float *x, int np,
+                                                                    uint32_t *out, size_t stride)
+{
+    int p = 0;
+    uint32_t tmp[8];
+    for (; p + 8 <= np; p += 8) {
+        __m512i r = bits16(_mm512_castps_si512(_mm512_loadu_ps(x + 2 * p)));
+        /* each 64-bit lane: bf16(x even) at bit 0, bf16(x odd) at bit 32 -> pair in 0..31 */
+        r = _mm512_or_si512(r, _mm512_srli_epi64(r, 16));
+        _mm256_storeu_si256((__m256i *)tmp, _mm512_cvtepi64_epi32(r));
+        for (int q = 0; q < 8; q++)
+            out[(size_t)(p + q) * stride] = tmp[q];
+    }
+    for (; p < np; p++)
+        out[(size_t)p * stride] = kern_bf16_pair(x[2 * p], x[2 * p + 1]);
+}
+
+#else
+int kern_bf16_avx512_usable(void) { return 0; }
+void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out, int n)
+{
+    for (int j = 0; j < n; j++)
+        out[j] = kern_bf16_pair(r0[j], r1[j]);
+}
+kern_bf16_ukr kern_bf16_ukr_avx512(void) { return NULL; }
+void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride)
+{
+    for (int p = 0; p < np; p++)
+        out[(size_t)p * stride] = kern_bf16_pair(x[2 * p], x[2 * p + 1]);
+}
+#endif
