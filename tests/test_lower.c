@@ -328,9 +328,24 @@ START_TEST(ema_classifier_projection)
 
     md = mdfx_classifier(0);
     m = build(md, 1, 0);
-    ck_assert_int_eq(m->n_programs, 2);
+    ck_assert_int_eq(m->n_programs, 3);
     ck_assert_str_eq(m->programs[0].name, "train_step");
     ck_assert_str_eq(m->programs[1].name, "predict");
+    /* visualize: image + direction in; the logits, the image's gradient and the objective
+     * out; the batch norms carried by their inference-form backward, no weight gradient */
+    const gan_program *vz = &m->programs[2];
+    ck_assert_str_eq(vz->name, "visualize");
+    ck_assert_int_eq(vz->role, GAN_PROG_VISUALIZE);
+    ck_assert_int_eq(vz->n_inputs, 2);
+    ck_assert_int_eq(vz->input_roles[1], GAN_ROLE_DIRECTION);
+    ck_assert_int_eq(vz->n_outputs, 3);
+    ck_assert_int_eq(m->tensors[vz->outputs[1]].numel, m->tensors[vz->inputs[0]].numel);
+    ck_assert_int_eq(lower_count_ops(vz, GAN_OP_LOSS_DOT), 1);
+    ck_assert_int_eq(lower_count_ops(vz, GAN_OP_BN_INFER_BWD), lower_count_ops(vz, GAN_OP_BN_INFER));
+    ck_assert_int_eq(lower_count_ops(vz, GAN_OP_BN_TRAIN), 0);
+    for (int j = 0; j < vz->n_ops; j++)
+        for (int k = 0; k < vz->ops[j].n_out; k++)
+            ck_assert(vz->ops[j].out[k] < 0 || m->tensors[vz->ops[j].out[k]].region != GAN_REGION_GRAD);
     ck_assert_int_eq(m->programs[1].n_outputs, 1);
     ck_assert_int_eq(m->programs[1].n_inputs, 1);
     ck_assert_int_eq(m->programs[0].network, 0);
