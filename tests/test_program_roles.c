@@ -83,7 +83,7 @@ START_TEST(validator_holds_roles_to_their_rules)
     m->programs[g].role = GAN_PROG_D_STEP;
     expect_invalid(m, "role d_step already held by program 'd_step'");
     m->programs[g].role = GAN_PROG_ROLE_COUNT;
-    expect_invalid(m, "role 6 out of range");
+    expect_invalid(m, "role 7 out of range");
     m->programs[g].role = -1;
     expect_invalid(m, "out of range");
     m->programs[g].role = GAN_PROG_G_STEP;
