@@ -36,7 +36,9 @@ static const char train_help[] =
     "                      a given T\n"
     "  --resume            continue RUN from its latest checkpoint (exactly: same RNG, data\n"
     "                      position and state); --steps is then the total to reach\n"
-    "  --init CKPT         start from the weights in CKPT (tensors matched by name and shape)\n"
+    "  --init CKPT|RUN     start from the weights in CKPT, or a run's newest checkpoint\n"
+    "                      (tensors matched by name and shape; an optimizer's state only\n"
+    "                      whole; an EMA the file lacks follows the weights)\n"
     "  --limit N           use only the first N images\n"
     "  --holdout N         never train on the last N images (file order) of --data; 0: hold\n"
     "                      none out. Default: DIR/list_eval_partition.txt's validation and\n"
@@ -344,8 +346,9 @@ static int start_state(train_run *t, const train_opts *o, const char *ckpath, ch
         return 1;
     if (o->init) {
         int n = 0;
-        if (gan_ckpt_load_matching(o->init, t->m, gan_session_base(t->s), stderr, &n, err,
-                                   errlen))
+        char ip[4400]; /* a run directory, as --ckpt takes it: its newest checkpoint */
+        if (gan_ckpt_resolve(o->init, ip, sizeof ip, err, errlen) ||
+            gan_ckpt_load_matching(ip, t->m, gan_session_base(t->s), stderr, &n, err, errlen))
             return 1;
         if (n == 0)
             fprintf(stderr, "ganrt train: warning: no tensor of %s matches this model\n",

@@ -17,11 +17,7 @@
 
 static char g_out[16384];
 
-static const char *tool(const char *env, const char *dflt)
-{
-    const char *g = getenv(env);
-    return g && *g ? g : dflt;
-}
+#define tool train_tool
 
 static int ganc(const char *a1, const char *a2, const char *a3)
 {

@@ -13,11 +13,7 @@
 static char g_out[16384];
 static char *g_dir;
 
-static const char *tool(const char *env, const char *dflt)
-{
-    const char *g = getenv(env);
-    return g && *g ? g : dflt;
-}
+#define tool train_tool
 
 static const char model_src[] =
     "data faces { image 3 x 8 x 8 range [-1, 1]  labels %s }\n"
