@@ -145,6 +145,9 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         return gan_usage_error(&a, "--inputs-from has no data to count epochs over: give --steps");
     if (!o->out)
         return gan_usage_error(&a, "missing --out RUN");
+    /* "--out r/" names r: its files are r/ckpt/..., never r//ckpt/... (argv is ours to cut) */
+    for (size_t n = strlen(o->out); n > 1 && o->out[n - 1] == '/'; n--)
+        ((char *)o->out)[n - 1] = 0;
     if (o->steps > 0 && o->epochs > 0)
         return gan_usage_error(&a, "give --steps or --epochs, not both");
     if (o->resume && o->init)
@@ -393,7 +396,9 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
         return 1;
     gan_split_info si;
     gan_loader_split_info(t->l, &si);
-    if (gan_mkdirs(o->out, err, errlen) || gan_split_write(sp, &si, err, errlen))
+    if (gan_mkdirs(o->out, err, errlen) ||
+        cli_train_data_identity(o->out, o->data, si.n_rows, o->resume, err, errlen) ||
+        gan_split_write(sp, &si, err, errlen))
         return 1;
     if (si.n_heldout)
         fprintf(stderr, "ganrt train: holding out %zu of %zu images (%s..%s; %s)\n",

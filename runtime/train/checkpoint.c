@@ -703,16 +703,20 @@ int gan_ckpt_save_run(const char *run_dir, int keep, const gan_model *m,
 static int read_latest(const char *latest_path, const char *dir, char *path, size_t path_len,
                        char *err, size_t errlen)
 {
-    FILE *f = fopen(latest_path, "r");
-    if (!f)
+    uint8_t *b; /* through gan_read_file: a FIFO or a device here is refused, never waited on */
+    size_t n;
+    int rc = gan_read_file(latest_path, &b, &n, 4096, err, errlen);
+    if (rc == GAN_READ_EOPEN)
         return 1;
+    if (rc)
+        return -1;
     char line[512] = {0};
-    if (!fgets(line, sizeof line, f)) {
-        fclose(f);
+    snprintf(line, sizeof line, "%s", (const char *)b);
+    free(b);
+    if (!line[0]) {
         snprintf(err, errlen, "%s: empty", latest_path);
         return -1;
     }
-    fclose(f);
     line[strcspn(line, "\r\n")] = 0;
     if (!line[0] || strchr(line, '/')) {
         snprintf(err, errlen, "%s: does not name a checkpoint file", latest_path);
