@@ -40,5 +40,6 @@ int gan_image_read_file_min(const char *path, int c, int min_side, gan_image8 *o
 #define GAN_FONT_CELL_W 6
 #define GAN_FONT_CELL_H 9
 const unsigned char *gan_font_glyph(int ch); /* 7 row bytes; unknown chars get '?' */
+const unsigned char *gan_font_descender(int ch); /* 2 rows below the 7; zeros for most */
 
 #endif
