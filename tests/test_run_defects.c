@@ -2,7 +2,8 @@
  * no run is lost"): `--out r/` prints r/ckpt, not r//ckpt; --resume with another --data is
  * refused (RUN/data.txt), the same data moved elsewhere is not; a killed writer's
  * step_N.ckpt.tmp.PID is removed when the run is taken up again; model.bin is 0644 like every
- * other output; a FIFO given as model.bin, checkpoint or RUN/ckpt/latest is refused at once. */
+ * other output; a FIFO given as model.bin, checkpoint or RUN/ckpt/latest, and a device as
+ * RUN/metrics.csv, are refused at once. */
 #include <check.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -127,6 +128,15 @@ START_TEST(fifos_are_refused_at_once)
     snprintf(png, sizeof png, "%s/x.png", g_dir);
     rc = ganrt("sample", g_model, "--ckpt", run, "-o", png, NULL, NULL, NULL);
     ck_assert_msg(rc == 1 && strstr(g_out, "not a regular file"), "exit %d: %s", rc, g_out);
+    /* RUN/metrics.csv a link to a device: refused, not read for ever (only read: /dev/zero) */
+    char run2[4400], metrics[4500];
+    snprintf(run2, sizeof run2, "%s/zrun", g_dir);
+    ck_assert_int_eq(mkdir(run2, 0755), 0);
+    snprintf(metrics, sizeof metrics, "%s/metrics.csv", run2);
+    ck_assert_int_eq(symlink("/dev/zero", metrics), 0);
+    rc = ganrt("train", g_model, "--data", g_data, "--out", run2, "--steps", "1", NULL);
+    ck_assert_msg(rc == 1 && strstr(g_out, "metrics.csv: exists and is not a regular file"),
+                  "exit %d: %s", rc, g_out);
     alarm(0);
 }
 END_TEST
