@@ -19,7 +19,8 @@ DEPLIBS   = $(shell pkg-config --libs openblas libpng 2>/dev/null) -ljpeg -lz -l
 CHECKLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 # The dependency check runs before anything else is computed: the flags below come from
-# pkg-config, which a fresh machine may not have yet. As root it installs what is missing.
+# pkg-config, which a fresh machine may not have yet. As root (with apt-get, and unless
+# GAN_NO_AUTO_DEPS is set) it installs what is missing; anyone else is told what to install.
 ifeq ($(filter deps clean uninstall,$(MAKECMDGOALS)),)
 ifneq ($(shell sh tools/check-deps.sh >&2; echo $$?),0)
 $(error build dependencies missing (see above))
@@ -86,7 +87,9 @@ FUZZ_SECONDS ?= 60
 all: $(BUILD)/ganc $(BUILD)/ganrt
 	@ln -sf $(BUILD)/ganc ganc; ln -sf $(BUILD)/ganrt ganrt
 
-# Installs what the build needs (Debian 12). `make` alone never installs anything.
+# Installs everything the build needs (Debian 12), whether missing or not. Any other goal
+# runs tools/check-deps.sh first, which installs only what is missing, and only as root on a
+# machine with apt-get (GAN_NO_AUTO_DEPS=1 turns that off); anyone else gets the apt-get line.
 DEB_PKGS := gcc make flex bison pkg-config libopenblas-dev check libpng-dev libjpeg-dev zlib1g-dev
 deps:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)

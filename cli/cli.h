@@ -27,6 +27,11 @@ int cli_out_of_memory(char *err, size_t errlen);
  * lacks and falls back to) when bf16 is on. */
 int cli_precision_set(const char *value);
 void cli_precision_note(const char *cmd);
+/* cli_train_data.c: RUN/data.txt, the data set's identity (image count, label file CRC-32).
+ * Written when a run starts; on --resume compared, and a different data set refused. 0, or
+ * -1 with a message. */
+int cli_train_data_identity(const char *run, const char *data_dir, size_t n_images, int resume,
+                            char *err, size_t errlen);
 
 /* cli_info.c: what `ganrt info MODEL.bin` prints (hyperparameters, networks, programs with
  * FLOPs and the memory plan, the parameter table). */

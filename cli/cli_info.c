@@ -1,6 +1,9 @@
 /* ganrt info model.bin: what a compiled model contains, in a human-readable form. */
 #include <math.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -250,12 +253,15 @@ int ganrt_info_main(int argc, char **argv)
     gan_model *m = gan_model_load(path, err, sizeof err);
     if (!m) {
         /* a checkpoint given where the model belongs: say what to do instead */
-        FILE *f = fopen(path, "rb");
+        /* O_NONBLOCK and a regular file only: a FIFO here would block the open for ever */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         char magic[8] = {0};
-        if (f) {
-            size_t got = fread(magic, 1, sizeof magic, f);
-            fclose(f);
-            if (got == sizeof magic && !memcmp(magic, GAN_CKPT_MAGIC, sizeof magic)) {
+        struct stat st;
+        if (fd >= 0) {
+            ssize_t got = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                              ? read(fd, magic, sizeof magic) : -1;
+            close(fd);
+            if (got == (ssize_t)sizeof magic && !memcmp(magic, GAN_CKPT_MAGIC, sizeof magic)) {
                 fprintf(stderr, "ganrt info: %s is a checkpoint; a checkpoint is read against "
                                 "its model: ganrt info MODEL.bin --ckpt %s\n", path, path);
                 return 2;

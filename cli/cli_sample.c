@@ -14,7 +14,8 @@ static const char sample_help[] =
     "Usage: ganrt sample MODEL.bin --ckpt RUN|FILE (-o OUT.png | --out-dir DIR) [options]\n"
     "\n"
     "  --ckpt RUN|FILE     a checkpoint file, or a run directory (its newest checkpoint)\n"
-    "  -o OUT.png          write one grid image\n"
+    "  -o OUT.png          write one grid image (PNG: a name ending in another image\n"
+    "                      type, such as .jpg, is refused)\n"
     "  --attr A=1,B=0      attribute values (names as in the model's labels). Attributes not\n"
     "                      given are 0 (absent; see --rest-from); for a categorical model the\n"
     "                      class cycles\n"
@@ -22,7 +23,9 @@ static const char sample_help[] =
     "  --seed S            seed of the z draws (default 1)\n"
     "  --cols C            grid columns (default: about sqrt(N); 8 with --vary/--interpolate)\n"
     "  --vary A[,B..]      one row per combination of the listed attributes (2^k rows, each\n"
-    "                      row labelled), the same C z's across every row\n"
+    "                      row labelled; at most 6 attributes, 64 rows), the same C z's\n"
+    "                      across every row; for a categorical (one_of) model one row per\n"
+    "                      listed class\n"
     "  --interpolate       each row walks (slerp) from one z to another in C steps\n"
     "                      (rows = ceil(N / C))\n"
     "  --attrs-from FILE   attribute rows from a CelebA list_attr_celeba.txt (first N rows,\n"
@@ -106,11 +109,17 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
         return gan_usage_error(a, "--vary, --interpolate and --attrs-from exclude each other");
     if (o->rest_from && o->attrs_from)
         return gan_usage_error(a, "--rest-from and --attrs-from exclude each other");
+    if (o->attr && o->attrs_from)
+        return gan_usage_error(a, "--attr and --attrs-from exclude each other (the file's rows "
+                               "give every attribute)");
+    const char *dot = o->out ? strrchr(o->out, '.') : NULL;
+    if (dot && !strchr(dot, '/') && strcasecmp(dot, ".png"))
+        return gan_usage_error(a, "-o %s: ganrt sample writes PNG; name the file .png", o->out);
     return 0;
 }
 
 /* Index of name among the model's labels, or a usage error with a did-you-mean. */
-static int find_label(gan_args *a, const gan_hyper *h, const char *name, int *idx)
+static int find_label(gan_args *a, const gan_hyper *h, const char *opt, const char *name, int *idx)
 {
     for (int i = 0; i < h->n_labels; i++)
         if (!strcmp(h->label_names[i], name)) {
@@ -127,7 +136,7 @@ static int find_label(gan_args *a, const gan_hyper *h, const char *name, int *id
     for (int i = 0; i < n && k < sizeof list; i++)
         k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", cands[i]);
     if (h->n_labels == 0)
-        gan_usage_error(a, "--attr %s: the model has no attribute labels", name);
+        gan_usage_error(a, "%s %s: the model has no attribute labels", opt, name);
     else if (best)
         gan_usage_error(a, "unknown attribute '%s' (did you mean '%s'?); the model's labels: %s",
                         name, best, list);
@@ -151,8 +160,12 @@ static int parse_attrs(gan_args *a, const gan_hyper *h, const char *spec, float 
             val = eq + 1;
         }
         int idx;
-        if (find_label(a, h, tok, &idx))
+        if (find_label(a, h, "--attr", tok, &idx))
             return -1;
+        if (set[idx]) {
+            gan_usage_error(a, "--attr: %s given twice", tok);
+            return -1;
+        }
         float v;
         if (!strcmp(val, "1") || !strcmp(val, "yes") || !strcmp(val, "true"))
             v = 1.0f;
@@ -163,9 +176,19 @@ static int parse_attrs(gan_args *a, const gan_hyper *h, const char *spec, float 
             gan_usage_error(a, "--attr %s=%s: the value must be 1 or 0", tok, val);
             return -1;
         }
-        if (h->label_kind == GAN_LABELS_CATEGORICAL && v == 1.0f)
+        if (h->label_kind == GAN_LABELS_CATEGORICAL && v != 1.0f) {
+            /* a one_of row has exactly one class: "not A" names none */
+            gan_usage_error(a, "--attr %s=0: the model's labels are one class of %d (one_of); "
+                            "name the class to draw, e.g. --attr %s=1", tok, h->n_labels, tok);
+            return -1;
+        }
+        if (h->label_kind == GAN_LABELS_CATEGORICAL)
             for (int i = 0; i < h->n_labels; i++)
-                base[i] = 0.0f;
+                if (set[i]) {
+                    gan_usage_error(a, "--attr %s=1 and %s=1: the model's labels are one class "
+                                    "(one_of), so one of them", h->label_names[i], tok);
+                    return -1;
+                }
         base[idx] = v;
         set[idx] = 1;
     }
@@ -295,13 +318,24 @@ static int read_given(gan_args *a, const gan_hyper *h, const sample_opts *o, sam
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (r->n_vary == 6)
             return gan_usage_error(a, "--vary: at most 6 attributes (64 rows)");
-        if (find_label(a, h, tok, &r->vary_idx[r->n_vary]))
+        int k;
+        if (find_label(a, h, "--vary", tok, &k))
             return 2;
-        r->set[r->vary_idx[r->n_vary]] = 1; /* given, by the rows */
-        r->n_vary++;
+        for (int v = 0; v < r->n_vary; v++)
+            if (r->vary_idx[v] == k)
+                return gan_usage_error(a, "--vary: %s given twice", tok);
+        if (r->set[k])
+            return gan_usage_error(a, "--vary %s and --attr %s: the rows vary it, so --attr "
+                                   "cannot fix it; leave it out of --attr", tok, tok);
+        r->vary_idx[r->n_vary++] = k;
     }
+    for (int v = 0; v < r->n_vary; v++)
+        r->set[r->vary_idx[v]] = 1; /* given, by the rows */
     if (!r->n_vary)
         return gan_usage_error(a, "--vary needs attribute names");
+    if (h->label_kind == GAN_LABELS_CATEGORICAL && o->attr)
+        return gan_usage_error(a, "--vary and --attr on a categorical (one_of) model: each row's "
+                               "class comes from --vary");
     return 0;
 }
 
@@ -310,7 +344,8 @@ static int lay_out(const gan_hyper *h, const sample_opts *o, sample_run *r)
 {
     if (o->vary) {
         r->cols = o->cols > 0 ? (int)o->cols : 8;
-        r->rows = 1 << r->n_vary;
+        /* one_of: one row per listed class (a combination of classes is no valid row) */
+        r->rows = h->label_kind == GAN_LABELS_CATEGORICAL ? r->n_vary : 1 << r->n_vary;
     } else if (o->interpolate) {
         r->cols = o->cols > 0 ? (int)o->cols : 8;
         if (r->cols < 2)
@@ -368,7 +403,16 @@ static int draw_vary(const gan_model *m, gan_rng *rng, sample_run *r, char *err,
         size_t k = 0;
         char *cap = r->lbuf[row];
         size_t cap_len = sizeof r->lbuf[row];
-        for (int v = 0; v < r->n_vary; v++) {
+        if (h->label_kind == GAN_LABELS_CATEGORICAL) {
+            /* one_of: row k is the k-th listed class, one-hot */
+            for (int c = 0; c < cols; c++) {
+                float *y = r->lab + (size_t)(row * cols + c) * L;
+                memset(y, 0, sizeof(float) * (size_t)L);
+                y[r->vary_idx[row]] = 1.0f;
+            }
+            snprintf(cap, cap_len, "%s", h->label_names[r->vary_idx[row]]);
+        }
+        for (int v = 0; v < r->n_vary && h->label_kind != GAN_LABELS_CATEGORICAL; v++) {
             int on = (row >> (r->n_vary - 1 - v)) & 1;
             k += (size_t)snprintf(cap + k, k < cap_len ? cap_len - k : 0, "%s%s=%d", v ? " " : "",
                                   h->label_names[r->vary_idx[v]], on);

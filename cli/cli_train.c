@@ -50,7 +50,9 @@ static const char train_help[] =
     "                      the precision it was trained in (bit-exact for a given precision)\n"
     "  --resume            continue RUN from its latest checkpoint (exactly: same RNG, data\n"
     "                      position and state); --steps is then the total to reach\n"
-    "  --init CKPT         start from the weights in CKPT (tensors matched by name and shape)\n"
+    "  --init CKPT|RUN     start from the weights in CKPT, or a run's newest checkpoint\n"
+    "                      (tensors matched by name and shape; an optimizer's state only\n"
+    "                      whole; an EMA the file lacks follows the weights)\n"
     "  --limit N           use only the first N images\n"
     "  --holdout N         never train on the last N images (file order) of --data; 0: hold\n"
     "                      none out. Default: DIR/list_eval_partition.txt's validation and\n"
@@ -177,6 +179,9 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         return gan_usage_error(&a, "--inputs-from has no data to count epochs over: give --steps");
     if (!o->out)
         return gan_usage_error(&a, "missing --out RUN");
+    /* "--out r/" names r: its files are r/ckpt/..., never r//ckpt/... (argv is ours to cut) */
+    for (size_t n = strlen(o->out); n > 1 && o->out[n - 1] == '/'; n--)
+        ((char *)o->out)[n - 1] = 0;
     if (o->steps > 0 && o->epochs > 0)
         return gan_usage_error(&a, "give --steps or --epochs, not both");
     if (o->resume && o->init)
@@ -299,8 +304,9 @@ static int start_state(train_run *t, const train_opts *o, const char *ckpath, ch
         return 1;
     if (o->init) {
         int n = 0;
-        if (gan_ckpt_load_matching(o->init, t->m, gan_session_base(t->s), stderr, &n, err,
-                                   errlen))
+        char ip[4400]; /* a run directory, as --ckpt takes it: its newest checkpoint */
+        if (gan_ckpt_resolve(o->init, ip, sizeof ip, err, errlen) ||
+            gan_ckpt_load_matching(ip, t->m, gan_session_base(t->s), stderr, &n, err, errlen))
             return 1;
         if (n == 0)
             fprintf(stderr, "ganrt train: warning: no tensor of %s matches this model\n",
@@ -345,7 +351,9 @@ static int open_data(train_run *t, const train_opts *o, char *err, size_t errlen
         return 1;
     gan_split_info si;
     gan_loader_split_info(t->l, &si);
-    if (gan_mkdirs(o->out, err, errlen) || gan_split_write(sp, &si, err, errlen))
+    if (gan_mkdirs(o->out, err, errlen) ||
+        cli_train_data_identity(o->out, o->data, si.n_rows, o->resume, err, errlen) ||
+        gan_split_write(sp, &si, err, errlen))
         return 1;
     if (si.n_heldout)
         fprintf(stderr, "ganrt train: holding out %zu of %zu images (%s..%s; %s)\n",

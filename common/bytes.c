@@ -350,29 +350,70 @@ out:
  * pid) is skipped, never reused: O_EXCL keeps two writers off one temporary file. */
 #define TMP_TRIES 100
 
+/* Where the bytes for path really go. A symbolic link is written through (its target is
+ * replaced, the link kept); an existing path that is not a regular file (a device, a FIFO, a
+ * directory) is refused, so `-o /dev/null` never replaces /dev/null. *target: a malloc'd
+ * path (path itself, or the link's resolved target); 0, or -1 with a message. */
+static int output_target(const char *path, char **target, char *err, size_t errlen)
+{
+    struct stat st;
+    *target = NULL;
+    char *t = NULL;
+    int exists = lstat(path, &st) == 0;
+    if (exists && S_ISLNK(st.st_mode)) {
+        t = realpath(path, NULL);
+        if (!t)
+            return gan_errf(err, errlen, "%s: a symbolic link whose target cannot be written (%s)",
+                            path, strerror(errno));
+        if (stat(t, &st) != 0) {
+            free(t);
+            return gan_errf(err, errlen, "%s: cannot stat the link's target: %s", path,
+                            strerror(errno));
+        }
+    } else if (!exists) {
+        st.st_mode = S_IFREG; /* nothing there yet: created */
+    }
+    if (!S_ISREG(st.st_mode)) {
+        free(t);
+        return gan_errf(err, errlen, "%s: exists and is not a regular file (a device, a FIFO or a "
+                        "directory); not replaced", path);
+    }
+    *target = t ? t : strdup(path);
+    return *target ? 0 : gan_errf(err, errlen, "%s: out of memory", path);
+}
+
 int gan_tmpfile_create(const char *path, char **tmp, char *err, size_t errlen)
 {
-    size_t cap = strlen(path) + 48;
-    char *name = malloc(cap);
+    char *target;
     *tmp = NULL;
-    if (!name)
+    if (output_target(path, &target, err, errlen))
+        return -1;
+    size_t cap = strlen(target) + 48;
+    char *name = malloc(cap);
+    if (!name) {
+        free(target);
         return gan_errf(err, errlen, "%s: out of memory", path);
+    }
     for (int k = 0; k < TMP_TRIES; k++) {
         if (k == 0)
-            snprintf(name, cap, "%s.tmp.%ld", path, (long)getpid());
+            snprintf(name, cap, "%s.tmp.%ld", target, (long)getpid());
         else
-            snprintf(name, cap, "%s.tmp.%ld.%d", path, (long)getpid(), k);
+            snprintf(name, cap, "%s.tmp.%ld.%d", target, (long)getpid(), k);
         int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd >= 0) {
             *tmp = name;
+            free(target);
             return fd;
         }
         if (errno != EEXIST)
             break;
     }
-    gan_errf(err, errlen, "%s: cannot create temporary file %s: %s", path, name,
-             strerror(errno));
+    /* the user's path, not the temporary's name: that is what they can act on */
+    int e = errno;
+    gan_errf(err, errlen, "%s: cannot create%s: %s", path, e == EEXIST ? " (temporary names taken)"
+             : "", strerror(e));
     free(name);
+    free(target);
     return -1;
 }
 
@@ -394,10 +435,16 @@ static void fsync_dir_of(const char *path)
 
 int gan_rename_durable(const char *tmp, const char *path, char *err, size_t errlen)
 {
-    if (rename(tmp, path) != 0)
-        return gan_errf(err, errlen, "%s: rename from %s failed: %s", path, tmp,
-                        strerror(errno));
-    fsync_dir_of(path);
+    char *target;
+    if (output_target(path, &target, err, errlen))
+        return -1;
+    if (rename(tmp, target) != 0) {
+        gan_errf(err, errlen, "%s: rename from %s failed: %s", path, tmp, strerror(errno));
+        free(target);
+        return -1;
+    }
+    fsync_dir_of(target);
+    free(target);
     return 0;
 }
 

@@ -110,7 +110,9 @@ int gan_write_file_atomic(const char *path, const void *data, size_t len, char *
  * *tmp to its malloc'd name (the caller frees it), returning the descriptor or -1.
  * gan_rename_durable renames tmp over path and fsyncs the directory (best effort: some file
  * systems refuse a directory fsync); it does not remove tmp when the rename fails. The caller
- * fsyncs and closes the file in between. */
+ * fsyncs and closes the file in between. Both write through a symbolic link (the temporary
+ * goes beside the link's target, which is replaced; the link stays) and refuse a path that
+ * exists as anything but a regular file (a device, a FIFO, a directory). */
 int gan_tmpfile_create(const char *path, char **tmp, char *err, size_t errlen);
 int gan_rename_durable(const char *tmp, const char *path, char *err, size_t errlen);
 

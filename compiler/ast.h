@@ -119,6 +119,11 @@ struct fe_lex_state {
     int depth;    /* open ( and [ */
     int last;     /* last token returned */
     int open_at[FE_MAX_OPEN]; /* offsets of the open brackets (innermost last), for messages */
+    int bdepth;   /* open { */
+    int brace_at[FE_MAX_OPEN]; /* offsets of the open braces (innermost last) */
+    /* After a misspelled declaration keyword: 1 until its '{' (or the end of its line), 2
+     * inside that block, 3 on its closing '}'; syntax errors there are knock-on errors and not reported. */
+    int mute, mute_base;
 };
 
 /* What the parser actions build into and report through. */
@@ -126,7 +131,7 @@ typedef struct fe_parse_ctx {
     fe_arena *arena;
     struct fe_diag *diag;
     ast_file *file;
-    const struct fe_lex_state *lex; /* set by fe_parse: where brackets were opened */
+    struct fe_lex_state *lex; /* set by fe_parse: where brackets were opened */
 } fe_parse_ctx;
 
 ast_expr *ast_expr_new(fe_arena *a, int kind, fe_loc loc);

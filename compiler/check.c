@@ -151,8 +151,42 @@ static void check_file(ck *c)
     }
 }
 
+/* Not text: a NUL byte, or 8 control or broken UTF-8 bytes in the first 4 KB (a binary file,
+ * an image, a model.bin given by mistake). The offset of the first such byte, else -1. */
+static long binary_at(const char *src, size_t len)
+{
+    long first = -1;
+    int bad = 0;
+    for (size_t i = 0; i < len && i < 4096;) {
+        unsigned char c = (unsigned char)src[i];
+        int n = fe_utf8_glyph(src + i, len - i);
+        int ok = n > 1 || c == '\t' || c == '\n' || c == '\r' || c == '\f' || (c >= 0x20 && c != 0x7f && c < 0x80);
+        if (!ok) {
+            if (first < 0)
+                first = (long)i;
+            if (++bad >= 8 || c == 0)
+                return first;
+        }
+        i += n > 1 ? (size_t)n : 1;
+    }
+    return len > 4096 && memchr(src + 4096, 0, len - 4096) ? 4096 : -1;
+}
+
 int fe_compile(const char *name, const char *src, size_t len, fe_result *out)
 {
+    long bin = binary_at(src, len);
+    if (bin >= 0) {
+        memset(out, 0, sizeof *out);
+        fe_diag d;
+        fe_diag_init(&d, name, src, len);
+        fe_error(&d, (fe_loc){(int)bin, (int)bin + 1}, "this does not look like a .gan text file (byte 0x%02x at offset %ld); "
+                       "a .gan source is text, compiled with 'ganc FILE.gan -o MODEL.bin'",
+                       (unsigned char)src[bin], bin);
+        fe_diag_summary(&d);
+        out->n_errors = d.n_errors;
+        out->messages = d.buf ? d.buf : strdup("");
+        return 1;
+    }
     memset(out, 0, sizeof *out);
     fe_diag d;
     fe_diag_init(&d, name, src, len);

@@ -26,11 +26,13 @@ void ck_data(ck *c, ast_decl *dd)
             }
             int ok = 1;
             for (int k = 0; k < 3; k++)
-                if (v->dims[k] < 1 || v->dims[k] > (k == 0 ? 64 : 4096))
+                if (v->dims[k] < 1 || v->dims[k] > (k == 0 ? GAN_HYPER_MAX_CHANNELS : GAN_HYPER_MAX_SIDE))
                     ok = 0;
             if (!ok) {
-                fe_error(c->d, v->loc, "image size %d x %d x %d is out of range (channels 1..64, height and width 1..4096)",
-                         v->dims[0], v->dims[1], v->dims[2]);
+                /* quoted from the source: a side past INT_MAX is not what the user wrote */
+                fe_error(c->d, v->loc, "image size '%.*s' is out of range (channels 1..%d, height and width 1..%d)",
+                         v->loc.end - v->loc.start, c->d->src + v->loc.start,
+                         GAN_HYPER_MAX_CHANNELS, GAN_HYPER_MAX_SIDE);
                 continue;
             }
             c->img_c = v->dims[0];
@@ -49,6 +51,11 @@ void ck_data(ck *c, ast_decl *dd)
             double lo = ((ast_expr *)it->values->v[0])->num, hi = ((ast_expr *)it->values->v[1])->num;
             if (!(lo < hi) || !isfinite(lo) || !isfinite(hi)) {
                 fe_error(c->d, it->value->loc, "range [%g, %g] is empty: the low end must be below the high end", lo, hi);
+                continue;
+            }
+            if (lo < -GAN_HYPER_MAX_RANGE || hi > GAN_HYPER_MAX_RANGE) {
+                fe_error(c->d, it->value->loc, "range [%g, %g] is too wide: each end must be within [-%g, %g]",
+                         lo, hi, GAN_HYPER_MAX_RANGE, GAN_HYPER_MAX_RANGE);
                 continue;
             }
             c->lo = (float)lo;

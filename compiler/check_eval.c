@@ -57,7 +57,11 @@ int ck_eval_int(env *e, ast_expr *x, long long *out)
     ck *c = e->c;
     switch (x->kind) {
     case AE_NUM:
-        if (!x->is_int || x->num > 1e9) {
+        if (x->is_int && x->num > 1e9) {
+            fe_error(c->d, x->loc, "%.0f is too large (a whole number here is at most 1000000000)", x->num);
+            return -1;
+        }
+        if (!x->is_int) {
             fe_error(c->d, x->loc, "expected a whole number, got %g", x->num);
             return -1;
         }

@@ -65,6 +65,24 @@ static void suggest_value(ck *c, const char *name, char *buf, size_t len)
         buf[0] = 0;
 }
 
+/* "unknown network 'Dis'": the edit-distance hint, else the one network whose name begins
+ * the unknown one or is begun by it (D for Dis, Disc for D... when no closer name exists). */
+static void unknown_net(ck *c, const char *name, fe_loc loc)
+{
+    const char *cands[CK_MAX_NETS] = {0}, *pre = NULL;
+    int npre = 0;
+    for (int i = 0; i < c->n_nets; i++) {
+        cands[i] = c->nets[i].net.name;
+        size_t a = strlen(cands[i]), b = strlen(name);
+        if (a && b && !strncmp(cands[i], name, a < b ? a : b))
+            pre = cands[i], npre++;
+    }
+    if (!fe_suggest(name, cands, c->n_nets) && npre == 1)
+        fe_error(c->d, loc, "unknown network '%s'; did you mean '%s'?", name, pre);
+    else
+        fe_error_unknown(c->d, loc, "unknown network", name, cands, c->n_nets, "");
+}
+
 /* A call N(args) with head selection `head` (NULL: the only head). */
 static md_expr *lcall(ck *c, ast_expr *x, const char *head, fe_loc head_loc, vty *t)
 {
@@ -74,10 +92,7 @@ static md_expr *lcall(ck *c, ast_expr *x, const char *head, fe_loc head_loc, vty
             fe_error(c->d, x->name_loc, "'%s' is a loss function; its argument must be a network output", x->name);
             return NULL;
         }
-        const char *cands[CK_MAX_NETS];
-        for (int i = 0; i < c->n_nets; i++)
-            cands[i] = c->nets[i].net.name;
-        fe_error_unknown(c->d, x->name_loc, "unknown network", x->name, cands, c->n_nets, "");
+        unknown_net(c, x->name, x->name_loc);
         return NULL;
     }
     ck_net *ni = &c->nets[ni_idx];
@@ -476,11 +491,31 @@ static int net_or_error(ck *c, ast_stmt *s)
     int n = ck_find_net(c, s->name);
     if (n >= 0)
         return n;
-    const char *cands[CK_MAX_NETS];
-    for (int i = 0; i < c->n_nets; i++)
-        cands[i] = c->nets[i].net.name;
-    fe_error_unknown(c->d, s->name_loc, "unknown network", s->name, cands, c->n_nets, "");
+    unknown_net(c, s->name, s->name_loc);
     return -1;
+}
+
+/* The setting's index in settings, or -1 after reporting an unknown one or a name value. */
+static int setting_index(ck *c, const ast_stmt *s, const char *const *settings)
+{
+    int k = fe_name_index(s->name, settings, 6);
+    if (k < 0) {
+        /* a schedule or a learning rate is the optimizer's, not the train block's */
+        int opt = strstr(s->name, "lr") || strstr(s->name, "schedule") || strstr(s->name, "beta");
+        fe_error_unknown(c->d, s->name_loc, "unknown train setting", s->name, settings, 6,
+                         opt ? " (learning rates and schedules are optimizer options, e.g. "
+                               "'optimizer G = adam(lr 1e-4, schedule cosine)'; the train "
+                               "settings are batch, d_steps, epochs, steps, sample_every, "
+                               "checkpoint_every)"
+                             : " (expected batch, d_steps, epochs, steps, sample_every, checkpoint_every)");
+        return -1;
+    }
+    if (s->value->kind != AE_NUM) {
+        fe_error(c->d, s->value->loc, "%s needs a number, got the name '%s'", settings[k],
+                 s->value->name);
+        return -1;
+    }
+    return k;
 }
 
 void ck_train(ck *c)
@@ -497,12 +532,9 @@ void ck_train(ck *c)
         ast_stmt *s = td->body->v[i];
         if (s->kind != AS_SETTING)
             continue;
-        int k = fe_name_index(s->name, settings, 6);
-        if (k < 0) {
-            fe_error_unknown(c->d, s->name_loc, "unknown train setting", s->name, settings, 6,
-                             " (expected batch, d_steps, epochs, steps, sample_every, checkpoint_every)");
+        int k = setting_index(c, s, settings);
+        if (k < 0)
             continue;
-        }
         if (seen[k]) {
             fe_error(c->d, s->name_loc, "'%s' given twice", settings[k]);
             continue;
@@ -510,7 +542,8 @@ void ck_train(ck *c)
         seen[k] = 1;
         setting_loc[k] = s->name_loc;
         double v = s->value->num;
-        double hi = k == 0 ? 65536 : k == 1 ? 100 : k == 3 ? 1e12 : 1e9;
+        double hi = k == 0 ? GAN_HYPER_MAX_BATCH : k == 1 ? GAN_HYPER_MAX_D_STEPS
+                    : k == 3 ? (double)GAN_HYPER_MAX_STEPS : GAN_HYPER_MAX_COUNT;
         if (!s->value->is_int || v < 1 || v > hi) {
             fe_error(c->d, s->value->loc, "%s must be a whole number from 1 to %.0f", settings[k], hi);
             continue;

@@ -90,14 +90,40 @@ void fe_line_col(const fe_diag *d, int offset, int *line, int *col)
 
 /* Prints the source line holding loc.start and an underline: '^' under the first byte, '~'
  * under the rest of the span (up to the end of that line). */
+int fe_utf8_glyph(const char *s, size_t left)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (!left)
+        return 0;
+    if (p[0] < 0x80)
+        return 1;
+    int n = p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+          : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+    if (!n || (size_t)n > left)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* The bytes of the glyph at i (1 for a byte shown as '?': a control or broken UTF-8 byte). */
+static int glyph_at(const fe_diag *d, int i, int le, int *shown)
+{
+    unsigned char c = (unsigned char)d->src[i];
+    int n = fe_utf8_glyph(d->src + i, (size_t)(le - i));
+    *shown = c == '\t' || (c >= 0x20 && c != 0x7f && c < 0x80) || n > 1;
+    return n > 1 ? n : 1;
+}
+
 static void show_source(fe_diag *d, fe_loc loc)
 {
     if (!d->src || (size_t)loc.start > d->src_len)
         return;
     int start = loc.start, end = loc.end;
     int ls = start;
-    while (ls > 0 && d->src[ls - 1] != '\n')
-        ls--;
+    while (ls > 0 && d->src[ls - 1] != '\n' && start - ls < 200)
+        ls--; /* a very long line: from 200 bytes before the error */
     int le = start;
     while ((size_t)le < d->src_len && d->src[le] != '\n')
         le++;
@@ -110,22 +136,25 @@ static void show_source(fe_diag *d, fe_loc loc)
     char gutter[32];
     int gw = snprintf(gutter, sizeof gutter, "%5d", line);
     putf(d, "%s | ", gutter);
-    for (int i = ls; i < le; i++) {
-        unsigned char c = (unsigned char)d->src[i];
-        char ch = (c == '\t' || c >= 0x80 || (c >= 0x20 && c != 0x7f)) ? (char)c : '?';
-        if (c == '\r' && i == le - 1)
-            continue;
-        put(d, &ch, 1);
+    /* non-printable bytes and broken UTF-8 are shown as '?', one column each; a very long
+     * line only up to 200 bytes past the error */
+    int stop = le - start > 200 ? start + 200 : le;
+    for (int i = ls, shown; i < stop;) {
+        int n = glyph_at(d, i, le, &shown);
+        if (!(d->src[i] == '\r' && i == le - 1))
+            put(d, shown ? d->src + i : "?", shown ? (size_t)n : 1);
+        i += n;
     }
+    if (stop < le)
+        put(d, " ...", 4);
     put(d, "\n", 1);
     for (int i = 0; i < gw; i++)
         put(d, " ", 1);
     put(d, " | ", 3);
-    for (int i = ls; i < start; i++) {
-        unsigned char c = (unsigned char)d->src[i];
-        if ((c & 0xC0) == 0x80)
-            continue; /* a UTF-8 continuation byte takes no column on screen */
-        put(d, c == '\t' ? "\t" : " ", 1);
+    for (int i = ls, shown; i < start;) {
+        /* a UTF-8 character takes one column on screen, whatever its bytes */
+        put(d, d->src[i] == '\t' ? "\t" : " ", 1);
+        i += glyph_at(d, i, le, &shown);
     }
     put(d, "^", 1);
     for (int i = start + 1; i < end; i++) {

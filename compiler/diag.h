@@ -43,6 +43,8 @@ void fe_line_col(const fe_diag *d, int offset, int *line, int *col);
 /* Levenshtein distance (bytes), capped at 64. */
 /* The closest candidate within a distance that scales with the name's length, or NULL. */
 const char *fe_suggest(const char *name, const char *const *cands, int n);
+/* The bytes of the valid UTF-8 character at s (1 for ASCII), 0 for a broken sequence. */
+int fe_utf8_glyph(const char *s, size_t left);
 /* The index of name in names[0..n), or -1. */
 int fe_name_index(const char *name, const char *const *names, int n);
 

@@ -39,6 +39,14 @@ int gan_check_md_limits(const md_model *md, const gan_limits *lim, char *err, si
             most = p, worst = n;
     }
     locate(md, worst, line, col);
+    /* model.bin holds a network's parameters as one tensor, at most 2^31 - 1 floats: a hard
+     * bound whatever --max-params says, reported here with the network's location rather
+     * than by the lowering, which has none */
+    if (most > 0x7fffffffULL)
+        return gan_errf(err, errlen,
+                        "network '%s' has %llu parameters; a network may have at most "
+                        "2147483647 (the model format's limit)",
+                        md->networks[worst].name, (unsigned long long)most);
     if (total <= lim->max_params)
         return 0;
     return gan_errf(err, errlen,

@@ -83,7 +83,16 @@ static void unknown_option(ck *c, int who, const ast_expr *k)
             for (int o = 0; o < MD_OPT_COUNT && other < 0; o++)
                 if (opts[j].takers & (1u << o))
                     other = o;
-    if (other >= 0)
+    /* "lr -1" is read as the subtraction lr - 1: name the option and its range */
+    const ast_expr *a = k->kind == AE_BIN && k->op == '-' ? k->a : NULL;
+    int ka = -1;
+    for (int j = 0; a && a->kind == AE_IDENT && j < K_COUNT; j++)
+        if ((opts[j].takers & (1u << who)) && !strcmp(opts[j].name, a->name))
+            ka = j;
+    if (ka >= 0)
+        fe_error(c->d, k->loc, "'%s' with a negative value: %s must be %s (and '%s -x' reads "
+                 "as a subtraction)", opts[ka].name, opts[ka].name, opts[ka].range, opts[ka].name);
+    else if (other >= 0)
         fe_error(c->d, k->loc, "'%s' is an option of %s, not of %s (which takes %s)", k->name,
                  optims[other].name, on, list);
     else if (sg)

@@ -19,6 +19,16 @@
 /* The most memory a model's plan may ask for (every region together, in bytes): the loader
  * refuses more before anything is allocated, and ganc's --max-memory stops here. */
 #define GAN_MODEL_MAX_BYTES (64ull << 30)
+/* The compiler's bounds on the hyperparameters, which the loader applies too: a model.bin
+ * ganc would never write (d_steps 2^31, a range near FLT_MAX) is refused on load, not run. */
+#define GAN_HYPER_MAX_CHANNELS 64
+#define GAN_HYPER_MAX_SIDE 4096
+#define GAN_HYPER_MAX_RANGE 1e6    /* |range_lo|, |range_hi| */
+#define GAN_HYPER_MAX_LATENT 1000000
+#define GAN_HYPER_MAX_BATCH 65536
+#define GAN_HYPER_MAX_D_STEPS 100
+#define GAN_HYPER_MAX_STEPS 1000000000000ll
+#define GAN_HYPER_MAX_COUNT 1000000000 /* epochs, sample_every, ckpt_every */
 
 /* Where a tensor's storage lives. Offsets are in floats from the region's base. */
 typedef enum {

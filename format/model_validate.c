@@ -144,14 +144,15 @@ int gan_model_validate(const gan_model *m, char *err, size_t errlen)
                             "model may use", (unsigned long long)total * 4,
                             (unsigned long long)GAN_MODEL_MAX_BYTES);
     }
-    /* hyperparameters */
-    if (h->image_c < 0 || h->image_h < 0 || h->image_w < 0 || h->image_c > 4096 ||
-        h->image_h > 65536 || h->image_w > 65536)
+    /* hyperparameters: within what ganc accepts (format/model.h) */
+    if (h->image_c < 0 || h->image_h < 0 || h->image_w < 0 || h->image_c > GAN_HYPER_MAX_CHANNELS ||
+        h->image_h > GAN_HYPER_MAX_SIDE || h->image_w > GAN_HYPER_MAX_SIDE)
         return gan_errf(err, errlen, "hyper: image %d x %d x %d out of range", h->image_c,
                      h->image_h, h->image_w);
-    if (!finite(h->range_lo) || !finite(h->range_hi) || h->range_lo > h->range_hi)
-        return gan_errf(err, errlen, "hyper: value range [%g, %g] invalid", (double)h->range_lo,
-                     (double)h->range_hi);
+    if (!finite(h->range_lo) || !finite(h->range_hi) || h->range_lo > h->range_hi ||
+        h->range_lo < -GAN_HYPER_MAX_RANGE || h->range_hi > GAN_HYPER_MAX_RANGE)
+        return gan_errf(err, errlen, "hyper: value range [%g, %g] invalid (at most %g either side)",
+                        (double)h->range_lo, (double)h->range_hi, GAN_HYPER_MAX_RANGE);
     if (h->label_kind < 0 || h->label_kind > GAN_LABELS_CATEGORICAL)
         return gan_errf(err, errlen, "hyper: label kind %d out of range", h->label_kind);
     if (h->n_labels < 0 || h->n_labels > 100000 || (h->n_labels && !h->label_names))
@@ -159,15 +160,20 @@ int gan_model_validate(const gan_model *m, char *err, size_t errlen)
     for (int i = 0; i < h->n_labels; i++)
         if (!name_ok(h->label_names[i]))
             return gan_errf(err, errlen, "hyper: label %d name empty or not NUL-terminated", i);
-    if (h->latent_size < 0 || h->latent_dist < 0 || h->latent_dist > GAN_LATENT_UNIFORM)
+    if (h->latent_size < 0 || h->latent_size > GAN_HYPER_MAX_LATENT || h->latent_dist < 0 ||
+        h->latent_dist > GAN_LATENT_UNIFORM)
         return gan_errf(err, errlen, "hyper: latent size %d / distribution %d invalid",
                      h->latent_size, h->latent_dist);
     if (h->batch < 1 || h->d_steps < 0 || h->epochs < 0 || h->steps < 0 || h->sample_every < 0 ||
-        h->ckpt_every < 0)
+        h->ckpt_every < 0 || h->batch > GAN_HYPER_MAX_BATCH || h->d_steps > GAN_HYPER_MAX_D_STEPS ||
+        h->epochs > GAN_HYPER_MAX_COUNT || h->steps > GAN_HYPER_MAX_STEPS ||
+        h->sample_every > GAN_HYPER_MAX_COUNT || h->ckpt_every > GAN_HYPER_MAX_COUNT)
         return gan_errf(err, errlen, "hyper: batch %d, d_steps %d, epochs %d, steps %lld, "
-                                  "sample_every %d, ckpt_every %d: negative or zero batch",
+                                  "sample_every %d, ckpt_every %d: outside what ganc accepts "
+                                  "(batch 1..%d, d_steps 0..%d, steps 0..%lld, others 0..%d)",
                      h->batch, h->d_steps, h->epochs, (long long)h->steps, h->sample_every,
-                     h->ckpt_every);
+                     h->ckpt_every, GAN_HYPER_MAX_BATCH, GAN_HYPER_MAX_D_STEPS,
+                     GAN_HYPER_MAX_STEPS, GAN_HYPER_MAX_COUNT);
     for (int i = 0; i < m->n_tensors; i++)
         if (check_tensor(m, i, err, errlen))
             return -1;

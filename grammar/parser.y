@@ -328,6 +328,8 @@ train_items
     ;
 train_item
     : IDENT NUMBER              { $$ = ast_stmt_new(A, AS_SETTING, @$); $$->name = $1; $$->name_loc = @1; $$->value = mk_num(ctx, $2, @2); }
+    /* "lr_schedule cosine": parsed, so the checker can name the setting (and say it takes a number) */
+    | IDENT IDENT               { $$ = ast_stmt_new(A, AS_SETTING, @$); $$->name = $1; $$->name_loc = @1; $$->value = mk_ident(ctx, $2, @2); }
     | KW_LOSS IDENT '=' lexpr   { $$ = ast_stmt_new(A, AS_LOSS, @$); $$->name = $2; $$->name_loc = @2; $$->value = $4; }
     | KW_OPTIMIZER IDENT '=' IDENT '(' args ')'
         { $$ = ast_stmt_new(A, AS_OPTIMIZER, @$); $$->name = $2; $$->name_loc = @2; $$->value = mk_call(ctx, $4, @4, $6, fe_loc_join(@4, @7)); }
@@ -361,6 +363,32 @@ static const char *tok_desc(yysymbol_kind_t k)
     return yysymbol_name(k);
 }
 
+/* A name where a declaration must start ("generater G(z) -> image {"): a did-you-mean, and
+ * the rest of that declaration's block is skipped quietly (its errors would be knock-on). */
+static int decl_keyword_error(const yypcontext_t *pctx, fe_parse_ctx *ctx, yysymbol_kind_t got,
+                              const FE_YYLTYPE *loc)
+{
+    static const char *const kws[] = {"data", "latent", "defaults", "generator", "discriminator",
+                                      "classifier", "train"};
+    yysymbol_kind_t all[YYNTOKENS];
+    int n = yypcontext_expected_tokens(pctx, all, YYNTOKENS), at_decl = 0;
+    for (int i = 0; i < n; i++)
+        at_decl |= all[i] == YYSYMBOL_KW_GENERATOR;
+    if (got != YYSYMBOL_IDENT || !at_decl || !ctx->lex || loc->end - loc->start > 60)
+        return 0;
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", loc->end - loc->start, ctx->diag->src + loc->start);
+    const char *s = fe_suggest(name, kws, 7);
+    if (s)
+        fe_error(ctx->diag, *loc, "unknown declaration '%s'; did you mean '%s'?", name, s);
+    else
+        fe_error(ctx->diag, *loc, "unknown declaration '%s' (a declaration starts with data, latent, "
+                 "defaults, generator, discriminator, classifier or train)", name);
+    ctx->lex->mute = 1;
+    ctx->lex->mute_base = ctx->lex->bdepth;
+    return 1;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, fe_parse_ctx *ctx)
 {
     (void)scanner;
@@ -385,6 +413,11 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, fe_par
         fe_error(ctx->diag, *loc, "%s", msg);
         return 0;
     }
+    struct fe_lex_state *lx = ctx->lex;
+    if (lx && lx->mute)
+        return 0; /* inside a declaration already reported as misspelled */
+    if (decl_keyword_error(pctx, ctx, got, loc))
+        return 0;
     len = snprintf(msg, sizeof msg, "syntax error: unexpected %s", tok_desc(got));
     if (n > 0 && n < MAXEXP) {
         for (int i = 0; i < n && len < (int)sizeof msg - 64; i++)
@@ -392,7 +425,6 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, fe_par
                             i == 0 ? ", expected " : i == n - 1 ? " or " : ", ", tok_desc(expected[i]));
     }
     /* An unclosed bracket explains a token that cannot appear inside one. */
-    const struct fe_lex_state *lx = ctx->lex;
     const char *gn = yysymbol_name(got);
     int outside_only = !strcmp(gn, "'|'") || !strcmp(gn, "'='") || !strcmp(gn, "'{'") || !strcmp(gn, "'}'") ||
                        got == YYSYMBOL_YYEOF || (got >= YYSYMBOL_KW_DATA && got <= YYSYMBOL_KW_EMA);
@@ -401,6 +433,16 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, fe_par
         int o = lx->open_at[lx->depth - 1];
         fe_line_col(ctx->diag, o, &l, &c);
         len += snprintf(msg + len, sizeof msg - (size_t)len, "; the '%c' at %d:%d is not closed", ctx->diag->src[o], l, c);
+        fe_error(ctx->diag, *loc, "%s", msg);
+        return 0;
+    }
+    /* A declaration keyword (or the end) inside a block: a '}' is missing. */
+    int top_level = got == YYSYMBOL_YYEOF || (got >= YYSYMBOL_KW_DATA && got <= YYSYMBOL_KW_TRAIN);
+    if (lx && lx->depth == 0 && lx->bdepth > 0 && lx->bdepth <= FE_MAX_OPEN && top_level &&
+        len < (int)sizeof msg - 100) {
+        int l, c;
+        fe_line_col(ctx->diag, lx->brace_at[lx->bdepth - 1], &l, &c);
+        snprintf(msg + len, sizeof msg - (size_t)len, "; the '{' at %d:%d is not closed", l, c);
         fe_error(ctx->diag, *loc, "%s", msg);
         return 0;
     }

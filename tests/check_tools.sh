@@ -45,6 +45,28 @@ expect deps-need-openblas 1 env PKG_CONFIG_LIBDIR="$tmp/no-pc" PKG_CONFIG_PATH= 
     sh "$root/tools/check-deps.sh"
 echo "$LAST" | grep -q 'libopenblas-dev' || {
     fail=$((fail + 1)); echo "FAIL: check-deps did not ask for libopenblas-dev: $LAST"; }
+# A pkg-config that knows openblas but whose flags put another BLAS's cblas.h first (no
+# openblas_set_num_threads): asked for libopenblas-dev too, never left to fail the build.
+mkdir -p "$tmp/fake/bin" "$tmp/fake/refblas"
+printf 'void cblas_sgemm(void);\n' > "$tmp/fake/refblas/cblas.h"
+printf '#!/bin/sh\ncase "$*" in *--exists*) exit 0 ;; *--cflags*) echo "-I%s" ;; esac\n' \
+    "$tmp/fake/refblas" > "$tmp/fake/bin/pkg-config"
+chmod +x "$tmp/fake/bin/pkg-config"
+expect deps-wrong-cblas 1 env PATH="$tmp/fake/bin:$PATH" GAN_NO_AUTO_DEPS=1 sh "$root/tools/check-deps.sh"
+echo "$LAST" | grep -q 'libopenblas-dev' || {
+    fail=$((fail + 1)); echo "FAIL: check-deps took another cblas.h: $LAST"; }
+# A fresh Debian machine as root (libblas-dev's cblas.h there, OpenBLAS not): it installs
+# libopenblas-dev through apt-get (a fake one here, recording its arguments) and succeeds.
+mkdir -p "$tmp/root/bin"
+printf '#!/bin/sh\necho 0\n' > "$tmp/root/bin/id"
+printf '#!/bin/sh\necho "$*" >> "%s/apt.log"\n' "$tmp/root" > "$tmp/root/bin/apt-get"
+chmod +x "$tmp/root/bin/id" "$tmp/root/bin/apt-get"
+expect deps-root-installs 0 env -u GAN_NO_AUTO_DEPS PATH="$tmp/root/bin:$PATH" \
+    PKG_CONFIG_LIBDIR="$tmp/no-pc" PKG_CONFIG_PATH= sh "$root/tools/check-deps.sh"
+grep -q 'install .*libopenblas-dev' "$tmp/root/apt.log" 2>/dev/null || {
+    fail=$((fail + 1)); echo "FAIL: check-deps as root did not install libopenblas-dev"; }
+# and where everything is there, it passes and installs nothing
+expect deps-present 0 env GAN_NO_AUTO_DEPS=1 sh "$root/tools/check-deps.sh"
 # The list of layer kinds comes from the kinds' own files: a new file's kind joins it in
 # number order, and a number given twice stops the build naming both lines.
 mkdir -p "$tmp/gl/compiler"

@@ -404,17 +404,19 @@ START_TEST(atomic_write_failure_keeps_old_file)
     /* 2. a path in a missing directory */
     snprintf(p, sizeof p, "%s/no/such/dir/x.bin", dir);
     ck_assert_int_eq(gan_write_file_atomic(p, "x", 1, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, p) && strstr(err, "temporary"), "%s", err);
+    /* the message names the user's path, not the temporary's (x.bin.tmp.PID) */
+    ck_assert_msg(strstr(err, p) && strstr(err, "cannot create") && !strstr(err, ".tmp."), "%s",
+                  err);
     /* 3. a path through a regular file */
     snprintf(p, sizeof p, "%s/x.bin", path);
     ck_assert_int_eq(gan_write_file_atomic(p, "x", 1, err, sizeof err), -1);
     ck_assert_msg(strstr(err, p), "%s", err);
     assert_file_is(path, "precious\n");
-    /* 4. the target is a directory: the rename fails, the directory and its contents stay */
+    /* 4. the target is a directory: refused, the directory and its contents stay */
     snprintf(p, sizeof p, "%s/sub", dir);
     ck_assert_int_eq(mkdir(p, 0755), 0);
     ck_assert_int_eq(gan_write_file_atomic(p, "x", 1, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, p) && strstr(err, "rename"), "%s", err);
+    ck_assert_msg(strstr(err, p) && strstr(err, "not a regular file"), "%s", err);
     struct stat st;
     ck_assert(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
     ck_assert_int_eq(count_entries(dir), 2); /* keep.bin and sub: the temporary is gone */
@@ -430,6 +432,35 @@ START_TEST(atomic_write_failure_keeps_old_file)
         assert_file_is(path, rc == 0 ? "new\n" : "precious\n");
     }
     ck_assert_int_eq(count_entries(dir), 2);
+    rm_tree(dir);
+    free(dir);
+}
+END_TEST
+
+/* An output that is a FIFO (or a device: the same check, not tried here, as root it could
+ * replace a real one) is refused without blocking; a symbolic link is written through. */
+START_TEST(special_outputs_are_refused_links_written_through)
+{
+    char *dir = make_tmpdir(), p[4200], target[4200], err[512];
+    snprintf(p, sizeof p, "%s/pipe", dir);
+    ck_assert_int_eq(mkfifo(p, 0644), 0);
+    ck_assert_int_eq(gan_write_file_atomic(p, "x", 1, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "not a regular file") && strstr(err, "not replaced"), "%s", err);
+    struct stat st;
+    ck_assert(lstat(p, &st) == 0 && S_ISFIFO(st.st_mode));
+    snprintf(target, sizeof target, "%s/real.bin", dir);
+    ck_assert_int_eq(gan_write_file_atomic(target, "old\n", 4, err, sizeof err), 0);
+    snprintf(p, sizeof p, "%s/link.bin", dir);
+    ck_assert_int_eq(symlink("real.bin", p), 0);
+    ck_assert_msg(gan_write_file_atomic(p, "new\n", 4, err, sizeof err) == 0, "%s", err);
+    ck_assert(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
+    assert_file_is(target, "new\n");
+    ck_assert_int_eq(count_entries(dir), 3); /* pipe, link, target: no temporary left */
+    /* a link to a FIFO is refused like the FIFO */
+    snprintf(p, sizeof p, "%s/link2", dir);
+    ck_assert_int_eq(symlink("pipe", p), 0);
+    ck_assert_int_eq(gan_write_file_atomic(p, "x", 1, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "not a regular file"), "%s", err);
     rm_tree(dir);
     free(dir);
 }
@@ -476,6 +507,7 @@ int main(void)
     tcase_add_test(tc, atomic_write_replaces_and_leaves_nothing);
     tcase_add_test(tc, atomic_write_failure_keeps_old_file);
     tcase_add_test(tc, temporary_name_in_use_is_skipped);
+    tcase_add_test(tc, special_outputs_are_refused_links_written_through);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

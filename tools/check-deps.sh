@@ -18,7 +18,14 @@ need_h() { # header package
 }
 # OpenBLAS itself, not any cblas.h: reference libblas-dev ships a cblas.h without
 # openblas_set_num_threads, and the build then fails far from the cause.
-pkg-config --exists openblas 2>/dev/null || missing="$missing libopenblas-dev"
+if pkg-config --exists openblas 2>/dev/null; then
+    # and the cblas.h the build will see is OpenBLAS's (its -I comes first), not another's
+    printf '#include <cblas.h>\nvoid f(void);\nvoid f(void) { openblas_set_num_threads(1); }\n' |
+        ${CC:-cc} $cflags -fsyntax-only -Werror=implicit-function-declaration -x c - \
+            >/dev/null 2>&1 || missing="$missing libopenblas-dev"
+else
+    missing="$missing libopenblas-dev"
+fi
 need_h check.h check
 need_h png.h libpng-dev
 need_h jpeglib.h libjpeg-dev

@@ -65,5 +65,6 @@ int gan_pick_rows(const gan_loader_opts *o, int nl, const gan_dataset *ds,
 #define GAN_FONT_CELL_W 6
 #define GAN_FONT_CELL_H 9
 const unsigned char *gan_font_glyph(int ch); /* 7 row bytes; unknown chars get '?' */
+const unsigned char *gan_font_descender(int ch); /* 2 rows below the 7; zeros for most */
 
 #endif

@@ -19,10 +19,10 @@ static void draw_text(unsigned char *rgb, int W, int H, int x, int y, const char
     for (int i = 0; i < len && i < maxch; i++) {
         int ch = (unsigned char)s[i];
         if (trunc && i >= maxch - 2) ch = '.';
-        const unsigned char *g = gan_font_glyph(ch);
-        for (int r = 0; r < GAN_FONT_H; r++)
+        const unsigned char *g = gan_font_glyph(ch), *d = gan_font_descender(ch);
+        for (int r = 0; r < GAN_FONT_H + 2; r++)
             for (int cx = 0; cx < GAN_FONT_W; cx++) {
-                if (!(g[r] & (0x10 >> cx))) continue;
+                if (!((r < GAN_FONT_H ? g[r] : d[r - GAN_FONT_H]) & (0x10 >> cx))) continue;
                 int px = x + i * GAN_FONT_CELL_W + cx, py = y + r;
                 if (px < 0 || py < 0 || px >= W || py >= H) continue;
                 unsigned char *p = rgb + ((size_t)py * W + px) * 3;

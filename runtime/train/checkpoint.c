@@ -500,6 +500,49 @@ int gan_ckpt_load(const char *path, const gan_model *m, float *const base[GAN_RE
     return r;
 }
 
+/* After --init copied what matched: an optimizer's state is one whole (a step counter
+ * "N.adam_t" with moments "N.adam_m", "N.adam_v" beside it): unless all of it came from the
+ * file, all of it starts fresh (zeros), never a copied step count with fresh moments. An EMA
+ * copy (init COPY) the file did not give follows the weights now in its source. */
+static void init_fixups(const gan_model *m, float *const base[GAN_REGION_COUNT],
+                        const unsigned char *loaded, const char *path, FILE *report)
+{
+    for (int i = 0; i < m->n_tensors; i++) {
+        const gan_tensor *t = &m->tensors[i];
+        size_t n = strlen(t->name);
+        if (t->region != GAN_REGION_STATE || t->numel != 1 || n < 3 || strcmp(t->name + n - 2, "_t"))
+            continue;
+        int all = 1, any = 0;
+        for (int j = 0; j < m->n_tensors; j++)
+            if (m->tensors[j].region == GAN_REGION_STATE &&
+                !strncmp(m->tensors[j].name, t->name, n - 1))
+                all &= loaded[j], any |= loaded[j];
+        if (all || !any)
+            continue;
+        for (int j = 0; j < m->n_tensors; j++) {
+            const gan_tensor *u = &m->tensors[j];
+            if (u->region == GAN_REGION_STATE && !strncmp(u->name, t->name, n - 1))
+                memset(base[u->region] + u->offset, 0, sizeof(float) * (size_t)u->numel);
+        }
+        if (report)
+            fprintf(report, "init: %.*s*: optimizer state only partly in %s (started fresh, "
+                    "step count 0)\n", (int)(n - 1), t->name, path);
+    }
+    for (int i = 0; i < m->n_tensors; i++) {
+        const gan_tensor *t = &m->tensors[i];
+        if (t->init != GAN_INIT_COPY || loaded[i] || t->init_src < 0 || t->init_src >= m->n_tensors)
+            continue;
+        const gan_tensor *src = &m->tensors[t->init_src];
+        if (src->numel != t->numel)
+            continue;
+        memcpy(base[t->region] + t->offset, base[src->region] + src->offset,
+               sizeof(float) * (size_t)t->numel);
+        if (report)
+            fprintf(report, "init: %s: not in %s, copied from %s as loaded\n", t->name, path,
+                    src->name);
+    }
+}
+
 int gan_ckpt_load_matching(const char *path, const gan_model *m,
                            float *const base[GAN_REGION_COUNT], FILE *report, int *n_loaded,
                            char *err, size_t errlen)
@@ -514,9 +557,11 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
         free(b);
         return -1;
     }
-    unsigned char *inc = included_mask(m);
-    if (!inc) {
+    unsigned char *inc = included_mask(m), *loaded = calloc((size_t)m->n_tensors + 1, 1);
+    if (!inc || !loaded) {
         free(b);
+        free(inc);
+        free(loaded);
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
@@ -543,6 +588,7 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
             continue;
         }
         copy_tensor(&v, &e, t, base);
+        loaded[i] = 1;
         (*n_loaded)++;
         /* name the parameters found (the first few; a count for the rest) */
         if (t->region == GAN_REGION_PARAM) {
@@ -556,6 +602,8 @@ int gan_ckpt_load_matching(const char *path, const gan_model *m,
             }
         }
     }
+    init_fixups(m, base, loaded, path, report);
+    free(loaded);
     if (report) {
         fprintf(report, "init: loaded %d tensors from %s (%d not found, %d shape mismatches, %u "
                 "in the file)\n", *n_loaded, path, missing, mismatched, v.n);
@@ -655,16 +703,20 @@ int gan_ckpt_save_run(const char *run_dir, int keep, const gan_model *m,
 static int read_latest(const char *latest_path, const char *dir, char *path, size_t path_len,
                        char *err, size_t errlen)
 {
-    FILE *f = fopen(latest_path, "r");
-    if (!f)
+    uint8_t *b; /* through gan_read_file: a FIFO or a device here is refused, never waited on */
+    size_t n;
+    int rc = gan_read_file(latest_path, &b, &n, 4096, err, errlen);
+    if (rc == GAN_READ_EOPEN)
         return 1;
+    if (rc)
+        return -1;
     char line[512] = {0};
-    if (!fgets(line, sizeof line, f)) {
-        fclose(f);
+    snprintf(line, sizeof line, "%s", (const char *)b);
+    free(b);
+    if (!line[0]) {
         snprintf(err, errlen, "%s: empty", latest_path);
         return -1;
     }
-    fclose(f);
     line[strcspn(line, "\r\n")] = 0;
     if (!line[0] || strchr(line, '/')) {
         snprintf(err, errlen, "%s: does not name a checkpoint file", latest_path);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "common/bytes.h"
 #include "runtime/train.h"
 
@@ -83,6 +84,12 @@ static gan_metrics *open_with(const char *path, const char *lead, int n_cols,
                               size_t errlen)
 {
     double last_time = 0;
+    struct stat st; /* a device there (a link to /dev/zero) would be read for ever */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: exists and is not a regular file (a device, a FIFO or a "
+                 "directory)", path);
+        return NULL;
+    }
     if (resume_step >= 0 && trim_rows(path, resume_step, &last_time, err, errlen))
         return NULL;
     size_t hl = strlen(lead) + 32;

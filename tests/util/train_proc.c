@@ -60,3 +60,9 @@ void train_rmrf(const char *path)
     char out[256];
     train_spawn(argv, out, sizeof out);
 }
+
+const char *train_tool(const char *env, const char *dflt)
+{
+    const char *g = getenv(env);
+    return g && *g ? g : dflt;
+}

@@ -18,6 +18,8 @@ float *train_ptr(const gan_model *m, float *const base[GAN_REGION_COUNT], const 
 /* Runs argv (NULL-terminated) with stdout+stderr captured into out (NUL-terminated).
  * Returns the exit status, or -1 if it did not exit normally. */
 int train_spawn(char *const argv[], char *out, size_t outlen);
+/* The program named by the environment variable env (GANC, GANRT), else dflt. */
+const char *train_tool(const char *env, const char *dflt);
 /* Makes a fresh temporary directory; returns a malloc'd path. */
 char *train_tmpdir(void);
 void train_rmrf(const char *path);
