@@ -44,8 +44,9 @@ MODELS = {
                          d_filters=[50, 62, 78, 97, 122], alpha=0.1, loss="hinge",
                          batch=100, d_steps=2, lr_d=2e-4, lr_g=5e-5, beta1=0.0, beta2=0.999,
                          ema=None),
-    # models/demo.gan: DCGAN recipe, transposed convs in G, BCE with constant targets
-    "demo": dict(kind="dcgan", img=32, labels=8, z=64, c0=96,
+    # models/demo.gan: DCGAN recipe in D and the losses; G upsamples + 3x3 convs with
+    # conditional batch norm; BCE with constant targets
+    "demo": dict(kind="demo", img=32, labels=8, z=64, c0=96,
                  g_filters=[64, 32], bn_mom=0.9,
                  d_filters=[32, 64, 128], alpha=0.2, loss="bce",
                  batch=32, d_steps=1, lr_d=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, ema=0.99),
@@ -75,7 +76,7 @@ def same_conv(cin, cout, k, stride, size, sn):
 
 
 class G(nn.Module):
-    """making_faces (kind seed) and demo (kind dcgan)."""
+    """making_faces (kind seed)."""
 
     def __init__(self, c):
         super().__init__()
@@ -217,6 +218,30 @@ class Faces64G(nn.Module):
         return torch.tanh(self.out(h))
 
 
+class DemoG(nn.Module):
+    """models/demo.gan's G: dense | reshape | cond_batchnorm | relu, then per stage
+    upsample(2) | conv(f) k3 same | cond_batchnorm | relu, and upsample | conv(3) k3 | tanh."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c0 = c["c0"]
+        self.fc = nn.Linear(c["z"] + c["labels"], 16 * c["c0"])
+        self.bn0 = CondBatchNorm2d(c["c0"], c["labels"])
+        self.convs, self.bns, ch = nn.ModuleList(), nn.ModuleList(), c["c0"]
+        for f in c["g_filters"]:
+            self.convs.append(nn.Conv2d(ch, f, 3, 1, 1))
+            self.bns.append(CondBatchNorm2d(f, c["labels"]))
+            ch = f
+        self.out = nn.Conv2d(ch, 3, 3, 1, 1)
+
+    def forward(self, z, y):
+        h = self.fc(torch.cat([z, y], 1)).view(-1, self.c0, 4, 4)
+        h = F.relu(self.bn0(h, y))
+        for conv, bn in zip(self.convs, self.bns):
+            h = F.relu(bn(conv(F.interpolate(h, scale_factor=2, mode="nearest")), y))
+        return torch.tanh(self.out(F.interpolate(h, scale_factor=2, mode="nearest")))
+
+
 def diff_augment(x, translation, cutout):
     """DiffAugment (Zhao et al. 2020) as DiffAugment_pytorch.py writes it, vectorised over the
     batch: colour (brightness, saturation, contrast), translation (zeros shifted in), cutout."""
@@ -276,6 +301,8 @@ def build(c):
         return DCGAN64G(c), DCGAN64D(c)
     if c["kind"] == "faces64":
         return Faces64G(c), Faces64D(c)
+    if c["kind"] == "demo":
+        return DemoG(c), D(c)
     return G(c), D(c)
 
 
