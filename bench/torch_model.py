@@ -57,9 +57,10 @@ MODELS = {
                     batch=64, d_steps=1, lr_d=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999,
                     ema=None),
     # models/faces64.gan: conditional batch norm in G, DiffAugment + projection D with an
-    # auxiliary head, spectral norm on every weight, hinge + BCE, EMA of G
+    # auxiliary head on D's flattened 4x4 map, spectral norm on D's weights, hinge + BCE,
+    # EMA of G
     "faces64": dict(kind="faces64", img=64, labels=8, z=64, c0=256,
-                    g_filters=[128, 64, 32, 16], d_filters=[16, 32, 64, 128, 256],
+                    g_filters=[128, 64, 32, 16], d_filters=[32, 32, 64, 128, 256],
                     translation=0.125, cutout=0.25, loss="hinge",
                     batch=64, d_steps=1, lr_d=2e-4, lr_g=2e-4, beta1=0.0, beta2=0.99,
                     ema=0.999),
@@ -201,14 +202,14 @@ class Faces64G(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.c0 = c["c0"]
-        self.fc = SN(nn.Linear(c["z"] + c["labels"], 16 * c["c0"], bias=False))
+        self.fc = nn.Linear(c["z"] + c["labels"], 16 * c["c0"], bias=False)
         self.bn0 = CondBatchNorm2d(c["c0"], c["labels"])
         self.convs, self.bns, ch = nn.ModuleList(), nn.ModuleList(), c["c0"]
         for f in c["g_filters"]:
-            self.convs.append(SN(nn.Conv2d(ch, f, 3, 1, 1)))
+            self.convs.append(nn.Conv2d(ch, f, 3, 1, 1))
             self.bns.append(CondBatchNorm2d(f, c["labels"]))
             ch = f
-        self.out = SN(nn.Conv2d(ch, 3, 3, 1, 1))
+        self.out = nn.Conv2d(ch, 3, 3, 1, 1)
 
     def forward(self, z, y):
         h = self.fc(torch.cat([z, y], 1)).view(-1, self.c0, 4, 4)
@@ -285,13 +286,14 @@ class Faces64D(nn.Module):
             layers += same_conv(a, b, 3, 2, size, True) + [nn.LeakyReLU(0.2)]
             size //= 2
         self.main = nn.Sequential(*layers)
-        self.adv = SN(nn.Linear(f[-1], 1))
-        self.embed = SN(nn.Linear(c["labels"], f[-1], bias=False))   # project(h, y): W [F, L]
-        self.cls = SN(nn.Linear(f[-1], c["labels"]))
+        feat = f[-1] * size * size                    # flatten
+        self.adv = SN(nn.Linear(feat, 1))
+        self.embed = SN(nn.Linear(c["labels"], feat, bias=False))   # project(h, y): W [F, L]
+        self.cls = SN(nn.Linear(feat, c["labels"]))
 
     def forward(self, x, y):
         x = diff_augment(x, self.c["translation"], self.c["cutout"])
-        h = self.main(x).mean((2, 3))
+        h = self.main(x).flatten(1)
         adv = self.adv(h) + (self.embed(y) * h).sum(1, keepdim=True)
         return adv, self.cls(h)
 
