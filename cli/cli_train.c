@@ -158,9 +158,10 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         else if (!strcmp(op, "--dump-inputs")) r = gan_args_str(&a, &o->dump_inputs);
         else if (!strcmp(op, "--inputs-from")) r = gan_args_str(&a, &o->inputs_from);
         else if (!strcmp(op, "--precision")) {
-            if (!(r = gan_args_str(&a, &o->precision)) && cli_precision_set(o->precision))
-                return gan_usage_error(&a, "--precision takes fp32 or bf16, not '%s'",
-                                       o->precision);
+            char why[256];
+            if (!(r = gan_args_str(&a, &o->precision)) &&
+                cli_precision_set(o->precision, why, sizeof why))
+                return gan_usage_error(&a, "%s", why);
         }
         else
             return gan_usage_error(&a, "unknown option %s", op);

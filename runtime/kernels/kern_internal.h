@@ -150,6 +150,20 @@ void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out,
 /* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX-512 (same bits) */
 void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride);
 int kern_bf16_avx512_usable(void);
+/* the packers of gemm.c (fast: with the AVX-512 helpers, same bits): kern_bf16_pack_pairs
+ * puts pairs of x[0..n) at out[p * stride] (an odd n pads the last with 0);
+ * kern_bf16_pack_b puts op(B) rows [k0, k0+kc) x columns [j0, j0+nc) into bp [kp][ncp]
+ * (columns beyond nc zero; zeros: >= nc zero floats) */
+void kern_bf16_pack_pairs(const float *x, int n, uint32_t *out, size_t stride, int fast);
+void kern_bf16_pack_b(const float *b, int ldb, int tb, int k0, int kc, int j0, int nc, int ncp,
+                      uint32_t *bp, int fast, const float *zeros);
+/* AMX-BF16 (gemm_bf16_amx.c): whether it was compiled in, whether this CPU and OS run it
+ * (cpuid, XCR0, the arch_prctl permission, asked once per process), and the whole GEMM
+ * (kern_gemm's contract; TDPBF16PS's sums, not VDPBF16PS's: docs/kernels.md) */
+int kern_bf16_amx_built(void);
+int kern_bf16_amx_usable(void);
+void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc);
 /* the micro-kernel of a KERN_BF16_* implementation (portable where AVX-512's is absent) */
 kern_bf16_ukr kern_bf16_ukr_for(int impl);
 /* for tests: the whole bf16 GEMM with a given micro-kernel; forcing the implementation */
