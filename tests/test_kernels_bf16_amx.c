@@ -231,6 +231,55 @@ START_TEST(amx_flushes_denormals)
 }
 END_TEST
 
+/* op(A) packed once (kern_gemm_a, what the convolutions do with their weights) gives the
+ * bits of the per-call path on every kernel this CPU runs, and fp32 packs nothing */
+START_TEST(prepacked_a_same_bits)
+{
+    const int *sh = shapes[_i];
+    int m = sh[0], n = sh[1], k = sh[2], ta = sh[3], tb = sh[4];
+    float beta = (float)sh[5];
+    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+    size_t nc = (size_t)m * ldc;
+    float *a = fill((size_t)(ta ? k : m) * lda, 1), *b = fill((size_t)(tb ? n : k) * ldb, 1);
+    float *c0 = fill(nc, 1), *c1 = malloc(nc * sizeof *c1), *c2 = malloc(nc * sizeof *c2);
+    ck_assert_ptr_nonnull(c1);
+    ck_assert_ptr_nonnull(c2);
+    ck_assert_uint_eq(kern_gemm_a_bytes(m, k), 0); /* fp32 */
+    const int impls[] = {KERN_BF16_PORTABLE, KERN_BF16_AVX512, KERN_BF16_AMX};
+    for (int v = 0; v < 3; v++) {
+        if ((impls[v] == KERN_BF16_AVX512 && !kern_bf16_avx512_usable()) ||
+            (impls[v] == KERN_BF16_AMX && !(kern_bf16_amx_built() && kern_bf16_amx_usable())))
+            continue;
+        kern_set_precision(KERN_PREC_BF16);
+        kern_bf16_force_impl(impls[v]);
+        size_t bytes = kern_gemm_a_bytes(m, k);
+        ck_assert_uint_gt(bytes, 0);
+        void *buf = malloc(bytes);
+        ck_assert_ptr_nonnull(buf);
+        memset(buf, 0xa5, bytes); /* every word the GEMM reads is written by the packer */
+        kern_gemm_a pa;
+        kern_gemm_a_init(&pa, ta, m, k, a, lda, buf);
+        ck_assert_ptr_nonnull(pa.p);
+        memcpy(c1, c0, nc * sizeof *c1);
+        memcpy(c2, c0, nc * sizeof *c2);
+        kern_gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c1, ldc);
+        kern_gemm_pa(&pa, tb, n, b, ldb, beta, c2, ldc);
+        for (size_t q = 0; q < nc; q++)
+            ck_assert_msg(fbits(c1[q]) == fbits(c2[q]), "kernel %d m%d n%d k%d: element %zu "
+                          "%a prepacked, %a per call", impls[v], m, n, k, q, (double)c2[q],
+                          (double)c1[q]);
+        free(buf);
+    }
+    kern_set_precision(KERN_PREC_FP32);
+    kern_bf16_force_impl(-1);
+    free(a);
+    free(b);
+    free(c0);
+    free(c1);
+    free(c2);
+}
+END_TEST
+
 START_TEST(amx_selection)
 {
     char err[512];
@@ -386,6 +435,7 @@ int main(void)
     tcase_add_loop_test(tc, amx_bitexact_wide_denormals, 0, ns);
     tcase_add_test(tc, amx_order_is_not_vdpbf16ps);
     tcase_add_test(tc, amx_flushes_denormals);
+    tcase_add_loop_test(tc, prepacked_a_same_bits, 0, ns);
     tcase_add_test(tc, amx_selection);
     tcase_add_test(tc, amx_training_loss_falls);
     tcase_add_test(tc, amx_cli_start_line);

@@ -231,8 +231,16 @@ void kern_bf16_pack_b(const float *b, int ldb, int tb, int k0, int kc, int j0, i
     }
 }
 
-void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k, const float *a,
-                         int lda, const float *b, int ldb, float beta, float *c, int ldc)
+/* A prepacked for the AVX-512 / portable kernels: a fixed slot of (KC/2) x MC pairs per
+ * (reduction block, row block), in pack_a's panel layout */
+enum { A_SLOT = (KC / 2) * MC };
+static int row_blocks(int m) { return (m + MC - 1) / MC; }
+
+/* apre: op(A) prepacked by kern_gemm_a_init for this kernel, or NULL (packed here, per
+ * block, on the stack) */
+static void gemm_bf16_core(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k,
+                           const float *a, int lda, const uint32_t *apre, const float *b, int ldb,
+                           float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -243,9 +251,9 @@ void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k,
         return;
     }
     uint32_t bpk[(KC / 2) * NC];
-    uint32_t apk[(KC / 2) * MC];
+    uint32_t apk[A_SLOT];
     static const float zeros[NC];
-    int fast = ukr == kern_bf16_ukr_avx512();
+    int fast = ukr == kern_bf16_ukr_avx512(), nib = row_blocks(m);
     for (int j0 = 0; j0 < n; j0 += NC) {
         int nc = n - j0 < NC ? n - j0 : NC;
         int ncp = (nc + KERN_BF16_NR - 1) / KERN_BF16_NR * KERN_BF16_NR;
@@ -255,18 +263,77 @@ void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k,
             kern_bf16_pack_b(b, ldb, tb, k0, kc, j0, nc, ncp, bpk, fast, zeros);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                pack_a(a, lda, ta, i0, mc, k0, kc, apk, fast, zeros);
+                const uint32_t *ap = apk;
+                if (apre)
+                    ap = apre + ((size_t)(k0 / KC) * nib + i0 / MC) * A_SLOT;
+                else
+                    pack_a(a, lda, ta, i0, mc, k0, kc, apk, fast, zeros);
                 for (int jr = 0; jr < nc; jr += KERN_BF16_NR) {
                     int nr = nc - jr < KERN_BF16_NR ? nc - jr : KERN_BF16_NR;
                     for (int ir = 0; ir < mc; ir += KERN_BF16_MR) {
                         int mr = mc - ir < KERN_BF16_MR ? mc - ir : KERN_BF16_MR;
-                        ukr(kp, apk + (size_t)(ir / KERN_BF16_MR) * kp * KERN_BF16_MR, bpk + jr,
+                        ukr(kp, ap + (size_t)(ir / KERN_BF16_MR) * kp * KERN_BF16_MR, bpk + jr,
                             ncp, c + (size_t)(i0 + ir) * ldc + j0 + jr, ldc, mr, nr, load);
                     }
                 }
             }
         }
     }
+}
+
+void kern_gemm_bf16_with(kern_bf16_ukr ukr, int ta, int tb, int m, int n, int k, const float *a,
+                         int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    gemm_bf16_core(ukr, ta, tb, m, n, k, a, lda, NULL, b, ldb, beta, c, ldc);
+}
+
+/* ---- op(A) packed once for many GEMMs (a conv's weights over its images and tiles) ---- */
+
+size_t kern_gemm_a_bytes(int m, int k)
+{
+    if (g_precision != KERN_PREC_BF16 || m <= 0 || k <= 0)
+        return 0;
+    if (kern_bf16_impl() == KERN_BF16_AMX)
+        return kern_bf16_amx_a_words(m, k) * sizeof(uint32_t);
+    return (size_t)((k + KC - 1) / KC) * row_blocks(m) * A_SLOT * sizeof(uint32_t);
+}
+
+void kern_gemm_a_init(kern_gemm_a *pa, int ta, int m, int k, const float *a, int lda, void *buf)
+{
+    *pa = (kern_gemm_a){a, ta, m, k, lda, -1, NULL};
+    if (!buf || !kern_gemm_a_bytes(m, k))
+        return;
+    int impl = kern_bf16_impl();
+    uint32_t *p = buf;
+    if (impl == KERN_BF16_AMX) {
+        kern_bf16_amx_pack_a(ta, m, k, a, lda, p);
+    } else {
+        static const float zeros[NC > MC ? NC : MC];
+        int fast = kern_bf16_ukr_for(impl) == kern_bf16_ukr_avx512(), nib = row_blocks(m);
+        for (int k0 = 0; k0 < k; k0 += KC)
+            for (int i0 = 0; i0 < m; i0 += MC)
+                pack_a(a, lda, ta, i0, m - i0 < MC ? m - i0 : MC, k0, k - k0 < KC ? k - k0 : KC,
+                       p + ((size_t)(k0 / KC) * nib + i0 / MC) * A_SLOT, fast, zeros);
+    }
+    pa->impl = impl;
+    pa->p = p;
+}
+
+void kern_gemm_pa(const kern_gemm_a *pa, int tb, int n, const float *b, int ldb, float beta,
+                  float *c, int ldc)
+{
+    /* not packed (fp32, no buffer) or packed for another kernel: the plain entry, which in
+     * fp32 is cblas_sgemm with exactly the arguments it always had */
+    if (!pa->p || g_precision != KERN_PREC_BF16 || pa->impl != kern_bf16_impl()) {
+        kern_gemm(pa->ta, tb, pa->m, n, pa->k, pa->a, pa->lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    if (pa->impl == KERN_BF16_AMX)
+        kern_gemm_bf16_amx_pre(pa->ta, tb, pa->m, n, pa->k, pa->a, pa->lda, pa->p, b, ldb, beta,
+                               c, ldc);
+    else
+        gemm_bf16_core(kern_bf16_ukr_for(pa->impl), pa->ta, tb, pa->m, n, pa->k, pa->a, pa->lda,
+                       pa->p, b, ldb, beta, c, ldc);
 }
 
 void kern_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,

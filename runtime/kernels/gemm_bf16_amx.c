@@ -201,8 +201,32 @@ static void pack_a_amx(const float *a, int lda, int ta, int i0, int mc, int mcp,
         memset(ap + (size_t)i * AKP, 0, (size_t)kpp * sizeof *ap);
 }
 
-AMX_TARGET void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const float *a, int lda,
-                                   const float *b, int ldb, float beta, float *c, int ldc)
+/* Prepacked op(A): the blocks in the order the GEMM reads them (row block outer, reduction
+ * block inner), each [mcp][AKP] pairs, mcp = the block's rows rounded up to 16 */
+size_t kern_bf16_amx_a_words(int m, int k)
+{
+    if (m <= 0 || k <= 0)
+        return 0;
+    int nkb = (k + AKC - 1) / AKC, last = m - (m - 1) / AMC * AMC;
+    return ((size_t)((m - 1) / AMC) * AMC + (size_t)(last + 15) / 16 * 16) * nkb * AKP;
+}
+
+void kern_bf16_amx_pack_a(int ta, int m, int k, const float *a, int lda, uint32_t *out)
+{
+    static const float zeros[AMC];
+    for (int i0 = 0; i0 < m; i0 += AMC) {
+        int mc = m - i0 < AMC ? m - i0 : AMC, mcp = (mc + 15) / 16 * 16;
+        for (int k0 = 0; k0 < k; k0 += AKC) {
+            int kc = k - k0 < AKC ? k - k0 : AKC, kpp = ((kc + 1) / 2 + 15) / 16 * 16;
+            pack_a_amx(a, lda, ta, i0, mc, mcp, k0, kc, kpp, out, zeros);
+            out += (size_t)mcp * AKP;
+        }
+    }
+}
+
+AMX_TARGET void kern_gemm_bf16_amx_pre(int ta, int tb, int m, int n, int k, const float *a,
+                                       int lda, const uint32_t *apre, const float *b, int ldb,
+                                       float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -222,14 +246,20 @@ AMX_TARGET void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const fl
         for (int k0 = 0; k0 < k; k0 += AKC) {
             int kc = k - k0 < AKC ? k - k0 : AKC, kp = (kc + 1) / 2, kpp = (kp + 15) / 16 * 16;
             int load = k0 > 0 || beta != 0.0f;
-            pack_a_amx(a, lda, ta, i0, mc, mcp, k0, kc, kpp, apk, zeros);
+            const uint32_t *ap = apk;
+            if (apre) {
+                ap = apre;
+                apre += (size_t)mcp * AKP;
+            } else {
+                pack_a_amx(a, lda, ta, i0, mc, mcp, k0, kc, kpp, apk, zeros);
+            }
             for (int j0 = 0; j0 < n; j0 += ANC) {
                 int nc = n - j0 < ANC ? n - j0 : ANC, ncp = (nc + 15) / 16 * 16;
                 kern_bf16_pack_b(b, ldb, tb, k0, kc, j0, nc, ncp, bpk, 1, zeros);
                 if (kpp > kp)
                     memset(bpk + (size_t)kp * ncp, 0, (size_t)(kpp - kp) * ncp * sizeof *bpk);
                 MEM_BARRIER();
-                amx_block(apk, bpk, ncp, kpp, c + (size_t)i0 * ldc + j0, ldc, mc, nc, load);
+                amx_block(ap, bpk, ncp, kpp, c + (size_t)i0 * ldc + j0, ldc, mc, nc, load);
             }
         }
     }
@@ -238,9 +268,27 @@ AMX_TARGET void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const fl
     _tile_release();
 }
 
+void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc)
+{
+    kern_gemm_bf16_amx_pre(ta, tb, m, n, k, a, lda, NULL, b, ldb, beta, c, ldc);
+}
+
 #else
 int kern_bf16_amx_usable(void) { return 0; }
 int kern_bf16_amx_built(void) { return 0; }
+size_t kern_bf16_amx_a_words(int m, int k) { return m > 0 && k > 0 ? 1 : 0; }
+void kern_bf16_amx_pack_a(int ta, int m, int k, const float *a, int lda, uint32_t *out)
+{
+    (void)ta, (void)m, (void)k, (void)a, (void)lda, (void)out;
+}
+void kern_gemm_bf16_amx_pre(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                            const uint32_t *apre, const float *b, int ldb, float beta, float *c,
+                            int ldc)
+{
+    (void)apre;
+    kern_gemm_bf16_amx(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
 void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const float *a, int lda,
                         const float *b, int ldb, float beta, float *c, int ldc)
 {

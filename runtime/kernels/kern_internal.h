@@ -104,6 +104,23 @@ double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads);
  * block of work, as the conv and dense kernels do). ---- */
 void kern_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
                int ldb, float beta, float *c, int ldc);
+/* The same with op(A) [m, k] packed once for many GEMMs (a conv's weights, which every image
+ * and every tile multiplies; repacking them per call cost more than the multiplies on small
+ * planes). kern_gemm_a_bytes: the buffer it needs under the current precision and kernel
+ * (0 in fp32: nothing is packed and kern_gemm_pa is kern_gemm, bit for bit); kern_gemm_a_init
+ * describes op(A) and packs it into buf (NULL: not packed, kern_gemm_pa packs per call);
+ * kern_gemm_pa gives the same bits as kern_gemm on the same A. Call init outside parallel
+ * regions; kern_gemm_pa from any thread. */
+typedef struct {
+    const float *a;
+    int ta, m, k, lda;
+    int impl;          /* the bf16 kernel it is packed for (-1: not packed) */
+    const uint32_t *p; /* the packed pairs, or NULL */
+} kern_gemm_a;
+size_t kern_gemm_a_bytes(int m, int k);
+void kern_gemm_a_init(kern_gemm_a *pa, int ta, int m, int k, const float *a, int lda, void *buf);
+void kern_gemm_pa(const kern_gemm_a *pa, int tb, int n, const float *b, int ldb, float beta,
+                  float *c, int ldc);
 
 /* bf16 micro-kernel tile and packing: a pair = two bf16 of consecutive k (low half k even) */
 #define KERN_BF16_MR 8
@@ -164,6 +181,13 @@ int kern_bf16_amx_built(void);
 int kern_bf16_amx_usable(void);
 void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const float *a, int lda,
                         const float *b, int ldb, float beta, float *c, int ldc);
+/* op(A) prepacked for it (kern_bf16_amx_a_words pairs), and the GEMM on it (a, lda unused
+ * then, kept for the fallback where AMX is not compiled in) */
+size_t kern_bf16_amx_a_words(int m, int k);
+void kern_bf16_amx_pack_a(int ta, int m, int k, const float *a, int lda, uint32_t *out);
+void kern_gemm_bf16_amx_pre(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                            const uint32_t *apre, const float *b, int ldb, float beta, float *c,
+                            int ldc);
 /* the micro-kernel of a KERN_BF16_* implementation (portable where AVX-512's is absent) */
 kern_bf16_ukr kern_bf16_ukr_for(int impl);
 /* for tests: the whole bf16 GEMM with a given micro-kernel; forcing the implementation */
