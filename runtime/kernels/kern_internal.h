@@ -162,9 +162,9 @@ typedef void (*kern_bf16_ukr)(int kp, const uint32_t *ap, const uint32_t *bp, in
 /* the AVX512-BF16 micro-kernel (NULL where the compiler cannot build it), and whether this
  * CPU and OS can run it (cpuid leaf 7 subleaf 1 EAX bit 5, AVX512F, XCR0 zmm + opmask state) */
 kern_bf16_ukr kern_bf16_ukr_avx512(void);
-/* out[j] = kern_bf16_pair(r0[j], r1[j]) for j < n, with AVX-512 (same bits) */
+/* out[j] = kern_bf16_pair(r0[j], r1[j]) for j < n, with AVX512-BF16 + BW (same bits) */
 void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out, int n);
-/* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX-512 (same bits) */
+/* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX512-BF16 (same bits) */
 void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride);
 int kern_bf16_avx512_usable(void);
 /* the packers of gemm.c (fast: with the AVX-512 helpers, same bits): kern_bf16_pack_pairs
