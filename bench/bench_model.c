@@ -30,9 +30,8 @@
  *
  * Usage: bench_model [--threads 1,2] [--iters N] [--warmup N] [--no-torch] [--no-bf16]
  *                    [MODEL.gan ...]
- * Each ganrt configuration runs in fp32 and then (unless --no-bf16) in bf16 (--precision bf16)
- * on each bf16 kernel this CPU has: "bf16-avx512" (vdpbf16ps; "bf16-c", the portable kernel,
- * where the CPU lacks AVX512-BF16) and "bf16-amx" (AMX tiles) where it has AMX-BF16.
+ * Each ganrt configuration runs in fp32, then (unless --no-bf16) in bf16 on "bf16-avx512"
+ * (vdpbf16ps; "bf16-c", portable, without AVX512-BF16) and "bf16-amx" where the CPU has AMX.
  * Environment: BENCH_ITERS, BENCH_WARMUP override the defaults (1 and 1); BENCH_TIMEOUT
  * (seconds, default 150) caps each configuration. Exit status 0, or 1 when a model does not
  * compile or a run fails or times out (with a message).
@@ -335,13 +334,12 @@ static int in_child(child_fn fn, void *arg, void *res, size_t len, long *maxrss_
     return off == len && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* bf16: 0 fp32, 1 the AVX512-BF16 (or portable) kernel, 2 AMX */
 typedef struct { const char *path; int threads, warmup, iters, bf16; } ganrt_arg;
 static void child_ganrt(void *arg, void *res)
 {
     ganrt_arg *a = arg;
     kern_set_precision(a->bf16 ? KERN_PREC_BF16 : KERN_PREC_FP32); /* in the child only */
-    if (a->bf16)
+    if (a->bf16) /* 1: AVX512-BF16 (portable without it), 2: AMX */
         kern_bf16_force_impl(a->bf16 == 2 ? KERN_BF16_AMX
                              : kern_bf16_avx512_usable() ? KERN_BF16_AVX512 : KERN_BF16_PORTABLE);
     bench_ganrt(a->path, a->threads, a->warmup, a->iters, res);
@@ -459,8 +457,7 @@ typedef struct {
 
 /* Every configuration's figures: [model][thread count]. */
 typedef struct {
-    /* fp32; bf16 on [0] AVX512-BF16 (or portable), [1] AMX */
-    model_result gr[MAX_MODELS][MAX_THREADS], br[2][MAX_MODELS][MAX_THREADS];
+    model_result gr[MAX_MODELS][MAX_THREADS], br[2][MAX_MODELS][MAX_THREADS]; /* fp32, bf16 x2 */
     torch_result tr[MAX_MODELS][MAX_THREADS];
     double gemm[MAX_THREADS];
     int have_torch;
@@ -568,7 +565,7 @@ static int measure_ganrt(const bench_cfg *c, bench_results *res)
     int failed = 0;
     for (int i = 0; i < c->n_models; i++)
         for (int k = 0; k < 3 * c->n_threads; k++) {
-            int bf = k % 3;
+            int bf = k % 3; /* fp32, bf16, bf16 on AMX */
             if ((bf && !c->bf16) || (bf == 2 && !kern_bf16_amx_usable()))
                 continue;
             ganrt_arg a = {c->models[i], c->threads[k / 3], c->warmup, c->iters, bf};
@@ -581,7 +578,7 @@ static int measure_ganrt(const bench_cfg *c, bench_results *res)
                     snprintf(r->err, sizeof r->err, "timed out after %d s (BENCH_TIMEOUT)",
                              c->timeout);
                 fprintf(stderr, "bench_model: ganrt %s%s, %d thread(s): %s\n", c->models[i],
-                        bf == 2 ? " (bf16 amx)" : bf ? " (bf16)" : "", a.threads,
+                        bf == 2 ? " (bf16-amx)" : bf ? " (bf16)" : "", a.threads,
                         r->err[0] ? r->err : "the child failed");
                 r->ok = 0;
                 failed = 1;
@@ -686,37 +683,30 @@ static void print_table(const bench_cfg *c, const bench_results *res)
            "ms", "", "", "", "MiB", "MiB");
     for (int i = 0; i < c->n_models; i++)
         for (int k = 0; k < c->n_threads; k++) {
-            const model_result *r = &res->gr[i][k];
+            const model_result *r = &res->gr[i][k], *b;
             if (!r->ok)
                 continue;
             double fl = r->d_steps * r->d_flops + r->g_flops;
             print_row(base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
                       r->t_step, fl, res->gemm[k], r->maxrss_kib / 1024.0, r->planned_mib);
-            for (int v = 0; v < 2; v++) {
-                const model_result *b = &res->br[v][i][k];
-                if (b->ok) /* the same work in bf16; %sgemm against the fp32 roofline */
-                    print_row("", b->batch, c->threads[k],
-                              v ? "bf16-amx" : kern_bf16_avx512_usable() ? "bf16-avx512" : "bf16-c",
-                              b->t_d, b->t_g, b->t_step, fl, res->gemm[k],
-                              b->maxrss_kib / 1024.0, b->planned_mib);
-            }
+            const char *bf_name = kern_bf16_avx512_usable() ? "bf16-avx512" : "bf16-c";
+            for (int v = 0; v < 2; v++) /* the same work in bf16; %sgemm: the fp32 roofline */
+                if ((b = &res->br[v][i][k])->ok)
+                    print_row("", b->batch, c->threads[k], v ? "bf16-amx" : bf_name, b->t_d,
+                              b->t_g, b->t_step, fl, res->gemm[k], b->maxrss_kib / 1024.0,
+                              b->planned_mib);
             const torch_result *t = &res->tr[i][k];
             if (!t->ok)
                 continue;
             print_row("", r->batch, c->threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl,
                       res->gemm[k], t->rss_peak_mib, 0);
-            /* every column ganrt's figure over PyTorch's */
-            printf("%-17s %5s %3s  %-11s %8.2f %8.2f %8.2f %7.2f %8s %7s %8.2f\n", "", "", "",
-                   "ratio", r->t_d / t->t_d, r->t_g / t->t_g, r->t_step / t->t_step,
-                   t->t_step / r->t_step, "", "", r->maxrss_kib / 1024.0 / t->rss_peak_mib);
-            for (int v = 0; v < 2; v++) { /* a bf16 run's figures over PyTorch fp32's */
-                const model_result *b = &res->br[v][i][k];
-                if (b->ok)
+            for (int v = -1; v < 2; v++) /* every column of ganrt's figures (fp32, bf16 x2) over
+                                          * PyTorch's (fp32) */
+                if ((b = v < 0 ? r : &res->br[v][i][k])->ok)
                     printf("%-17s %5s %3s  %-11s %8.2f %8.2f %8.2f %7.2f %8s %7s %8.2f\n", "", "",
-                           "", v ? "ratio amx" : "ratio bf16", b->t_d / t->t_d, b->t_g / t->t_g,
-                           b->t_step / t->t_step, t->t_step / b->t_step, "", "",
+                           "", v < 0 ? "ratio" : v ? "ratio amx" : "ratio bf16", b->t_d / t->t_d,
+                           b->t_g / t->t_g, b->t_step / t->t_step, t->t_step / b->t_step, "", "",
                            b->maxrss_kib / 1024.0 / t->rss_peak_mib);
-            }
         }
     for (int k = 0; k < c->n_threads; k++)
         if (res->gemm[k] > 0)
@@ -753,18 +743,6 @@ static void print_scoreboard(const bench_cfg *c, const bench_results *res)
             printf(" %8.2fx\n", r->maxrss_kib / 1024.0 / t->rss_peak_mib);
         else
             printf(" %9s\n", "-");
-        for (int v = 0; v < 2; v++) { /* the bf16 kernels against PyTorch fp32 (issue: AMX 10x) */
-            const model_result *b = &res->br[v][i][k];
-            if (!b->ok)
-                continue;
-            printf("  %-15s %11.1f", v ? "bf16-amx" : "bf16", b->batch / b->t_step);
-            if (t->ok)
-                printf(" %13s %8.2fx", "", t->t_step / b->t_step);
-            else
-                printf(" %13s %9s", "", "-");
-            printf(" %10.1f %10s %11.0f\n", (r->d_steps * r->d_flops + r->g_flops) / b->t_step / 1e9,
-                   "", b->maxrss_kib / 1024.0);
-        }
     }
 }
 
@@ -800,12 +778,9 @@ int main(int argc, char **argv)
     bench_results res;
     memset(&res, 0, sizeof res);
     print_setup(&c);
-    if (c.bf16) /* (AMX's permission is asked here, before any child: fork inherits it) */
-        printf("  bf16 rows: %s; %s\n",
-               kern_bf16_avx512_usable() ? "bf16-avx512: AVX512-BF16 (vdpbf16ps)"
-                                         : "bf16-c: the portable kernel (no AVX512-BF16)",
-               kern_bf16_amx_usable() ? "bf16-amx: AMX tiles (tdpbf16ps)"
-                                      : "no AMX-BF16 here (no bf16-amx rows)");
+    if (c.bf16) /* (asks AMX's permission before any child: fork inherits it) */
+        printf("  bf16 rows: %s; bf16-amx: %s\n", kern_bf16_avx512_usable() ? "vdpbf16ps" : "C",
+               kern_bf16_amx_usable() ? "AMX tiles (tdpbf16ps)" : "none (no AMX-BF16 here)");
     double wall0 = now();
     int failed = measure_ganrt(&c, &res);
     measure_sgemm(&c, &res);
