@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 #include "format/ops.h"
 
 #define BATCH 100
@@ -68,6 +69,71 @@ static void run_gemm(void *p)
     gemm_ctx *g = p;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n, g->n, g->n, 1.0f, g->a, g->n,
                 g->b, g->n, 0.0f, g->c, g->n);
+}
+
+/* ---- bare GEMMs: sgemm against the bf16 kernels, C [m, n] = A [m, k] B [k, n] ----
+ * unit 0: OpenBLAS sgemm at `threads` threads; 1: bf16 AVX512-BF16; 2: bf16 AMX. The bf16
+ * GEMMs are single-threaded (as the conv kernels call them): with T threads the columns are
+ * split into T OpenMP blocks. */
+typedef struct { int m, n, k, unit, threads; float *a, *b, *c; } bgemm_ctx;
+static void run_bgemm(void *p)
+{
+    bgemm_ctx *g = p;
+    if (g->unit == 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, g->n, g->k, 1.0f, g->a,
+                    g->k, g->b, g->n, 0.0f, g->c, g->n);
+        return;
+    }
+    int nt = g->threads < 1 ? 1 : g->threads;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        int j0 = (int)((long long)g->n * t / nt), j1 = (int)((long long)g->n * (t + 1) / nt);
+        if (g->unit == 2)
+            kern_gemm_bf16_amx(0, 0, g->m, j1 - j0, g->k, g->a, g->k, g->b + j0, g->n, 0.0f,
+                               g->c + j0, g->n);
+        else
+            kern_gemm_bf16_with(kern_bf16_ukr_avx512(), 0, 0, g->m, j1 - j0, g->k, g->a, g->k,
+                                g->b + j0, g->n, 0.0f, g->c + j0, g->n);
+    }
+}
+
+static void bench_bare_gemms(int threads)
+{
+    static const int shapes[][3] = {{50, 2048, 558}, {64, 2048, 558}, {97, 2048, 873},
+                                    {128, 2048, 558}, {2048, 2048, 2048}};
+    int has512 = kern_bf16_avx512_usable() && kern_bf16_ukr_avx512() != NULL;
+    int hasamx = kern_bf16_amx_usable();
+    if (!want("GEMM"))
+        return;
+    printf("  bare GEMM M x N x K (GFLOP/s, best of a few): sgemm%s%s\n",
+           has512 ? ", bf16-avx512 (vdpbf16ps)" : "",
+           hasamx ? ", bf16-amx (tdpbf16ps)" : " (no AMX-BF16 here: no bf16-amx column)");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        bgemm_ctx g = {shapes[i][0], shapes[i][1], shapes[i][2], 0, threads, NULL, NULL, NULL};
+        g.a = alloc_fill((size_t)g.m * g.k, 11);
+        g.b = alloc_fill((size_t)g.k * g.n, 12);
+        g.c = alloc_fill((size_t)g.m * g.n, 13);
+        double fl = 2.0 * g.m * g.n * g.k, gf[3] = {0, 0, 0};
+        openblas_set_num_threads(threads);
+        gf[0] = fl / best_time(run_bgemm, &g, 5, 1.0) * 1e-9;
+        openblas_set_num_threads(1);
+        for (int u = 1; u <= 2; u++)
+            if (u == 1 ? has512 : hasamx) {
+                g.unit = u;
+                gf[u] = fl / best_time(run_bgemm, &g, 5, 1.0) * 1e-9;
+            }
+        char label[64];
+        snprintf(label, sizeof label, "GEMM %dx%dx%d", g.m, g.n, g.k);
+        printf("  %-30s sgemm %7.1f", label, gf[0]);
+        if (has512)
+            printf("   bf16-avx512 %7.1f (%.2fx)", gf[1], gf[1] / gf[0]);
+        if (hasamx)
+            printf("   bf16-amx %7.1f (%.2fx)", gf[2], gf[2] / gf[0]);
+        printf("\n");
+        free(g.a);
+        free(g.b);
+        free(g.c);
+    }
 }
 
 /* ---- convolutions ---- */
@@ -325,6 +391,7 @@ int main(int argc, char **argv)
         printf("== %d thread%s: OpenBLAS sgemm 2048^2: %.1f GFLOP/s (the roofline)\n", th,
                th > 1 ? "s" : "", 2.0 * g.n * g.n * g.n / tg * 1e-9);
         free(g.a); free(g.b); free(g.c);
+        bench_bare_gemms(th);
         /* the kernels run as gan_exec_program runs them: OpenMP threads, OpenBLAS at one */
         openblas_set_num_threads(1);
         /* discriminator: k3 s2 "same" (pad_t/l 0 on even sizes), leaky relu fused */

@@ -30,8 +30,8 @@
  *
  * Usage: bench_model [--threads 1,2] [--iters N] [--warmup N] [--no-torch] [--no-bf16]
  *                    [MODEL.gan ...]
- * Each ganrt configuration runs in fp32 and then (unless --no-bf16) in bf16 (--precision bf16:
- * the "bf16" rows).
+ * Each ganrt configuration runs in fp32, then (unless --no-bf16) in bf16 on "bf16-avx512"
+ * (vdpbf16ps; "bf16-c", portable, without AVX512-BF16) and "bf16-amx" where the CPU has AMX.
  * Environment: BENCH_ITERS, BENCH_WARMUP override the defaults (1 and 1); BENCH_TIMEOUT
  * (seconds, default 150) caps each configuration. Exit status 0, or 1 when a model does not
  * compile or a run fails or times out (with a message).
@@ -53,6 +53,7 @@
 #include "compiler/frontend.h"
 #include "runtime/exec.h"
 #include "runtime/kernels.h"
+#include "runtime/kernels/kern_internal.h"
 #include "format/model.h"
 #include "runtime/train.h"
 
@@ -338,6 +339,9 @@ static void child_ganrt(void *arg, void *res)
 {
     ganrt_arg *a = arg;
     kern_set_precision(a->bf16 ? KERN_PREC_BF16 : KERN_PREC_FP32); /* in the child only */
+    if (a->bf16) /* 1: AVX512-BF16 (portable without it), 2: AMX */
+        kern_bf16_force_impl(a->bf16 == 2 ? KERN_BF16_AMX
+                             : kern_bf16_avx512_usable() ? KERN_BF16_AVX512 : KERN_BF16_PORTABLE);
     bench_ganrt(a->path, a->threads, a->warmup, a->iters, res);
 }
 
@@ -453,7 +457,7 @@ typedef struct {
 
 /* Every configuration's figures: [model][thread count]. */
 typedef struct {
-    model_result gr[MAX_MODELS][MAX_THREADS], br[MAX_MODELS][MAX_THREADS]; /* fp32, bf16 */
+    model_result gr[MAX_MODELS][MAX_THREADS], br[2][MAX_MODELS][MAX_THREADS]; /* fp32, bf16 x2 */
     torch_result tr[MAX_MODELS][MAX_THREADS];
     double gemm[MAX_THREADS];
     int have_torch;
@@ -560,12 +564,12 @@ static int measure_ganrt(const bench_cfg *c, bench_results *res)
 {
     int failed = 0;
     for (int i = 0; i < c->n_models; i++)
-        for (int k = 0; k < 2 * c->n_threads; k++) {
-            int bf = k & 1;
-            if (bf && !c->bf16)
+        for (int k = 0; k < 3 * c->n_threads; k++) {
+            int bf = k % 3; /* fp32, bf16, bf16 on AMX */
+            if ((bf && !c->bf16) || (bf == 2 && !kern_bf16_amx_usable()))
                 continue;
-            ganrt_arg a = {c->models[i], c->threads[k / 2], c->warmup, c->iters, bf};
-            model_result *r = bf ? &res->br[i][k / 2] : &res->gr[i][k / 2];
+            ganrt_arg a = {c->models[i], c->threads[k / 3], c->warmup, c->iters, bf};
+            model_result *r = bf ? &res->br[bf - 1][i][k / 3] : &res->gr[i][k / 3];
             memset(r, 0, sizeof *r);
             long rss = 0;
             int to = 0;
@@ -574,14 +578,16 @@ static int measure_ganrt(const bench_cfg *c, bench_results *res)
                     snprintf(r->err, sizeof r->err, "timed out after %d s (BENCH_TIMEOUT)",
                              c->timeout);
                 fprintf(stderr, "bench_model: ganrt %s%s, %d thread(s): %s\n", c->models[i],
-                        bf ? " (bf16)" : "", a.threads, r->err[0] ? r->err : "the child failed");
+                        bf == 2 ? " (bf16-amx)" : bf ? " (bf16)" : "", a.threads,
+                        r->err[0] ? r->err : "the child failed");
                 r->ok = 0;
                 failed = 1;
                 continue;
             }
             r->maxrss_kib = rss;
             printf("  ganrt   %-18s %d thread(s)%s: step %.3f s (mean of %d)\n",
-                   base_name(c->models[i]), a.threads, bf ? " bf16" : "", r->t_step, r->steps);
+                   base_name(c->models[i]), a.threads, bf == 2 ? " bf16-amx" : bf ? " bf16" : "",
+                   r->t_step, r->steps);
             fflush(stdout);
         }
     return failed;
@@ -652,7 +658,7 @@ static void print_row(const char *model, int batch, int th, const char *impl, do
                       double planned)
 {
     double gfs = flops / t_step / 1e9;
-    printf("%-17s %5d %3d  %-8s %8.1f %8.1f %8.1f %7.1f %8.1f", model, batch, th, impl,
+    printf("%-17s %5d %3d  %-11s %8.1f %8.1f %8.1f %7.1f %8.1f", model, batch, th, impl,
            t_d * 1e3, t_g * 1e3, t_step * 1e3, batch / t_step, gfs);
     if (gemm > 0)
         printf(" %6.0f%%", 100 * gfs / gemm);
@@ -670,36 +676,41 @@ static void print_table(const bench_cfg *c, const bench_results *res)
     printf("\nTraining step time and throughput; GFLOP/s from the compiler's FLOP counts (2 x "
            "multiply-adds),\n%%sgemm = that GFLOP/s over OpenBLAS sgemm 2048^2 at the same "
            "thread count, measured in this run\n");
-    printf("%-17s %5s %3s  %-8s %8s %8s %8s %7s %8s %7s %8s %8s\n", "model", "batch", "thr",
+    printf("%-17s %5s %3s  %-11s %8s %8s %8s %7s %8s %7s %8s %8s\n", "model", "batch", "thr",
            "impl", "d_step", "g_step", "step", "img/s", "GFLOP/s", "%sgemm", "peak RSS",
            "planned");
-    printf("%-17s %5s %3s  %-8s %8s %8s %8s %7s %8s %7s %8s %8s\n", "", "", "", "", "ms", "ms",
+    printf("%-17s %5s %3s  %-11s %8s %8s %8s %7s %8s %7s %8s %8s\n", "", "", "", "", "ms", "ms",
            "ms", "", "", "", "MiB", "MiB");
     for (int i = 0; i < c->n_models; i++)
         for (int k = 0; k < c->n_threads; k++) {
-            const model_result *r = &res->gr[i][k];
+            const model_result *r = &res->gr[i][k], *b;
             if (!r->ok)
                 continue;
             double fl = r->d_steps * r->d_flops + r->g_flops;
             print_row(base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
                       r->t_step, fl, res->gemm[k], r->maxrss_kib / 1024.0, r->planned_mib);
-            const model_result *b = &res->br[i][k];
-            if (b->ok) /* the same work in bf16; %sgemm against the fp32 roofline */
-                print_row("", b->batch, c->threads[k], "bf16", b->t_d, b->t_g, b->t_step, fl,
-                          res->gemm[k], b->maxrss_kib / 1024.0, b->planned_mib);
+            const char *bf_name = kern_bf16_avx512_usable() ? "bf16-avx512" : "bf16-c";
+            for (int v = 0; v < 2; v++) /* the same work in bf16; %sgemm: the fp32 roofline */
+                if ((b = &res->br[v][i][k])->ok)
+                    print_row("", b->batch, c->threads[k], v ? "bf16-amx" : bf_name, b->t_d,
+                              b->t_g, b->t_step, fl, res->gemm[k], b->maxrss_kib / 1024.0,
+                              b->planned_mib);
             const torch_result *t = &res->tr[i][k];
             if (!t->ok)
                 continue;
             print_row("", r->batch, c->threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl,
                       res->gemm[k], t->rss_peak_mib, 0);
-            /* every column ganrt's figure over PyTorch's */
-            printf("%-17s %5s %3s  %-8s %8.2f %8.2f %8.2f %7.2f %8s %7s %8.2f\n", "", "", "",
-                   "ratio", r->t_d / t->t_d, r->t_g / t->t_g, r->t_step / t->t_step,
-                   t->t_step / r->t_step, "", "", r->maxrss_kib / 1024.0 / t->rss_peak_mib);
+            for (int v = -1; v < 2; v++) /* every column of ganrt's figures (fp32, bf16 x2) over
+                                          * PyTorch's (fp32) */
+                if ((b = v < 0 ? r : &res->br[v][i][k])->ok)
+                    printf("%-17s %5s %3s  %-11s %8.2f %8.2f %8.2f %7.2f %8s %7s %8.2f\n", "", "",
+                           "", v < 0 ? "ratio" : v ? "ratio amx" : "ratio bf16", b->t_d / t->t_d,
+                           b->t_g / t->t_g, b->t_step / t->t_step, t->t_step / b->t_step, "", "",
+                           b->maxrss_kib / 1024.0 / t->rss_peak_mib);
         }
     for (int k = 0; k < c->n_threads; k++)
         if (res->gemm[k] > 0)
-            printf("%-17s %5s %3d  %-8s %8s %8s %8s %7s %8.1f\n", "sgemm 2048^2", "",
+            printf("%-17s %5s %3d  %-11s %8s %8s %8s %7s %8.1f\n", "sgemm 2048^2", "",
                    c->threads[k], "openblas", "", "", "", "", res->gemm[k]);
 }
 
@@ -767,8 +778,9 @@ int main(int argc, char **argv)
     bench_results res;
     memset(&res, 0, sizeof res);
     print_setup(&c);
-    if (c.bf16)
-        printf("  bf16 rows: %s\n", kern_bf16_describe());
+    if (c.bf16) /* (asks AMX's permission before any child: fork inherits it) */
+        printf("  bf16 rows: %s; bf16-amx: %s\n", kern_bf16_avx512_usable() ? "vdpbf16ps" : "C",
+               kern_bf16_amx_usable() ? "AMX tiles (tdpbf16ps)" : "none (no AMX-BF16 here)");
     double wall0 = now();
     int failed = measure_ganrt(&c, &res);
     measure_sgemm(&c, &res);

@@ -23,9 +23,10 @@ int ganrt_visualize_main(int argc, char **argv); /* cli_visualize.c: what a clas
 int cli_cpu_count(void);
 int cli_out_of_memory(char *err, size_t errlen);
 /* --precision VALUE ("fp32" or "bf16"): sets the kernels' GEMM precision for the process;
- * -1 for any other value. cli_precision_note prints which bf16 kernel runs (or what the CPU
+ * -1 with the reason in why for any other value, or for bf16 with a GANRT_BF16_KERNEL this
+ * machine cannot run. cli_precision_note prints which bf16 kernel runs (or what the CPU
  * lacks and falls back to) when bf16 is on. */
-int cli_precision_set(const char *value);
+int cli_precision_set(const char *value, char *why, size_t whylen);
 void cli_precision_note(const char *cmd);
 /* cli_train_data.c: RUN/data.txt, the data set's identity (image count, label file CRC-32).
  * Written when a run starts; on --resume compared, and a different data set refused. 0, or

@@ -17,14 +17,19 @@ int cli_out_of_memory(char *err, size_t errlen)
     return 1;
 }
 
-int cli_precision_set(const char *value)
+int cli_precision_set(const char *value, char *why, size_t whylen)
 {
     if (!strcmp(value, "fp32"))
         kern_set_precision(KERN_PREC_FP32);
-    else if (!strcmp(value, "bf16"))
+    else if (!strcmp(value, "bf16")) {
+        /* a GANRT_BF16_KERNEL the machine cannot honour stops the run before it starts */
+        if (kern_bf16_check_env(why, whylen))
+            return -1;
         kern_set_precision(KERN_PREC_BF16);
-    else
+    } else {
+        snprintf(why, whylen, "--precision takes fp32 or bf16, not '%s'", value);
         return -1;
+    }
     return 0;
 }
 

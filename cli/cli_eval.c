@@ -72,8 +72,9 @@ static int parse_opt(gan_args *a, eval_opts *o, int *help)
     else if (!strcmp(op, "--no-ema")) o->no_ema = 1;
     else if (!strcmp(op, "--precision")) {
         const char *v = NULL;
-        if (!(r = gan_args_str(a, &v)) && cli_precision_set(v))
-            return gan_usage_error(a, "--precision takes fp32 or bf16, not '%s'", v);
+        char why[256];
+        if (!(r = gan_args_str(a, &v)) && cli_precision_set(v, why, sizeof why))
+            return gan_usage_error(a, "%s", why);
     } else
         return gan_usage_error(a, "unknown option %s", op);
     return r ? 2 : 0;

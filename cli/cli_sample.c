@@ -91,9 +91,10 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
         else if (!strcmp(op, "--interpolate")) o->interpolate = 1;
         else if (!strcmp(op, "--no-ema")) o->no_ema = 1;
         else if (!strcmp(op, "--precision")) {
-            if (!(r = gan_args_str(a, &o->precision)) && cli_precision_set(o->precision))
-                return gan_usage_error(a, "--precision takes fp32 or bf16, not '%s'",
-                                       o->precision);
+            char why[256];
+            if (!(r = gan_args_str(a, &o->precision)) &&
+                cli_precision_set(o->precision, why, sizeof why))
+                return gan_usage_error(a, "%s", why);
         } else
             return gan_usage_error(a, "unknown option %s", op);
         if (r)

@@ -44,10 +44,12 @@ static const char train_help[] =
     "  --threads T         compute threads (default: online CPUs); results are bit-exact for\n"
     "                      a given T\n"
     "  --precision P       fp32 (default) or bf16: the conv and dense GEMMs take inputs\n"
-    "                      rounded to bfloat16 and accumulate in fp32 (AVX512-BF16 where the\n"
-    "                      CPU has it, else a slower portable emulation; the line at start says\n"
-    "                      which); weights, optimizer and losses stay fp32. Resume a run with\n"
-    "                      the precision it was trained in (bit-exact for a given precision)\n"
+    "                      rounded to bfloat16 and accumulate in fp32 (AMX tiles, else\n"
+    "                      AVX512-BF16 where the CPU has them, else a slower portable\n"
+    "                      emulation; GANRT_BF16_KERNEL=amx|avx512|portable picks one;\n"
+    "                      the line at start says which); weights, optimizer and losses\n"
+    "                      stay fp32. Resume a run with the precision it was trained in\n"
+    "                      (bit-exact for a given precision and bf16 kernel)\n"
     "  --resume            continue RUN from its latest checkpoint (exactly: same RNG, data\n"
     "                      position and state); --steps is then the total to reach\n"
     "  --init CKPT|RUN     start from the weights in CKPT, or a run's newest checkpoint\n"
@@ -158,9 +160,10 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         else if (!strcmp(op, "--dump-inputs")) r = gan_args_str(&a, &o->dump_inputs);
         else if (!strcmp(op, "--inputs-from")) r = gan_args_str(&a, &o->inputs_from);
         else if (!strcmp(op, "--precision")) {
-            if (!(r = gan_args_str(&a, &o->precision)) && cli_precision_set(o->precision))
-                return gan_usage_error(&a, "--precision takes fp32 or bf16, not '%s'",
-                                       o->precision);
+            char why[256];
+            if (!(r = gan_args_str(&a, &o->precision)) &&
+                cli_precision_set(o->precision, why, sizeof why))
+                return gan_usage_error(&a, "%s", why);
         }
         else
             return gan_usage_error(&a, "unknown option %s", op);

@@ -40,11 +40,15 @@ void kern_dense_bwd(const float *x, const float *w, const float *y, float *dy, f
  * (im2col and Winograd) and conv2d_t take bf16-rounded inputs and accumulate in fp32; the
  * direct conv (<= 4 output channels), every other op and all state stay fp32. */
 enum { KERN_PREC_FP32 = 0, KERN_PREC_BF16 = 1 };
-enum { KERN_BF16_PORTABLE = 0, KERN_BF16_AVX512 = 1 };
+enum { KERN_BF16_PORTABLE = 0, KERN_BF16_AVX512 = 1, KERN_BF16_AMX = 2 };
 void kern_set_precision(int prec);
 int kern_precision(void);
-/* which bf16 kernel this machine runs (detected once; GANRT_BF16_KERNEL=portable forces C) */
+/* which bf16 kernel this machine runs (detected once: AMX > AVX512-BF16 > portable;
+ * GANRT_BF16_KERNEL=amx|avx512|portable asks for one) */
 int kern_bf16_impl(void);
+/* 0, or -1 with a message when GANRT_BF16_KERNEL names an unknown kernel or one this CPU
+ * or OS cannot run (kern_bf16_impl then runs the best available instead) */
+int kern_bf16_check_env(char *err, size_t errlen);
 /* one line naming it, or saying that the CPU lacks the unit and what runs instead */
 const char *kern_bf16_describe(void);
 

@@ -148,7 +148,7 @@ static int is_pointwise(const kern_conv_shape *s)
 
 /* ---- one image, single-threaded on our side (OpenBLAS uses whatever threads it is set to) ---- */
 
-static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w, float *yn,
+static void image_fwd(const kern_conv_shape *s, const float *xn, const kern_gemm_a *w, float *yn,
                       float *ws, int pw, int rows)
 {
     size_t plane = (size_t)s->oh * s->ow;
@@ -156,14 +156,13 @@ static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w,
     if (ckk == 0) {
         memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
     } else if (pw) {
-        kern_gemm(0, 0, s->oc, (int)plane, ckk, w, ckk, xn, (int)plane, 0.0f, yn, (int)plane);
+        kern_gemm_pa(w, 0, (int)plane, xn, (int)plane, 0.0f, yn, (int)plane);
     } else {
         for (int oy0 = 0; oy0 < s->oh; oy0 += rows) {
             int oy1 = oy0 + rows < s->oh ? oy0 + rows : s->oh, t = (oy1 - oy0) * s->ow;
             im2col_rows(xn, ws, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
                         s->pad_t, s->pad_l, 1);
-            kern_gemm(0, 0, s->oc, t, ckk, w, ckk, ws, t, 0.0f, yn + (size_t)oy0 * s->ow,
-                      (int)plane);
+            kern_gemm_pa(w, 0, t, ws, t, 0.0f, yn + (size_t)oy0 * s->ow, (int)plane);
         }
     }
 }
@@ -171,10 +170,11 @@ static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w,
 /* dw (may be NULL) += this image's weight gradient; dxn (may be NULL) += its input gradient.
  * wf != NULL selects the stride-1 dx path: dx is the "full" convolution of dy with the flipped,
  * transposed kernel wf [c, oc*kh*kw], so per tile of dx rows: dx_tile += wf im2col(dy) -- a GEMM
- * with K = oc*kh*kw instead of K = oc, and no col2im scatter. */
-static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w, const float *dyn,
-                      float *dxn, float *dw, float *ws, int pw, int rows, const float *wf,
-                      int rows_dx)
+ * with K = oc*kh*kw instead of K = oc, and no col2im scatter. dxa is dx's weight operand,
+ * packed once for all images: wf, or else W^T. */
+static void image_bwd(const kern_conv_shape *s, const float *xn, const kern_gemm_a *dxa,
+                      const float *dyn, float *dxn, float *dw, float *ws, int pw, int rows,
+                      const float *wf, int rows_dx)
 {
     size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
     int ckk = s->c * s->kh * s->kw;
@@ -182,7 +182,7 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
         if (dw)
             kern_gemm(0, 1, s->oc, ckk, (int)plane, dyn, (int)plane, xn, (int)plane, 1.0f, dw, ckk);
         if (dxn)
-            kern_gemm(1, 0, ckk, (int)plane, s->oc, w, ckk, dyn, (int)plane, 1.0f, dxn, (int)plane);
+            kern_gemm_pa(dxa, 0, (int)plane, dyn, (int)plane, 1.0f, dxn, (int)plane);
         return;
     }
     /* per tile of output rows: dW += dy_tile cols_tile^T, then (without wf) dx += col2im(W^T
@@ -198,18 +198,17 @@ static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w,
                 kern_gemm(0, 1, s->oc, ckk, t, dyt, (int)plane, ws, t, 1.0f, dw, ckk);
             }
             if (dx_here) {
-                kern_gemm(1, 0, ckk, t, s->oc, w, ckk, dyt, (int)plane, 0.0f, ws, t);
+                kern_gemm_pa(dxa, 0, t, dyt, (int)plane, 0.0f, ws, t);
                 col2im_rows(ws, dxn, s->c, s->h, s->w, s->kh, s->kw, oy0, oy1, s->ow, s->stride,
                             s->pad_t, s->pad_l, 1);
             }
         }
     if (dxn && wf) {
-        int okk = s->oc * s->kh * s->kw;
         for (int iy0 = 0; iy0 < s->h; iy0 += rows_dx) {
             int iy1 = iy0 + rows_dx < s->h ? iy0 + rows_dx : s->h, t = (iy1 - iy0) * s->w;
             im2col_rows(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, iy0, iy1, s->w, 1,
                         s->kh - 1 - s->pad_t, s->kw - 1 - s->pad_l, 1);
-            kern_gemm(0, 0, s->c, t, okk, wf, okk, ws, t, 1.0f, dxn + (size_t)iy0 * s->w, (int)ipl);
+            kern_gemm_pa(dxa, 0, t, ws, t, 1.0f, dxn + (size_t)iy0 * s->w, (int)ipl);
         }
     }
 }
@@ -237,7 +236,8 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
     if (kern_conv_winograd_ok(s))
         return kern_conv_winograd_fwd(s, x, w, b, y, act, alpha, threads);
     int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
-    size_t tile = (size_t)s->c * s->kh * s->kw * rows * s->ow;
+    int ckk = s->c * s->kh * s->kw;
+    size_t tile = (size_t)ckk * rows * s->ow;
     float *own = NULL;
     if (!pw && (!ws || nt > 1)) {
         own = kern_tmp(s->scratch, (size_t)nt * tile * sizeof *own, 0); /* a tile of columns per thread */
@@ -245,10 +245,15 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
             return -1;
         ws = own;
     }
+    /* bf16: the weights packed once, not per image and tile (fp32: nothing, 0 bytes) */
+    size_t wbytes = kern_gemm_a_bytes(s->oc, ckk);
+    void *wpk = wbytes ? kern_tmp(s->scratch, wbytes, 0) : NULL;
+    kern_gemm_a wa;
+    kern_gemm_a_init(&wa, 0, s->oc, ckk, w, ckk, wpk);
     if (nt == 1) {
         for (int n = 0; n < s->n; n++) {
             float *yn = y + (size_t)n * s->oc * plane;
-            image_fwd(s, x + (size_t)n * s->c * ipl, w, yn, ws, pw, rows);
+            image_fwd(s, x + (size_t)n * s->c * ipl, &wa, yn, ws, pw, rows);
             bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
     } else {
@@ -256,12 +261,13 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int n = 0; n < s->n; n++) {
             float *yn = y + (size_t)n * s->oc * plane;
-            image_fwd(s, x + (size_t)n * s->c * ipl, w, yn, pw ? NULL : ws + (size_t)kern_thread_id() * tile,
-                      pw, rows);
+            image_fwd(s, x + (size_t)n * s->c * ipl, &wa, yn,
+                      pw ? NULL : ws + (size_t)kern_thread_id() * tile, pw, rows);
             bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
         kern_blas_single_end(blas_nt);
     }
+    kern_tmp_done(s->scratch, wpk);
     kern_tmp_done(s->scratch, own);
     return 0;
 }
@@ -311,10 +317,24 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         }
         ws = own;
     }
+    /* dx's weight operand (wf, or W^T), in bf16 packed once for every image and tile (fp32:
+     * nothing packed; a failed allocation only means packing per call) */
+    kern_gemm_a dxa;
+    void *dxpk = NULL;
+    if (wf) {
+        size_t bytes = kern_gemm_a_bytes(s->c, s->oc * s->kh * s->kw);
+        dxpk = bytes ? kern_tmp(s->scratch, bytes, 0) : NULL;
+        kern_gemm_a_init(&dxa, 0, s->c, s->oc * s->kh * s->kw, wf, s->oc * s->kh * s->kw, dxpk);
+    } else {
+        size_t bytes = dx ? kern_gemm_a_bytes(ckk, s->oc) : 0;
+        dxpk = bytes ? kern_tmp(s->scratch, bytes, 0) : NULL;
+        kern_gemm_a_init(&dxa, 1, ckk, s->oc, w, ckk, dxpk);
+    }
     if (nt == 1) {
         for (int n = 0; n < s->n; n++)
-            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+            image_bwd(s, x + (size_t)n * s->c * ipl, &dxa, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws, pw, rows, wf, rows_dx);
+        kern_tmp_done(s->scratch, dxpk);
         kern_tmp_done(s->scratch, wf);
         kern_tmp_done(s->scratch, own);
         return 0;
@@ -324,6 +344,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
     if (dw) {
         dwp = kern_tmp(s->scratch, ((size_t)nt * nw) * sizeof *dwp, 1);
         if (!dwp) {
+            kern_tmp_done(s->scratch, dxpk);
             kern_tmp_done(s->scratch, wf);
             kern_tmp_done(s->scratch, own);
             return -1;
@@ -337,7 +358,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         float *myws = pw ? NULL : ws + (size_t)tid * tile;
 #pragma omp for schedule(static)
         for (int n = 0; n < s->n; n++)
-            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+            image_bwd(s, x + (size_t)n * s->c * ipl, &dxa, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, mydw, myws, pw, rows, wf, rows_dx);
     }
     kern_blas_single_end(blas_nt);
@@ -352,6 +373,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         }
     }
     kern_tmp_done(s->scratch, dwp);
+    kern_tmp_done(s->scratch, dxpk);
     kern_tmp_done(s->scratch, wf);
     kern_tmp_done(s->scratch, own);
     return 0;

@@ -14,14 +14,15 @@ size_t kern_conv2d_t_ws_floats(const kern_conv_shape *s)
 }
 
 /* One image, single-threaded on our side. */
-static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w, const float *b,
-                      float *yn, float *ws, int act, float alpha)
+/* wt: W^T [oc*kh*kw, c], packed once for all images in bf16 (kern_gemm_a) */
+static void image_fwd(const kern_conv_shape *s, const float *xn, const kern_gemm_a *wt,
+                      const float *b, float *yn, float *ws, int act, float alpha)
 {
     size_t plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w;
     int ockk = s->oc * s->kh * s->kw;
     memset(yn, 0, (size_t)s->oc * plane * sizeof *yn);
     if (ockk > 0 && ipl > 0 && s->c > 0) {
-        kern_gemm(1, 0, ockk, (int)ipl, s->c, w, ockk, xn, (int)ipl, 0.0f, ws, (int)ipl);
+        kern_gemm_pa(wt, 0, (int)ipl, xn, (int)ipl, 0.0f, ws, (int)ipl);
         kern_col2im(ws, yn, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
                     s->pad_l, 1);
     }
@@ -30,15 +31,16 @@ static void image_fwd(const kern_conv_shape *s, const float *xn, const float *w,
             kern_bias_act_row(yn + (size_t)o * plane, plane, b ? b[o] : 0.0f, act, alpha);
 }
 
-static void image_bwd(const kern_conv_shape *s, const float *xn, const float *w, const float *dyn,
-                      float *dxn, float *dw, float *ws)
+/* wa: W [c, oc*kh*kw] for dx, packed once for all images in bf16 */
+static void image_bwd(const kern_conv_shape *s, const float *xn, const kern_gemm_a *wa,
+                      const float *dyn, float *dxn, float *dw, float *ws)
 {
     size_t ipl = (size_t)s->h * s->w;
     int ockk = s->oc * s->kh * s->kw;
     kern_im2col(dyn, ws, s->oc, s->oh, s->ow, s->kh, s->kw, s->h, s->w, s->stride, s->pad_t,
                 s->pad_l, 1);
     if (dxn)
-        kern_gemm(0, 0, s->c, (int)ipl, ockk, w, ockk, ws, (int)ipl, 1.0f, dxn, (int)ipl);
+        kern_gemm_pa(wa, 0, (int)ipl, ws, (int)ipl, 1.0f, dxn, (int)ipl);
     if (dw)
         kern_gemm(0, 1, s->c, ockk, (int)ipl, xn, (int)ipl, ws, (int)ipl, 1.0f, dw, ockk);
 }
@@ -66,18 +68,25 @@ int kern_conv2d_t_fwd(const kern_conv_shape *s, const float *x, const float *w, 
             return -1;
         ws = own;
     }
+    int ockk = s->oc * s->kh * s->kw;
+    size_t wbytes = kern_gemm_a_bytes(ockk, s->c); /* 0 in fp32 */
+    void *wpk = wbytes ? kern_tmp(s->scratch, wbytes, 0) : NULL;
+    kern_gemm_a wt;
+    kern_gemm_a_init(&wt, 1, ockk, s->c, w, ockk, wpk);
+    const kern_gemm_a *w_ = &wt;
     if (nt == 1) {
         for (int n = 0; n < s->n; n++)
-            image_fwd(s, x + (size_t)n * s->c * ipl, w, b, y + (size_t)n * s->oc * plane, ws, act,
+            image_fwd(s, x + (size_t)n * s->c * ipl, w_, b, y + (size_t)n * s->oc * plane, ws, act,
                       alpha);
     } else {
         int blas_nt = kern_blas_single_begin(nt);
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int n = 0; n < s->n; n++)
-            image_fwd(s, x + (size_t)n * s->c * ipl, w, b, y + (size_t)n * s->oc * plane,
+            image_fwd(s, x + (size_t)n * s->c * ipl, w_, b, y + (size_t)n * s->oc * plane,
                       ws + (size_t)kern_thread_id() * per, act, alpha);
         kern_blas_single_end(blas_nt);
     }
+    kern_tmp_done(s->scratch, wpk);
     kern_tmp_done(s->scratch, own);
     return 0;
 }
@@ -118,16 +127,22 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
             return -1;
         ws = own;
     }
+    size_t wbytes = dx ? kern_gemm_a_bytes(s->c, ockk) : 0; /* 0 in fp32 */
+    void *wpk = wbytes ? kern_tmp(s->scratch, wbytes, 0) : NULL;
+    kern_gemm_a wa;
+    kern_gemm_a_init(&wa, 0, s->c, ockk, w, ockk, wpk);
     if (nt == 1) {
         for (int n = 0; n < s->n; n++)
-            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+            image_bwd(s, x + (size_t)n * s->c * ipl, &wa, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, dw, ws);
+        kern_tmp_done(s->scratch, wpk);
         kern_tmp_done(s->scratch, own);
         return 0;
     }
     if (dw) { /* per-thread partials, added in thread order */
         dwp = kern_tmp(s->scratch, ((size_t)nt * nw) * sizeof *dwp, 1);
         if (!dwp) {
+            kern_tmp_done(s->scratch, wpk);
             kern_tmp_done(s->scratch, own);
             return -1;
         }
@@ -138,7 +153,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
         int tid = kern_thread_id();
 #pragma omp for schedule(static)
         for (int n = 0; n < s->n; n++)
-            image_bwd(s, x + (size_t)n * s->c * ipl, w, dy + (size_t)n * s->oc * plane,
+            image_bwd(s, x + (size_t)n * s->c * ipl, &wa, dy + (size_t)n * s->oc * plane,
                       dx ? dx + (size_t)n * s->c * ipl : NULL, dw ? dwp + (size_t)tid * nw : NULL,
                       ws + (size_t)tid * per);
     }
@@ -151,6 +166,7 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
             dw[i] += acc;
         }
     kern_tmp_done(s->scratch, dwp);
+    kern_tmp_done(s->scratch, wpk);
     kern_tmp_done(s->scratch, own);
     return 0;
 }

@@ -104,6 +104,23 @@ double kern_block_sum(kern_block_fn fn, const void *ctx, size_t n, int threads);
  * block of work, as the conv and dense kernels do). ---- */
 void kern_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
                int ldb, float beta, float *c, int ldc);
+/* The same with op(A) [m, k] packed once for many GEMMs (a conv's weights, which every image
+ * and every tile multiplies; repacking them per call cost more than the multiplies on small
+ * planes). kern_gemm_a_bytes: the buffer it needs under the current precision and kernel
+ * (0 in fp32: nothing is packed and kern_gemm_pa is kern_gemm, bit for bit); kern_gemm_a_init
+ * describes op(A) and packs it into buf (NULL: not packed, kern_gemm_pa packs per call);
+ * kern_gemm_pa gives the same bits as kern_gemm on the same A. Call init outside parallel
+ * regions; kern_gemm_pa from any thread. */
+typedef struct {
+    const float *a;
+    int ta, m, k, lda;
+    int impl;          /* the bf16 kernel it is packed for (-1: not packed) */
+    const uint32_t *p; /* the packed pairs, or NULL */
+} kern_gemm_a;
+size_t kern_gemm_a_bytes(int m, int k);
+void kern_gemm_a_init(kern_gemm_a *pa, int ta, int m, int k, const float *a, int lda, void *buf);
+void kern_gemm_pa(const kern_gemm_a *pa, int tb, int n, const float *b, int ldb, float beta,
+                  float *c, int ldc);
 
 /* bf16 micro-kernel tile and packing: a pair = two bf16 of consecutive k (low half k even) */
 #define KERN_BF16_MR 8
@@ -145,11 +162,32 @@ typedef void (*kern_bf16_ukr)(int kp, const uint32_t *ap, const uint32_t *bp, in
 /* the AVX512-BF16 micro-kernel (NULL where the compiler cannot build it), and whether this
  * CPU and OS can run it (cpuid leaf 7 subleaf 1 EAX bit 5, AVX512F, XCR0 zmm + opmask state) */
 kern_bf16_ukr kern_bf16_ukr_avx512(void);
-/* out[j] = kern_bf16_pair(r0[j], r1[j]) for j < n, with AVX-512 (same bits) */
+/* out[j] = kern_bf16_pair(r0[j], r1[j]) for j < n, with AVX512-BF16 + BW (same bits) */
 void kern_bf16_pack_rows_avx512(const float *r0, const float *r1, uint32_t *out, int n);
-/* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX-512 (same bits) */
+/* out[p * stride] = kern_bf16_pair(x[2p], x[2p+1]) for p < np, with AVX512-BF16 (same bits) */
 void kern_bf16_pack_pairs_avx512(const float *x, int np, uint32_t *out, size_t stride);
 int kern_bf16_avx512_usable(void);
+/* the packers of gemm.c (fast: with the AVX-512 helpers, same bits): kern_bf16_pack_pairs
+ * puts pairs of x[0..n) at out[p * stride] (an odd n pads the last with 0);
+ * kern_bf16_pack_b puts op(B) rows [k0, k0+kc) x columns [j0, j0+nc) into bp [kp][ncp]
+ * (columns beyond nc zero; zeros: >= nc zero floats) */
+void kern_bf16_pack_pairs(const float *x, int n, uint32_t *out, size_t stride, int fast);
+void kern_bf16_pack_b(const float *b, int ldb, int tb, int k0, int kc, int j0, int nc, int ncp,
+                      uint32_t *bp, int fast, const float *zeros);
+/* AMX-BF16 (gemm_bf16_amx.c): whether it was compiled in, whether this CPU and OS run it
+ * (cpuid, XCR0, the arch_prctl permission, asked once per process), and the whole GEMM
+ * (kern_gemm's contract; TDPBF16PS's sums, not VDPBF16PS's: docs/kernels.md) */
+int kern_bf16_amx_built(void);
+int kern_bf16_amx_usable(void);
+void kern_gemm_bf16_amx(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc);
+/* op(A) prepacked for it (kern_bf16_amx_a_words pairs), and the GEMM on it (a, lda unused
+ * then, kept for the fallback where AMX is not compiled in) */
+size_t kern_bf16_amx_a_words(int m, int k);
+void kern_bf16_amx_pack_a(int ta, int m, int k, const float *a, int lda, uint32_t *out);
+void kern_gemm_bf16_amx_pre(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                            const uint32_t *apre, const float *b, int ldb, float beta, float *c,
+                            int ldc);
 /* the micro-kernel of a KERN_BF16_* implementation (portable where AVX-512's is absent) */
 kern_bf16_ukr kern_bf16_ukr_for(int impl);
 /* for tests: the whole bf16 GEMM with a given micro-kernel; forcing the implementation */
