@@ -206,7 +206,7 @@ static FILE *open_png_out(const char *path, int atomic, char **tmp, char *err, s
     if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "wb");
     if (!f) {
-        gan_errf(err, errlen, "%s: %s", *tmp, strerror(errno));
+        gan_errf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         unlink(*tmp);
         free(*tmp);
@@ -224,7 +224,7 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
     char *tmp;
     FILE *f = open_png_out(path, atomic, &tmp, err, errlen);
     if (!f) return -1;
-    const char *out = tmp ? tmp : path;
+    const char *out = tmp ? tmp : path; /* the file written; messages name the user's path */
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
@@ -236,15 +236,15 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
     png_image_free(&img);
     if (ok && fflush(f) != 0) {
         ok = 0;
-        gan_errf(err, errlen, "%s: write failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: write failed: %s", path, strerror(errno));
     }
     if (ok && atomic && fsync(fileno(f)) != 0) {
         ok = 0;
-        gan_errf(err, errlen, "%s: fsync failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: fsync failed: %s", path, strerror(errno));
     }
     if (fclose(f) != 0 && ok) {
         ok = 0;
-        gan_errf(err, errlen, "%s: close failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: close failed: %s", path, strerror(errno));
     }
     if (ok && atomic && gan_rename_durable(tmp, path, err, errlen)) ok = 0;
     if (!ok) unlink(out);
