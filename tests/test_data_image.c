@@ -165,6 +165,25 @@ START_TEST(jpeg_scaled_decode) {
     free(full.px);
     free(half.px);
     free(tiny.px);
+    /* a JPEG declaring a side over the limit is refused before decoding, at full size and
+       with the loader's size hint alike (at 1/8 its output would be within the limit, and
+       every block would still be decoded: fuzz/regress/image/jpeg_sof9_64775_wide.jpg) */
+    size_t len = 0;
+    unsigned char *jpg = data_read_all(path, &len);
+    ck_assert_ptr_nonnull(jpg);
+    size_t sof = 0;
+    for (size_t i = 2; i + 9 < len && !sof; i++)
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC0) sof = i;
+    ck_assert_uint_gt(sof, 0);
+    jpg[sof + 7] = 0xFD; /* width 64775 */
+    jpg[sof + 8] = 0x07;
+    for (int min_side = 0; min_side <= 16; min_side += 16) {
+        gan_image8 d;
+        ck_assert_int_eq(gan_image_decode_mem_min(jpg, len, 3, min_side, "w.jpg", &d, err,
+                                                  sizeof err), -1);
+        ck_assert_msg(strstr(err, "w.jpg: corrupt JPEG: unsupported size 64775x218"), "%s", err);
+    }
+    free(jpg);
 }
 END_TEST
 

@@ -59,6 +59,13 @@ static int decode_jpeg(const unsigned char *buf, size_t len, int c, int min_side
     if (len > (size_t)~0ul) len = (size_t)~0ul;
     jpeg_mem_src(&cinfo, buf, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
+    /* The declared size, before any scaling: a decode at 1/8 still entropy-decodes every
+       block, so a few hundred bytes declaring 65535 x 65535 would cost seconds to minutes. */
+    if (cinfo.image_width > GAN_MAX_IMAGE_SIDE || cinfo.image_height > GAN_MAX_IMAGE_SIDE) {
+        snprintf(je.msg, sizeof je.msg, "unsupported size %ux%u (the limit is %d a side)",
+                 (unsigned)cinfo.image_width, (unsigned)cinfo.image_height, GAN_MAX_IMAGE_SIDE);
+        longjmp(je.jb, 1);
+    }
     cinfo.out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
     if (min_side > 0) {
         /* Let the IDCT downscale (1/2, 1/4, 1/8) while the shorter side stays >= min_side:
