@@ -3,7 +3,9 @@
 CONTROL is the control file of a merge into an empty folder (fuzz_NAME -merge=1
 -merge_control_file=CONTROL EMPTY fuzz/corpus/NAME build/fuzz/fuzz/work/NAME). The files of
 REPO_DIR are all kept; the others are added greedily, most new features per byte first, until
-BUDGET bytes of new files; they are copied into REPO_DIR and the feature counts printed."""
+BUDGET bytes of new files; they are copied into REPO_DIR and the feature counts printed.
+A control file lists for each input only the features no input before it (smallest first) had,
+so the counts printed are a lower bound: replay REPO_DIR with -runs=0 for the true figure."""
 import os, sys, shutil
 ctl, repo, budget = sys.argv[1], sys.argv[2], int(sys.argv[3])
 lines = open(ctl).read().split('\n')
