@@ -439,7 +439,8 @@ int gan_rename_durable(const char *tmp, const char *path, char *err, size_t errl
     if (output_target(path, &target, err, errlen))
         return -1;
     if (rename(tmp, target) != 0) {
-        gan_errf(err, errlen, "%s: rename from %s failed: %s", path, tmp, strerror(errno));
+        gan_errf(err, errlen, "%s: cannot put the new file in place (rename): %s", path,
+                 strerror(errno));
         free(target);
         return -1;
     }

@@ -1,8 +1,10 @@
 /* Image decode/encode, the face crop + resize, and the grid writer. */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "runtime/data.h"
@@ -163,6 +165,25 @@ START_TEST(jpeg_scaled_decode) {
     free(full.px);
     free(half.px);
     free(tiny.px);
+    /* a JPEG declaring a side over the limit is refused before decoding, at full size and
+       with the loader's size hint alike (at 1/8 its output would be within the limit, and
+       every block would still be decoded: fuzz/regress/image/jpeg_sof9_64775_wide.jpg) */
+    size_t len = 0;
+    unsigned char *jpg = data_read_all(path, &len);
+    ck_assert_ptr_nonnull(jpg);
+    size_t sof = 0;
+    for (size_t i = 2; i + 9 < len && !sof; i++)
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC0) sof = i;
+    ck_assert_uint_gt(sof, 0);
+    jpg[sof + 7] = 0xFD; /* width 64775 */
+    jpg[sof + 8] = 0x07;
+    for (int min_side = 0; min_side <= 16; min_side += 16) {
+        gan_image8 d;
+        ck_assert_int_eq(gan_image_decode_mem_min(jpg, len, 3, min_side, "w.jpg", &d, err,
+                                                  sizeof err), -1);
+        ck_assert_msg(strstr(err, "w.jpg: corrupt JPEG: unsupported size 64775x218"), "%s", err);
+    }
+    free(jpg);
 }
 END_TEST
 
@@ -202,6 +223,57 @@ START_TEST(grid) {
 }
 END_TEST
 
+/* A PNG write that fails (a file size limit: what a full disk looks like) names the user's
+ * path, never the temporary file it writes into (x.png.tmp.PID), and keeps the old file. Small
+ * images fail at the flush, large ones inside libpng's encoder: both are tried, atomic and
+ * plain. */
+START_TEST(png_write_failure_names_the_users_path) {
+    snprintf(path, sizeof path, "%s/keep.png", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("precious\n", f);
+    fclose(f);
+    static unsigned char px[3 * 96 * 96];
+    uint32_t r = 12345; /* noise: it does not compress below the limit */
+    for (size_t i = 0; i < sizeof px; i++) {
+        r = r * 1664525u + 1013904223u;
+        px[i] = (unsigned char)(r >> 24);
+    }
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, rl;
+    getrlimit(RLIMIT_FSIZE, &old);
+    const int sides[2] = {8, 96};
+    for (int k = 0; k < 2; k++) {
+        for (int atomic = 1; atomic >= 0; atomic--) {
+            char p[4300], err[512] = "";
+            if (atomic)
+                snprintf(p, sizeof p, "%s", path);
+            else
+                snprintf(p, sizeof p, "%s/plain%d.png", dir, k);
+            rl.rlim_cur = 64;
+            rl.rlim_max = old.rlim_max;
+            ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+            int rc = gan_png_write8(p, px, 3, sides[k], sides[k], atomic, err, sizeof err);
+            setrlimit(RLIMIT_FSIZE, &old);
+            ck_assert_msg(rc == -1, "%dx%d atomic %d: the write succeeded", sides[k], sides[k],
+                          atomic);
+            ck_assert_msg(strstr(err, p) && !strstr(err, ".tmp."), "%dx%d atomic %d: %s",
+                          sides[k], sides[k], atomic, err);
+        }
+        /* the old file is as it was, and no temporary is left beside it */
+        char buf[64] = "";
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+        fclose(f);
+        ck_assert_str_eq(buf, "precious\n");
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+        ck_assert_int_ne(access(tmp, F_OK), 0);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("data_image");
     TCase *tc = tcase_create("image");
@@ -211,6 +283,7 @@ int main(void) {
     tcase_add_test(tc, face_crop);
     tcase_add_test(tc, jpeg_scaled_decode);
     tcase_add_test(tc, grid);
+    tcase_add_test(tc, png_write_failure_names_the_users_path);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

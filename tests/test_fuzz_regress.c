@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/model.h"
 #include "fuzz/fuzz.h"
+#include "runtime/train.h"
 #include "tests/util/fe_util.h"
+#include "tests/util/train_util.h"
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
@@ -69,6 +72,56 @@ START_TEST(ckpt_model_compiles)
 }
 END_TEST
 
+/* How many files of fuzz/corpus/<name> load: model.bin files as they are, checkpoints against
+ * the checkpoint target's fixed model. A corpus none of whose files loads (the format moved on:
+ * the model corpus was once all version 2 under a version-3 loader) stops every input at the
+ * first check, and fuzzing it tests nothing behind that. */
+static int corpus_loads(const char *name)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/fuzz/corpus/%s", fe_t_root(), name);
+    char **names;
+    int n = fe_t_list(dir, "", &names);
+    ck_assert_int_gt(n, 0);
+    const gan_model *cm = fuzz_ckpt_model();
+    ck_assert_ptr_nonnull(cm);
+    float *base[GAN_REGION_COUNT];
+    train_alloc_base(cm, base);
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        if (names[i][0] == '.')
+            continue;
+        char p[8192], err[512];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        size_t len = 0;
+        char *data = fe_t_read(p, &len);
+        ck_assert_ptr_nonnull(data);
+        if (!strcmp(name, "model")) {
+            gan_model *m = gan_model_load_mem(data, len, p, err, sizeof err);
+            ok += m != NULL;
+            gan_model_free(m);
+        } else {
+            gan_ckpt_info info;
+            ok += gan_ckpt_load_mem(data, len, p, cm, base, &info, err, sizeof err) == 0;
+        }
+        free(data);
+    }
+    train_free_base(base);
+    fe_t_list_free(names, n);
+    return ok;
+}
+
+START_TEST(binary_corpora_hold_loadable_files)
+{
+    int models = corpus_loads("model"), ckpts = corpus_loads("ckpt");
+    fprintf(stderr, "test_fuzz_regress: %d model.bin and %d checkpoint corpus files load\n",
+            models, ckpts);
+    ck_assert_msg(models >= 3, "only %d files of fuzz/corpus/model load: compile fresh seeds",
+                  models);
+    ck_assert_msg(ckpts >= 1, "no file of fuzz/corpus/ckpt loads against fuzz_small_gan");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fuzz_regress");
@@ -76,6 +129,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     int n = (int)(sizeof targets / sizeof targets[0]);
     tcase_add_test(tc, ckpt_model_compiles);
+    tcase_add_test(tc, binary_corpora_hold_loadable_files);
     tcase_add_loop_test(tc, regress_inputs, 0, n);
     tcase_add_loop_test(tc, corpus_inputs, 0, n);
     suite_add_tcase(s, tc);

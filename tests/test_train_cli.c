@@ -1,8 +1,10 @@
 /* ganrt train / sample command lines: usage errors exit 2 with a message; metrics.csv and the
  * progress helpers. */
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "runtime/train.h"
 #include "tests/util/train_util.h"
@@ -165,6 +167,41 @@ START_TEST(metrics_per_program_csv)
 }
 END_TEST
 
+/* A new metrics.csv whose header cannot be written (a file size limit: what a full disk looks
+ * like) is refused at open, with the file and the reason named; a row that cannot be written
+ * is an error too, not a row silently cut. */
+START_TEST(metrics_write_failures)
+{
+    char *dir = train_tmpdir();
+    char path[4200], err[512] = "";
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    const char *cols[] = {"d_step.loss", "g_step.loss"};
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rl.rlim_cur = 8; /* less than the header */
+    rl.rlim_max = old.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    gan_metrics *mt = gan_metrics_open(path, 2, cols, -1, err, sizeof err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    ck_assert_ptr_null(mt);
+    ck_assert_msg(strstr(err, path) && strstr(err, "write failed: File too large"), "%s", err);
+    unlink(path);
+    /* the header fits, the first row does not */
+    mt = gan_metrics_open(path, 2, cols, -1, err, sizeof err);
+    ck_assert_msg(mt != NULL, "%s", err);
+    rl.rlim_cur = 60;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    double v[2] = {0.5, -1};
+    int rc = gan_metrics_row(mt, 1, 0.1, v, 100.0);
+    gan_metrics_close(mt);
+    setrlimit(RLIMIT_FSIZE, &old);
+    ck_assert_int_eq(rc, -1);
+    train_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(progress_lines)
 {
     char buf[2048] = {0};
@@ -205,6 +242,7 @@ int main(void)
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, metrics_csv);
     tcase_add_test(tc, metrics_per_program_csv);
+    tcase_add_test(tc, metrics_write_failures);
     tcase_add_test(tc, progress_lines);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -340,6 +341,84 @@ START_TEST(full_disk_keeps_previous_checkpoint)
 }
 END_TEST
 
+/* A write of metrics.csv that fails (a file size limit set just above the file's size: the
+ * next row cannot be written, as on a full disk) ends the run with a clear error and exit 1,
+ * before that step's checkpoint: the previous checkpoint and `latest` stay as they were. The
+ * row it cut is dropped when the run resumes, which then completes with one whole row per step. */
+START_TEST(metrics_write_failure_is_an_error)
+{
+    setup();
+    char run[4500], metrics[4600], ck2[4600], latest[4600], steps[16];
+    snprintf(run, sizeof run, "%s", path("M"));
+    snprintf(metrics, sizeof metrics, "%s/metrics.csv", run);
+    snprintf(ck2, sizeof ck2, "%s/ckpt/step_000002.ckpt", run);
+    snprintf(latest, sizeof latest, "%s/ckpt/latest", run);
+    int st = wait_status(start_train(run, "2", NULL));
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first run: status %d", st);
+    struct stat sb;
+    ck_assert_int_eq(stat(metrics, &sb), 0);
+    size_t l0;
+    unsigned char *before = slurp(ck2, &l0);
+    ck_assert_ptr_nonnull(before);
+    char *const argv[] = {(char *)ganrt(), "train", g_model, "--data", g_data, "--out", run,
+                          "--steps", steps, "--threads", "1", "--seed", "5", "--ckpt-every",
+                          "1", "--sample-every", "0", "--keep", "3", "--resume", NULL};
+    snprintf(steps, sizeof steps, "4");
+    /* inherited by ganrt: a write past the limit fails with EFBIG instead of killing it */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rl.rlim_cur = (rlim_t)sb.st_size + 1; /* one byte of step 3's row fits */
+    rl.rlim_max = old.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    int rc = train_spawn(argv, g_out, sizeof g_out);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, g_out);
+    ck_assert_msg(strstr(g_out, "metrics.csv: write failed at step 3: File too large") &&
+                  strstr(g_out, run), "%s", g_out);
+    size_t n;
+    char *named = (char *)slurp(latest, &n);
+    ck_assert_msg(named && !strcmp(named, "step_000002.ckpt\n"), "latest: %s", named);
+    free(named);
+    size_t l1;
+    unsigned char *after = slurp(ck2, &l1);
+    ck_assert_msg(after && l1 == l0 && !memcmp(before, after, l0), "the previous checkpoint "
+                  "changed");
+    free(before);
+    free(after);
+    char p3[4600];
+    snprintf(p3, sizeof p3, "%s/ckpt/step_000003.ckpt", run);
+    ck_assert_msg(!exists(p3), "a checkpoint of the step whose row failed");
+    char err[1024];
+    gan_model *m = gan_model_load(g_model, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    int tmp_left;
+    all_checkpoints_load(m, run, &tmp_left);
+    ck_assert_msg(tmp_left == 0, "%d temporary files left", tmp_left);
+    gan_model_free(m);
+    /* the file was cut inside step 3's row; the resumed run drops it and completes */
+    char *text = (char *)slurp(metrics, &n);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(n == (size_t)sb.st_size + 1 && text[n - 1] == '3', "metrics.csv: %zu bytes "
+                  "(%lld before)", n, (long long)sb.st_size);
+    free(text);
+    rc = train_spawn(argv, g_out, sizeof g_out);
+    ck_assert_msg(rc == 0, "resume: exit %d: %s", rc, g_out);
+    text = (char *)slurp(metrics, &n);
+    ck_assert_msg(text && n > 0 && text[n - 1] == '\n', "metrics.csv does not end a row");
+    long long want = 1;
+    for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        char *end;
+        long long step = strtoll(line, &end, 10);
+        ck_assert_msg(step == want && *end == ',', "row %lld of metrics.csv: %.60s", want, line);
+        want++;
+    }
+    ck_assert_int_eq(want, 5);
+    free(text);
+    teardown_dir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_faults");
@@ -349,6 +428,7 @@ int main(void)
     tcase_add_test(tc, sigterm_checkpoints_and_exits_143);
     tcase_add_test(tc, second_training_is_refused);
     tcase_add_test(tc, full_disk_keeps_previous_checkpoint);
+    tcase_add_test(tc, metrics_write_failure_is_an_error);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

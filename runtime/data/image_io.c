@@ -59,6 +59,13 @@ static int decode_jpeg(const unsigned char *buf, size_t len, int c, int min_side
     if (len > (size_t)~0ul) len = (size_t)~0ul;
     jpeg_mem_src(&cinfo, buf, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
+    /* The declared size, before any scaling: a decode at 1/8 still entropy-decodes every
+       block, so a few hundred bytes declaring 65535 x 65535 would cost seconds to minutes. */
+    if (cinfo.image_width > GAN_MAX_IMAGE_SIDE || cinfo.image_height > GAN_MAX_IMAGE_SIDE) {
+        snprintf(je.msg, sizeof je.msg, "unsupported size %ux%u (the limit is %d a side)",
+                 (unsigned)cinfo.image_width, (unsigned)cinfo.image_height, GAN_MAX_IMAGE_SIDE);
+        longjmp(je.jb, 1);
+    }
     cinfo.out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
     if (min_side > 0) {
         /* Let the IDCT downscale (1/2, 1/4, 1/8) while the shorter side stays >= min_side:
@@ -206,7 +213,7 @@ static FILE *open_png_out(const char *path, int atomic, char **tmp, char *err, s
     if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "wb");
     if (!f) {
-        gan_errf(err, errlen, "%s: %s", *tmp, strerror(errno));
+        gan_errf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         unlink(*tmp);
         free(*tmp);
@@ -224,7 +231,7 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
     char *tmp;
     FILE *f = open_png_out(path, atomic, &tmp, err, errlen);
     if (!f) return -1;
-    const char *out = tmp ? tmp : path;
+    const char *out = tmp ? tmp : path; /* the file written; messages name the user's path */
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
@@ -236,15 +243,15 @@ int gan_png_write8(const char *path, const unsigned char *px, int c, int h, int 
     png_image_free(&img);
     if (ok && fflush(f) != 0) {
         ok = 0;
-        gan_errf(err, errlen, "%s: write failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: write failed: %s", path, strerror(errno));
     }
     if (ok && atomic && fsync(fileno(f)) != 0) {
         ok = 0;
-        gan_errf(err, errlen, "%s: fsync failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: fsync failed: %s", path, strerror(errno));
     }
     if (fclose(f) != 0 && ok) {
         ok = 0;
-        gan_errf(err, errlen, "%s: close failed: %s", out, strerror(errno));
+        gan_errf(err, errlen, "%s: close failed: %s", path, strerror(errno));
     }
     if (ok && atomic && gan_rename_durable(tmp, path, err, errlen)) ok = 0;
     if (!ok) unlink(out);

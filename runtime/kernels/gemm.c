@@ -144,12 +144,6 @@ kern_bf16_ukr kern_bf16_ukr_for(int impl)
     return ukr_portable;
 }
 
-/* element (i, k) of op(A), (k, j) of op(B) */
-static inline float at(const float *a, int lda, int ta, int i, int k)
-{
-    return ta ? a[(size_t)k * lda + i] : a[(size_t)i * lda + k];
-}
-
 static void pack_rows(const float *r0, const float *r1, uint32_t *out, int n)
 {
 #pragma omp simd

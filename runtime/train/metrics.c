@@ -113,8 +113,10 @@ static gan_metrics *open_with(const char *path, const char *lead, int n_cols,
     fseek(f, 0, SEEK_END);
     int bad = 0;
     if (ftell(f) == 0) {
-        fputs(hdr, f);
-        fflush(f);
+        if (fputs(hdr, f) == EOF || fflush(f) != 0) {
+            snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+            bad = 1;
+        }
     } else {
         bad = check_header(f, path, hdr, err, errlen);
     }
