@@ -49,14 +49,15 @@ int cli_report_write(const gan_model *m, const char *model_path, const char *run
 /* cli_train_dist.c: ganrt train as one rank of an MPI job (runtime/train/dist.h; d NULL:
  * the single process, and each does nothing). shard: the session takes its rows of the
  * global batch and averages its gradients over the ranks. after_step: --sync-bn, then the
- * losses averaged and *stop set when any rank was signalled (buf: n + 1 doubles). report:
+ * losses averaged, *stop set when any rank was signalled and *timeup when any rank's
+ * --minutes ran out (buf: n + 2 doubles). report:
  * rank 0's line on the exchange per step. 0, or -1 with a message. */
 struct gan_dist;
 struct gan_session;
 int cli_dist_shard(struct gan_dist *d, struct gan_session *s, char *err, size_t errlen);
 int cli_dist_after_step(struct gan_dist *d, struct gan_session *s, const gan_model *m,
                         int want_sync_bn, double *losses, int n, double *buf, int *stop,
-                        char *err, size_t errlen);
+                        int *timeup, char *err, size_t errlen);
 void cli_dist_report(const struct gan_dist *d, long long steps);
 
 #endif

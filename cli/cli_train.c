@@ -99,6 +99,7 @@ typedef struct {
     const char *model, *data, *out, *init, *dump_inputs, *inputs_from, *precision;
     long long steps, epochs, threads, limit, sample_every, ckpt_every, keep;
     long long holdout; /* gan_loader_opts.holdout: > 0 last N, 0 partition file, < 0 none */
+    double minutes;          /* --minutes: 0 none */
     uint64_t seed;
     int seed_given, resume, ckpt_initial, per_program, profile, sync_bn;
     int argc;                /* the command, for RUN/report.html */
@@ -139,6 +140,7 @@ static int parse(int argc, char **argv, train_opts *o, int *help)
         else if (!strcmp(op, "--init")) r = gan_args_str(&a, &o->init);
         else if (!strcmp(op, "--steps")) r = gan_args_ll(&a, 1, (long long)1e12, &o->steps);
         else if (!strcmp(op, "--epochs")) r = gan_args_ll(&a, 1, 1000000, &o->epochs);
+        else if (!strcmp(op, "--minutes")) r = gan_args_double(&a, 1e-3, 1e7, &o->minutes);
         else if (!strcmp(op, "--threads")) r = gan_args_ll(&a, 1, 1024, &o->threads);
         else if (!strcmp(op, "--limit")) r = gan_args_ll(&a, 1, (long long)1e10, &o->limit);
         else if (!strcmp(op, "--holdout")) {
@@ -223,6 +225,7 @@ typedef struct {
     gan_dist *dist;          /* one rank of an MPI job (NULL: the single process) */
     int rank0;               /* this process writes RUN (the single process, or rank 0) */
     double *xbuf;            /* the losses' exchange buffer */
+    int timeup;              /* --minutes ended the loop */
 } train_run;
 
 static void run_free(train_run *t)
@@ -605,17 +608,22 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         }
         t->step = step;
         int stop = g_stop_signal != 0;
+        /* the budget is training time: the evaluations' time is not in it */
+        int timeup = o->minutes > 0 && gan_now() - t_start - t_eval >= o->minutes * 60;
         if (cli_dist_after_step(t->dist, t->s, t->m, o->sync_bn, t->losses,
-                                gan_session_n_losses(t->s), t->xbuf, &stop, err, errlen)) {
+                                gan_session_n_losses(t->s), t->xbuf, &stop, &timeup, err,
+                                errlen)) {
             gan_progress_end(&pg);
             return 1;
         }
+        if (timeup && !stop)
+            t->timeup = 1;
         double now = gan_now(), dt = now - t_prev;
         t_prev = now;
         double rate = dt > 0 ? t->ips / dt : 0;
         double avg_rate = now > t_start + t_eval
                               ? (double)(step - t->first) * t->ips / (now - t_start - t_eval) : 0;
-        int last = step == t->total || stop;
+        int last = step == t->total || stop || timeup;
         if (eval_step(t, step, last, &t_eval, err, errlen)) {
             gan_progress_end(&pg);
             return 1;
@@ -648,6 +656,8 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
             *interrupted = g_stop_signal ? g_stop_signal : SIGTERM;
             break;
         }
+        if (timeup)
+            break;
     }
     gan_progress_end(&pg);
     return 0;
@@ -713,7 +723,11 @@ static int train(train_run *t, const train_opts *o, char *err, size_t errlen)
                     interrupted == SIGTERM ? "SIGTERM" : "SIGINT", t->step, t->last_ckpt);
         return 128 + interrupted; /* the shell's convention: 130 SIGINT, 143 SIGTERM */
     }
-    if (t->rank0)
+    if (t->rank0 && t->timeup)
+        fprintf(stderr, "ganrt train: --minutes %g reached: stopped at step %lld of %lld, "
+                "checkpoint %s; continue with --resume\n", o->minutes, t->step, t->total,
+                t->last_ckpt);
+    else if (t->rank0)
         fprintf(stderr, "ganrt train: done: step %lld, checkpoint %s\n", t->step, t->last_ckpt);
     return 0;
 }

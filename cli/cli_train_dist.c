@@ -44,21 +44,24 @@ static int sync_bn(gan_dist *d, const gan_model *m, float *const *base, char *er
 }
 
 int cli_dist_after_step(gan_dist *d, gan_session *s, const gan_model *m, int want_sync_bn,
-                        double *losses, int n, double *buf, int *stop, char *err,
+                        double *losses, int n, double *buf, int *stop, int *timeup, char *err,
                         size_t errlen)
 {
     if (!d)
         return 0;
     if (want_sync_bn && sync_bn(d, m, gan_session_base(s), err, errlen))
         return -1;
-    /* one exchange: the losses (metrics show the global batch's) and whether any rank was
-     * asked to stop, so that all stop after the same step */
+    /* one exchange: the losses (metrics show the global batch's), whether any rank was
+     * asked to stop, and whether any rank's --minutes ran out (clocks differ), so that all
+     * stop after the same step */
     memcpy(buf, losses, sizeof(double) * (size_t)n);
     buf[n] = *stop ? 1.0 : 0.0;
-    if (gan_dist_mean_f64(d, buf, n + 1, err, errlen))
+    buf[n + 1] = *timeup ? 1.0 : 0.0;
+    if (gan_dist_mean_f64(d, buf, n + 2, err, errlen))
         return -1;
     memcpy(losses, buf, sizeof(double) * (size_t)n);
     *stop = buf[n] > 0;
+    *timeup = buf[n + 1] > 0;
     return 0;
 }
 

@@ -436,6 +436,39 @@ START_TEST(epochs_budget_and_interrupt)
 }
 END_TEST
 
+/* --minutes: the run stops after the step that ends its budget, with a checkpoint of that
+ * step and a metrics row for it, exit 0; a resume goes on from there. */
+START_TEST(minutes_budget)
+{
+    setup(TRAIN_FX_GAN, 0, 64);
+    int rc = run("train", g_model, "--data", g_data, "--out", path("M"), "--steps", "100000000",
+                 "--threads", "1", "--sample-every", "0", "--ckpt-every", "100000000",
+                 "--minutes", "0.005", NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    const char *m = strstr(g_out, "--minutes 0.005 reached: stopped at step ");
+    ck_assert_msg(m, "%s", g_out);
+    long long n = atoll(m + strlen("--minutes 0.005 reached: stopped at step "));
+    ck_assert_msg(n >= 1 && n < 100000000, "step %lld: %s", n, g_out);
+    char want[64], cp[4400], err[1024];
+    snprintf(want, sizeof want, "step_%06lld.ckpt", n);
+    ck_assert_msg(gan_ckpt_resolve(path("M"), cp, sizeof cp, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(strstr(cp, want), "%s is not %s", cp, want);
+    double *steps = malloc(sizeof(double) << 20);
+    ck_assert_ptr_nonnull(steps);
+    int rows = metric_column(path("M/metrics.csv"), "step", steps, 1 << 20);
+    ck_assert_msg(rows > 0 && steps[rows - 1] == (double)n, "%d rows, last %g, want %lld", rows,
+                  rows > 0 ? steps[rows - 1] : -1.0, n);
+    free(steps);
+    rc = run("train", g_model, "--data", g_data, "--out", path("M"), "--resume", "--steps",
+             "100000000", "--threads", "1", "--sample-every", "0", "--ckpt-every", "100000000",
+             "--minutes", "0.005", NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    m = strstr(g_out, "stopped at step ");
+    ck_assert_msg(m && atoll(m + strlen("stopped at step ")) > n, "%s", g_out);
+    teardown_dir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_run");
@@ -449,6 +482,7 @@ int main(void)
     tcase_add_test(tc, sample_modes);
     tcase_add_test(tc, bad_image_is_skipped);
     tcase_add_test(tc, epochs_budget_and_interrupt);
+    tcase_add_test(tc, minutes_budget);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
