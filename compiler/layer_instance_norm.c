@@ -39,7 +39,7 @@ static int lower_instance_norm(lw_node *ln)
     prog_ctx *P = ln->P;
     const net_info *ni = &P->L->nets[ln->n];
     int sm = -1, si = -1;
-    if (P->train) {
+    if (P->train || P->grad) {
         int nc = P->L->batch * ln->nd->shape[0];
         char a[GAN_NAME_MAX], b[GAN_NAME_MAX];
         gb_suffix(a, ln->name, ".mean");

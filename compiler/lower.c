@@ -200,13 +200,30 @@ gan_model *gan_build(const md_model *md, const gan_build_opts *opts, char *err, 
                 goto fail;
             break;
         }
+    int have_classifier = 0;
     for (int n = 0; n < md->n_networks; n++)
         if (md->networks[n].role == GAN_NET_CLASSIFIER) {
             if (lw_build_infer(&L, n, "predict", 1) < 0 ||
-                lw_build_visualize(&L, n, "visualize") < 0)
+                lw_build_visualize(&L, n, 0, "visualize") < 0)
                 goto fail;
+            have_classifier = 1;
             break;
         }
+    /* a GAN: what D's attribute head looks for (a head beside the first, one value per
+     * attribute), when D reads the image alone */
+    for (int n = 0; !have_classifier && n < md->n_networks; n++) {
+        const md_network *net = &md->networks[n];
+        if (net->role != GAN_NET_DISCRIMINATOR || md->hyper.label_kind != GAN_LABELS_MULTI ||
+            md->hyper.n_labels < 1)
+            continue;
+        int head = -1;
+        for (int h = 1; h < net->n_heads && head < 0; h++)
+            if (md_node_numel(&net->nodes[net->heads[h].node]) == md->hyper.n_labels)
+                head = h;
+        if (head > 0 && lw_build_visualize(&L, n, head, "visualize") < 0)
+            goto fail;
+        break;
+    }
     if (compact(&L.g) < 0)
         goto fail;
     for (int p = 0; p < m->n_programs; p++) {

@@ -45,6 +45,8 @@ typedef struct {
     gb_oplist ops;
     const char *pname;
     int train;           /* 1: BN_TRAIN, spectral norm power iteration */
+    int grad;            /* 1: differentiated though not training (visualize): keep what
+                          * the backward ops read */
     call_rec calls[MAX_CALLS];
     int n_calls;
     int **wsn;           /* per network, per node: normalised weight in this program, or -1 */
@@ -118,8 +120,9 @@ int lw_bn_op(lw_node *ln, int x, int gamma, int beta, int y);
 /* lower_programs.c */
 int lw_build_train(lower_ctx *L, int obj, const char *name);
 int lw_build_infer(lower_ctx *L, int n, const char *name, int all_heads);
-/* The classifier n in inference mode, its input gradient too: inputs image x and direction d
- * (the shape of the first head), outputs the heads and d(mean(d * head0))/dx. */
-int lw_build_visualize(lower_ctx *L, int n, const char *name);
+/* Network n (a classifier, or a GAN's D) in inference mode, its input gradient too: inputs
+ * image x and direction d (the shape of head `head`), outputs that head, the other heads,
+ * and d(mean(d * that head))/dx. */
+int lw_build_visualize(lower_ctx *L, int n, int head, const char *name);
 
 #endif

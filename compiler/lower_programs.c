@@ -262,7 +262,7 @@ out:
 }
 
 
-int lw_build_visualize(lower_ctx *L, int n, const char *name)
+int lw_build_visualize(lower_ctx *L, int n, int head, const char *name)
 {
     const md_network *net = &L->md->networks[n];
     gb_ctx *g = &L->g;
@@ -270,6 +270,7 @@ int lw_build_visualize(lower_ctx *L, int n, const char *name)
     int rc = -1, *pgrad = NULL;
     if (prog_init(&P, L, name, 0) < 0)
         goto out;
+    P.grad = 1;
     if (net->n_inputs != 1 || net->inputs[0].kind != MD_IN_IMAGE) {
         rc = 0; /* a classifier of more than the image: nothing to visualize */
         goto out;
@@ -278,10 +279,13 @@ int lw_build_visualize(lower_ctx *L, int n, const char *name)
     int c = x < 0 ? -1 : lw_find_call(&P, n, 1, &x);
     if (c < 0)
         goto out;
+    /* the head ascended on first (the runtime reads outputs[0]), then the others */
     int outs[10], nh = net->n_heads < 8 ? net->n_heads : 8;
-    for (int h = 0; h < nh; h++)
-        if ((outs[h] = lw_node_tensor(&P, c, net->heads[h].node)) < 0)
+    for (int h = 0, k = 0; h < nh; h++) {
+        int src = h == 0 ? head : h <= head ? h - 1 : h;
+        if ((outs[k++] = lw_node_tensor(&P, c, net->heads[src].node)) < 0)
             goto out;
+    }
     int hshape[GAN_MAX_DIMS], hdim = g->m->tensors[outs[0]].ndim; /* copied: tensors move */
     memcpy(hshape, g->m->tensors[outs[0]].shape, sizeof hshape);
     char nm[GAN_NAME_MAX];

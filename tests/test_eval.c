@@ -652,7 +652,37 @@ START_TEST(visualize_raises_the_logit)
     ck_assert_msg(stat(png, &st) == 0 && st.st_size > 100, "%s not written", png);
     expect_fail(GANRT("visualize", clf, "--ckpt", run, "--attr", "Eyeglases", "-o", png), 2,
                 "did you mean Eyeglasses");
-    expect_fail(GANRT("visualize", path("gen.bin"), "--ckpt", path("gen_run"), "-o", png), 1,
+    /* a GAN's D: its attribute head (cls, beside adv), ascended as the classifier's */
+    ck_assert_msg(GANRT("visualize", path("gen.bin"), "--ckpt", path("gen_run"), "--attr",
+                        "Eyeglasses,-Blond_Hair", "-n", "4", "--steps", "40", "--threads", "2",
+                        "--json", js, "-o", png) == 0, "%s", g_out);
+    j = slurp_text(js);
+    pos = strstr(j, "\"Eyeglasses\""), neg = strstr(j, "\"not Blond_Hair\"");
+    ck_assert_msg(pos && neg, "%s", j);
+    p0 = json_num(pos, NULL, "logit_start"), p1 = json_num(pos, NULL, "logit_end");
+    n0 = json_num(neg, NULL, "logit_start"), n1 = json_num(neg, NULL, "logit_end");
+    ck_assert_msg(p1 > p0 + 0.5, "D's Eyeglasses logit %g -> %g", p0, p1);
+    ck_assert_msg(n1 > n0 + 0.5, "D's -Blond_Hair: negated logit %g -> %g", n0, n1);
+    free(j);
+    /* a projection D (it reads the labels too) has nothing to ascend alone */
+    static const char proj_gan[] =
+        "data {\n  image 3 x 16 x 16  range [-1, 1]\n  labels [Eyeglasses, Mustache]\n}\n"
+        "latent z : 16\n"
+        "generator G(z, y) -> image {\n"
+        "  out = concat(z, y) | dense(3*16*16) | reshape(3, 16, 16) | tanh\n}\n"
+        "discriminator D(x : image, y : labels) -> (adv : 1) {\n"
+        "  h = x | flatten | dense(8) | leaky_relu(0.2)\n"
+        "  adv = (h | dense(1)) + project(h, y)\n}\n"
+        "train {\n  batch 16  steps 1\n"
+        "  loss D = hinge_real(D(x, y).adv) + hinge_fake(D(G(z, y), y).adv)\n"
+        "  loss G = -mean(D(G(z, y), y).adv)\n"
+        "  optimizer D = adam(lr 2e-4)\n  optimizer G = adam(lr 2e-4)\n}\n";
+    char src[4400], bin[4400];
+    snprintf(src, sizeof src, "%s", path("proj.gan"));
+    snprintf(bin, sizeof bin, "%s", path("proj.bin"));
+    write_file(src, proj_gan);
+    ck_assert_msg(GANC(src, "-o", bin) == 0, "%s", g_out);
+    expect_fail(GANRT("visualize", bin, "--ckpt", path("gen_run"), "-o", png), 1,
                 "no visualize program");
 }
 END_TEST

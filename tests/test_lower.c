@@ -114,10 +114,18 @@ START_TEST(seed_layout)
     ck_assert_float_eq(m->networks[1].lr, 2e-4f);
     ck_assert_float_eq(m->networks[0].lr, 5e-5f);
     /* programs */
-    ck_assert_int_eq(m->n_programs, 3);
+    ck_assert_int_eq(m->n_programs, 4);
     ck_assert_str_eq(m->programs[0].name, "d_step");
     ck_assert_str_eq(m->programs[1].name, "g_step");
     ck_assert_str_eq(m->programs[2].name, "sample");
+    /* D reads the image alone and has an attribute head: what that head looks for */
+    const gan_program *v = &m->programs[3];
+    ck_assert_str_eq(v->name, "visualize");
+    ck_assert_int_eq(v->role, GAN_PROG_VISUALIZE);
+    ck_assert_int_ge(v->n_outputs, 3);
+    ck_assert_msg(strstr(m->tensors[v->outputs[0]].name, "D."), "%s",
+                  m->tensors[v->outputs[0]].name);
+    ck_assert_uint_eq(m->tensors[v->outputs[0]].numel, (uint64_t)m->hyper.batch * 8);
     const gan_program *d = &m->programs[0];
     ck_assert_int_eq(d->n_inputs, 3);
     ck_assert_int_eq(d->input_roles[0], GAN_ROLE_IMAGE);

@@ -34,7 +34,8 @@ static int vis_open(vis_ctx *v, const gan_model *m, const char *ckpt, char *err,
     int pi = gan_model_find_role(m, GAN_PROG_VISUALIZE);
     if (pi < 0)
         return gan_errf(err, errlen, "the model has no visualize program (a classifier of "
-                        "images alone, compiled by this version of ganc, has one)");
+                        "images alone, or a GAN whose D reads the image alone and has an "
+                        "attribute head, compiled by this version of ganc, has one)");
     v->p = &m->programs[pi];
     v->x_t = v->d_t = -1;
     for (int i = 0; i < v->p->n_inputs; i++) {
