@@ -72,9 +72,9 @@ static void run_gemm(void *p)
 }
 
 /* ---- bare GEMMs: sgemm against the bf16 kernels, C [m, n] = A [m, k] B [k, n] ----
- * unit 0: OpenBLAS sgemm at `threads` threads; 1: bf16 AVX512-BF16; 2: bf16 AMX. The bf16
- * GEMMs are single-threaded (as the conv kernels call them): with T threads the columns are
- * split into T OpenMP blocks. */
+ * unit 0: OpenBLAS sgemm at `threads` threads; 1: bf16 AVX512-BF16; 2: bf16 AMX; 3: our fp32
+ * AVX-512 kernel (gemm_f32_avx512.c). Ours are single-threaded (as the conv kernels call
+ * them): with T threads the columns are split into T OpenMP blocks. */
 typedef struct { int m, n, k, unit, threads; float *a, *b, *c; } bgemm_ctx;
 static void run_bgemm(void *p)
 {
@@ -88,7 +88,10 @@ static void run_bgemm(void *p)
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int t = 0; t < nt; t++) {
         int j0 = (int)((long long)g->n * t / nt), j1 = (int)((long long)g->n * (t + 1) / nt);
-        if (g->unit == 2)
+        if (g->unit == 3)
+            kern_sgemm_nn_avx512(g->m, j1 - j0, g->k, g->a, g->k, g->b + j0, g->n, 0.0f,
+                                 g->c + j0, g->n);
+        else if (g->unit == 2)
             kern_gemm_bf16_amx(0, 0, g->m, j1 - j0, g->k, g->a, g->k, g->b + j0, g->n, 0.0f,
                                g->c + j0, g->n);
         else
@@ -99,13 +102,18 @@ static void run_bgemm(void *p)
 
 static void bench_bare_gemms(int threads)
 {
+    /* the seed's conv GEMMs at batch 100, faces64's per-tile ones (M = output channels,
+     * N = a tile of output pixels, K = input channels x 9), and a square one */
     static const int shapes[][3] = {{50, 2048, 558}, {64, 2048, 558}, {97, 2048, 873},
-                                    {128, 2048, 558}, {2048, 2048, 2048}};
+                                    {128, 2048, 558}, {16, 448, 288}, {32, 448, 288},
+                                    {128, 64, 2304}, {2048, 2048, 2048}};
     int has512 = kern_bf16_avx512_usable() && kern_bf16_ukr_avx512() != NULL;
+    int hasf32 = kern_f32_avx512_usable();
     int hasamx = kern_bf16_amx_usable();
     if (!want("GEMM"))
         return;
-    printf("  bare GEMM M x N x K (GFLOP/s, best of a few): sgemm%s%s\n",
+    printf("  bare GEMM M x N x K (GFLOP/s, best of a few): sgemm%s%s%s\n",
+           hasf32 ? ", fp32-own (ours, AVX-512; kern_gemm uses it for M <= 128, N >= 32)" : "",
            has512 ? ", bf16-avx512 (vdpbf16ps)" : "",
            hasamx ? ", bf16-amx (tdpbf16ps)" : " (no AMX-BF16 here: no bf16-amx column)");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
@@ -113,18 +121,20 @@ static void bench_bare_gemms(int threads)
         g.a = alloc_fill((size_t)g.m * g.k, 11);
         g.b = alloc_fill((size_t)g.k * g.n, 12);
         g.c = alloc_fill((size_t)g.m * g.n, 13);
-        double fl = 2.0 * g.m * g.n * g.k, gf[3] = {0, 0, 0};
+        double fl = 2.0 * g.m * g.n * g.k, gf[4] = {0, 0, 0, 0};
         openblas_set_num_threads(threads);
         gf[0] = fl / best_time(run_bgemm, &g, 5, 1.0) * 1e-9;
         openblas_set_num_threads(1);
-        for (int u = 1; u <= 2; u++)
-            if (u == 1 ? has512 : hasamx) {
+        for (int u = 1; u <= 3; u++)
+            if (u == 1 ? has512 : u == 2 ? hasamx : hasf32) {
                 g.unit = u;
                 gf[u] = fl / best_time(run_bgemm, &g, 5, 1.0) * 1e-9;
             }
         char label[64];
         snprintf(label, sizeof label, "GEMM %dx%dx%d", g.m, g.n, g.k);
         printf("  %-30s sgemm %7.1f", label, gf[0]);
+        if (hasf32)
+            printf("   fp32-own %7.1f (%.2fx)", gf[3], gf[3] / gf[0]);
         if (has512)
             printf("   bf16-avx512 %7.1f (%.2fx)", gf[1], gf[1] / gf[0]);
         if (hasamx)

@@ -19,6 +19,12 @@
 #include "runtime/kernels/kern_internal.h"
 
 enum { KC = 256, NC = 240, MC = 64 };
+#ifndef OWN_MAX_M
+#define OWN_MAX_M 128
+#endif
+#ifndef OWN_MIN_N
+#define OWN_MIN_N 32
+#endif
 
 static int g_precision = KERN_PREC_FP32;
 static int g_impl = -1; /* KERN_BF16_*, detected once */
@@ -330,6 +336,18 @@ void kern_gemm_pa(const kern_gemm_a *pa, int tb, int n, const float *b, int ldb,
                        pa->p, b, ldb, beta, c, ldc);
 }
 
+/* fp32: our AVX-512 kernel (gemm_f32_avx512.c) for the skinny not-transposed GEMMs where it
+ * measured faster than OpenBLAS sgemm (docs/kernels.md), unless GANRT_SGEMM=openblas. */
+static int g_own_f32 = -1;
+static int own_nn(int m, int n, int k)
+{
+    if (g_own_f32 < 0) {
+        const char *e = getenv("GANRT_SGEMM");
+        g_own_f32 = (!e || strcmp(e, "openblas")) && kern_f32_avx512_usable();
+    }
+    return g_own_f32 && m <= OWN_MAX_M && n >= OWN_MIN_N && k >= 1;
+}
+
 void kern_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
                int ldb, float beta, float *c, int ldc)
 {
@@ -341,6 +359,10 @@ void kern_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
         }
         kern_gemm_bf16_with(kern_bf16_ukr_for(impl), ta, tb, m, n, k, a, lda, b, ldb,
                             beta, c, ldc);
+        return;
+    }
+    if (!ta && !tb && own_nn(m, n, k)) {
+        kern_sgemm_nn_avx512(m, n, k, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m,

@@ -34,6 +34,15 @@ int kern_thread_id(void);
 int kern_blas_single_begin(int nt);
 void kern_blas_single_end(int prev);
 
+/* gemm_f32_avx512.c: fp32 C = A B + beta C, all row-major and not transposed, on AVX-512
+ * without packing (the skinny GEMMs of convolutions); only where kern_f32_avx512_usable().
+ * (A dot-product form of C = A B^T for dW was tried and measured slower than OpenBLAS on
+ * every conv shape but K >= 4096 with M <= 32: docs/kernels.md.) */
+int kern_f32_avx512_usable(void);
+void kern_sgemm_nn_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                          float beta, float *c, int ldc);
+
+
 /* tanh as the odd rational minimax approximation p(x)/q(x) of degrees 13/6 used by Eigen,
  * XLA and MLAS (published coefficients), clamped at +-7.9053111 where tanh rounds to +-1 in
  * float: a few ulp from libm's tanhf, and only multiplies, adds and a divide, so loops over it
