@@ -345,7 +345,7 @@ static void add_term(lin_ctx *lc, ast_expr *x, double coef)
         ast_expr *tx = ((ast_list *)x->args->v[1])->v[0];
         double cv;
         if (const_value(tx, &cv)) {
-            if (f->target == LOSS_TARGET_ONE_OF) {
+            if (f->target == LOSS_TARGET_ONE_OF || f->target == LOSS_TARGET_LABELS) {
                 fe_error(c->d, tx->loc, "%s needs the labels 'y' as its target, not a constant", x->name);
                 goto fail;
             }
@@ -371,6 +371,10 @@ static void add_term(lin_ctx *lc, ast_expr *x, double coef)
                          : f->target == LOSS_TARGET_CONST ? " or a constant"
                                                           : "",
                          b1);
+                goto fail;
+            }
+            if (f->target == LOSS_TARGET_LABELS && c->label_kind != GAN_LABELS_MULTI) {
+                fe_error(c->d, x->name_loc, "%s balances each attribute's classes: it needs multilabel 'labels [...]'; these are one_of: use softmax_ce", x->name);
                 goto fail;
             }
             if (f->target == LOSS_TARGET_ONE_OF && c->label_kind != GAN_LABELS_CATEGORICAL) {

@@ -11,7 +11,8 @@ typedef enum {
     LOSS_TARGET_NONE = 0,  /* one argument: loss(D(x).adv) */
     LOSS_TARGET_UNIT,      /* the labels 'y', or a constant from 0 to 1 (bce) */
     LOSS_TARGET_CONST,     /* the labels 'y', or any constant (mse: LSGAN's a, b, c) */
-    LOSS_TARGET_ONE_OF     /* the labels 'y' of 'labels one_of [...]' only (softmax_ce) */
+    LOSS_TARGET_ONE_OF,    /* the labels 'y' of 'labels one_of [...]' only (softmax_ce) */
+    LOSS_TARGET_LABELS     /* multilabel labels 'y' only (bce_balanced) */
 } loss_target_rule;
 
 typedef struct {

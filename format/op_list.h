@@ -105,4 +105,6 @@ GAN_OP(DIFFAUG_BWD,          56, "diffaug_bwd",         BWD,   diffaug, "rr",   
 GAN_OP(LOSS_DOT,             57, "loss_dot",            LOSS,  loss,  "rr",       "r",        0x01, 0x00, -1, 0,                         LOSS_DOT_BWD,        "01",     "0")
 GAN_OP(LOSS_DOT_BWD,         58, "loss_dot_bwd",        BWD,   loss,  "rr",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(BN_INFER_BWD,         59, "bn_infer_bwd",        BWD,   norm,  "roorr",    "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(LOSS_BCE_BAL,         60, "loss_bce_bal",        LOSS,  loss,  "rr",       "r",        0x01, 0x00, -1, 0,                         LOSS_BCE_BAL_BWD,    "01",     "0")
+GAN_OP(LOSS_BCE_BAL_BWD,     61, "loss_bce_bal_bwd",    BWD,   loss,  "rr",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 #endif

@@ -14,6 +14,11 @@
  *                  (LSGAN's least squares)
  * LOSS_DOT         in0 a, in1 w (same numel) -> f1 * mean(a * w): with w one-hot on one logit
  *                  per row, d(loss)/d(input) is that logit's input gradient (ganrt visualize)
+ * LOSS_BCE_BAL     in0 logits [N,K], in1 targets [N,K] (required) -> BCE with logits, each
+ *                  attribute k's positives (t >= 0.5) and negatives weighted to half of it
+ *                  each: (1/K) sum_k [ sum_{i pos} l_ik / (2 P_k) + sum_{i neg} l_ik / (2 N_k) ],
+ *                  l_ik the element's BCE; an attribute with only one class in the batch
+ *                  weights that class 1/N (its plain mean)
  * LOSS_SOFTMAX_CE  in0 logits [N,K], in1 targets [N,K] (one-hot)
  *                  -> mean over N of -sum_k t log softmax(l)_k
  * LOSS_SUM         in0..in(k-1) scalars -> out0 = sum_j f[j] * in_j (k <= 8)
@@ -47,7 +52,8 @@ static int loss_validate(vctx *v)
     const gan_tensor *a = IN(0), *t = IN(1);
     if (opc_need_finite(v, op->f[0], "weight f0") || opc_need_finite(v, op->f[1], "param f1"))
         return -1;
-    if (op->type == GAN_OP_LOSS_SOFTMAX_CE || op->type == GAN_OP_LOSS_SOFTMAX_CE_BWD) {
+    if (op->type == GAN_OP_LOSS_SOFTMAX_CE || op->type == GAN_OP_LOSS_SOFTMAX_CE_BWD ||
+        op->type == GAN_OP_LOSS_BCE_BAL || op->type == GAN_OP_LOSS_BCE_BAL_BWD) {
         if (opc_need_ndim(v, a, 2, 2, "logits") || opc_need_shape(v, t, a, "targets vs logits"))
             return -1;
     } else if (t && t->numel != a->numel) {

@@ -185,6 +185,10 @@ void kern_loss_bce_logits_bwd(const float *l, const float *t, float tc, float *d
 float kern_loss_bce_fwd(const float *p, const float *t, float tc, size_t n, int threads);
 void kern_loss_bce_bwd(const float *p, const float *t, float tc, float *dp, size_t n,
                        float weight, int threads);
+/* class-balanced BCE with logits over l, t [n, k] (format/ops_loss.c: LOSS_BCE_BAL) */
+float kern_loss_bce_bal_fwd(const float *l, const float *t, int n, int k, int threads);
+void kern_loss_bce_bal_bwd(const float *l, const float *t, float *dl, int n, int k, float weight,
+                           int threads);
 float kern_loss_softmax_ce_fwd(const float *l, const float *t, int n, int k, int threads);
 void kern_loss_softmax_ce_bwd(const float *l, const float *t, float *dl, int n, int k,
                               float weight, int threads);

@@ -29,6 +29,7 @@ static const struct { const char *name; fixture_fn fn; const char *progs[2]; } f
     {"projection", mdfx_projection, {"d_step", "g_step"}},
     {"lsgan", mdsrc_lsgan, {"d_step", "g_step"}},
     {"cond_bn", mdsrc_cond_bn, {"d_step", "g_step"}},
+    {"bce_bal", mdsrc_bce_bal, {"d_step", "g_step"}},
 };
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 

@@ -71,6 +71,8 @@ static const struct {
     {57, "loss_dot"},
     {58, "loss_dot_bwd"},
     {59, "bn_infer_bwd"},
+    {60, "loss_bce_bal"},
+    {61, "loss_bce_bal_bwd"},
 };
 
 START_TEST(numbers_are_pinned)

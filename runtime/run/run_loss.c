@@ -14,6 +14,9 @@ static float loss_fwd(const gan_run_ctx *c)
     case GAN_OP_LOSS_BCE: return kern_loss_bce_fwd(a, t, op->f[1], n, th);
     case GAN_OP_LOSS_MSE: return kern_loss_mse_fwd(a, t, op->f[1], n, th);
     case GAN_OP_LOSS_DOT: return kern_loss_dot_fwd(a, t, op->f[1], n, th);
+    case GAN_OP_LOSS_BCE_BAL:
+        return kern_loss_bce_bal_fwd(a, t, run_dim(c->tin[0], 0), (int)run_per_sample(c->tin[0]),
+                                     th);
     default:
         return kern_loss_softmax_ce_fwd(a, t, run_dim(c->tin[0], 0),
                                         (int)run_per_sample(c->tin[0]), th);
@@ -35,6 +38,10 @@ static void loss_bwd(const gan_run_ctx *c)
     case GAN_OP_LOSS_BCE_BWD: kern_loss_bce_bwd(a, t, op->f[1], da, n, w, th); break;
     case GAN_OP_LOSS_MSE_BWD: kern_loss_mse_bwd(a, t, op->f[1], da, n, w, th); break;
     case GAN_OP_LOSS_DOT_BWD: kern_loss_dot_bwd(t, op->f[1], da, n, w, th); break;
+    case GAN_OP_LOSS_BCE_BAL_BWD:
+        kern_loss_bce_bal_bwd(a, t, da, run_dim(c->tin[0], 0), (int)run_per_sample(c->tin[0]), w,
+                              th);
+        break;
     default:
         kern_loss_softmax_ce_bwd(a, t, da, run_dim(c->tin[0], 0), (int)run_per_sample(c->tin[0]),
                                  w, th);

@@ -71,3 +71,30 @@ md_model *mdsrc_cond_bn(int tiny)
                          "  optimizer G = adam(lr 1e-3)\n"
                          "}\n");
 }
+
+md_model *mdsrc_bce_bal(int tiny)
+{
+    (void)tiny;
+    return mdsrc_compile("bce_bal.gan",
+                         "data {\n"
+                         "  image 1 x 8 x 8\n"
+                         "  labels [Smiling, Male, Eyeglasses]\n"
+                         "}\n"
+                         "latent z : 4\n"
+                         "generator G(z, y) -> image {\n"
+                         "  h = concat(z, y) | dense(48) | reshape(3, 4, 4) | relu\n"
+                         "  out = h | upsample | conv(1, kernel 3, padding same) | tanh\n"
+                         "}\n"
+                         "discriminator D(x : image) -> (adv : 1, cls : labels) {\n"
+                         "  h = x | conv(3, kernel 3, stride 2, padding same) | leaky_relu | flatten\n"
+                         "  adv = h | dense(1)\n"
+                         "  cls = h | dense(labels)\n"
+                         "}\n"
+                         "train {\n"
+                         "  batch 4  steps 10\n"
+                         "  loss D = hinge_real(D(x).adv) + hinge_fake(D(G(z, y)).adv) + bce_balanced(D(x).cls, y)\n"
+                         "  loss G = -mean(D(G(z, y)).adv) + 2 * bce_balanced(D(G(z, y)).cls, y)\n"
+                         "  optimizer D = adam(lr 1e-3)\n"
+                         "  optimizer G = adam(lr 1e-3)\n"
+                         "}\n");
+}

@@ -18,6 +18,9 @@ md_model *mdsrc_lsgan(int tiny);
  * state draws the same). */
 md_model *mdsrc_cond_bn(int tiny);
 
+/* D's attribute head trained with bce_balanced (class-balanced BCE), G's with twice it */
+md_model *mdsrc_bce_bal(int tiny);
+
 /* Compiles `src` (named `name` in messages); fails the test with the front end's messages. */
 md_model *mdsrc_compile(const char *name, const char *src);
 
