@@ -13,17 +13,11 @@
 
 int kern_bf16_avx512_usable(void)
 {
+    if (!kern_f32_avx512_usable()) /* AVX512F and the OS's zmm state */
+        return 0;
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE: xgetbv usable */
-        return 0;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    (void)hi;
-    /* XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) enabled by the OS */
-    if ((lo & 0xe6u) != 0xe6u || __get_cpuid_max(0, 0) < 7)
-        return 0;
     __cpuid_count(7, 0, a, b, c, d);
-    if (!(b & (1u << 16)) || !(b & (1u << 30))) /* AVX512F, AVX512BW (the packers' permute) */
+    if (!(b & (1u << 30))) /* AVX512BW (the packers' permute) */
         return 0;
     __cpuid_count(7, 1, a, b, c, d);
     return (a >> 5) & 1u; /* AVX512_BF16 */

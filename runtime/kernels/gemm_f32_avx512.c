@@ -17,6 +17,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+/* also the base of kern_bf16_avx512_usable (gemm_bf16_avx512.c) */
 int kern_f32_avx512_usable(void)
 {
     unsigned a, b, c, d;
