@@ -292,7 +292,8 @@ START_TEST(full_disk_keeps_previous_checkpoint)
     snprintf(mnt, sizeof mnt, "%s", path("disk"));
     mkdir(mnt, 0755);
     if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
-        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        /* a propagation change ignores source and type; named, not NULL, for memcheck */
+        mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", mnt, "tmpfs", 0, "size=4m") != 0) {
         fprintf(stderr, "train_faults: SKIP full disk: cannot mount a tmpfs here (%s; needs "
                 "root and CAP_SYS_ADMIN)\n", strerror(errno));
