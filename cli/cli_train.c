@@ -40,6 +40,8 @@ static const char train_help[] =
     "  --out RUN           run directory: RUN/metrics.csv, RUN/samples/, RUN/ckpt/\n"
     "  --steps N           train until step N (default: the model's steps)\n"
     "  --epochs E          or E passes over the data: N = ceil(E * images / images per step)\n"
+    "  --minutes M         or stop after M minutes of training (evaluations not counted),\n"
+    "                      with a checkpoint and a sample grid; --resume continues it\n"
     "  --seed S            seed of initialisation, data order and z (default 1)\n"
     "  --threads T         compute threads (default: online CPUs); results are bit-exact for\n"
     "                      a given T\n"
@@ -638,6 +640,8 @@ static int train_loop(train_run *t, const train_opts *o, int *interrupted, char 
         }
         for (int i = 0; i < t->ns; i++)
             t->summary[i] = t->losses[scol[i]];
+        if (o->minutes > 0)
+            gan_progress_budget(&pg, o->minutes * 60 - (gan_now() - t_start - t_eval));
         if (t->rank0)
             gan_progress_update(&pg, step, t->ns, gan_session_summary_names(t->s), t->summary,
                                 avg_rate, last);

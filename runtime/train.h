@@ -169,6 +169,7 @@ typedef struct {
     double last_print;
     double plain_every_s; /* plain mode: at most one line per this many seconds */
     int printed_inline;
+    double budget_left_s; /* a time budget's training seconds left (--minutes); < 0: none */
 } gan_progress;
 
 double gan_now(void); /* monotonic seconds */
@@ -177,6 +178,10 @@ void gan_progress_init(gan_progress *p, FILE *f, int tty, long long first, long 
 void gan_progress_update(gan_progress *p, long long step, int n, const char *const *names,
                          const double *vals, double images_per_s, int force);
 void gan_progress_end(gan_progress *p); /* finishes the in-place line */
+/* With a time budget (--minutes) the run ends at whichever comes first, the last step or the
+ * budget: give the budget's seconds left before each update, and the ETA and the bar follow
+ * the nearer end ("ETA 12:00 (budget)"). */
+void gan_progress_budget(gan_progress *p, double left_s);
 /* Formats seconds as H:MM:SS or M:SS. */
 void gan_format_duration(double s, char *buf, size_t len);
 

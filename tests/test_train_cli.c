@@ -202,6 +202,22 @@ START_TEST(metrics_write_failures)
 }
 END_TEST
 
+/* one tty progress line at step 10 of total, `elapsed` seconds in, `left` of a budget */
+static void budget_line(char *buf, size_t len, long long total, double elapsed, double left)
+{
+    memset(buf, 0, len);
+    FILE *f = fmemopen(buf, len - 1, "w");
+    gan_progress p;
+    gan_progress_init(&p, f, 1, 0, total);
+    p.t0 -= elapsed;
+    gan_progress_budget(&p, left);
+    const char *names[] = {"D", "G"};
+    double vals[] = {0.5, 1.25};
+    gan_progress_update(&p, 10, 2, names, vals, 10.0, 1);
+    gan_progress_end(&p);
+    fclose(f);
+}
+
 START_TEST(progress_lines)
 {
     char buf[2048] = {0};
@@ -226,6 +242,25 @@ START_TEST(progress_lines)
     gan_progress_end(&p);
     fclose(f);
     ck_assert_msg(buf[0] == '\r' && strstr(buf, "[##########..........] step 5/10"), "%s", buf);
+    /* a time budget that ends the run before its last step: the ETA and the bar follow it */
+    memset(buf, 0, sizeof buf);
+    f = fmemopen(buf, sizeof buf - 1, "w");
+    gan_progress_init(&p, f, 0, 0, 100000);
+    p.t0 -= 60; /* one minute in */
+    gan_progress_budget(&p, 120);
+    gan_progress_update(&p, 10, 2, names, vals, 10.0, 1);
+    gan_progress_budget(&p, -5); /* overrun: nothing left, never negative */
+    gan_progress_update(&p, 11, 2, names, vals, 10.0, 1);
+    fclose(f);
+    ck_assert_msg(strstr(buf, "step 10/100000") && strstr(buf, "ETA 2:00 (budget)"), "%s", buf);
+    ck_assert_msg(strstr(buf, "step 11/100000") && strstr(buf, "ETA 0:00 (budget)"), "%s", buf);
+    /* the budget further than the steps: the steps' ETA, no budget mark; nearer: the bar
+     * shows the budget's share of the time */
+    budget_line(buf, sizeof buf, 20, 10, 3600);
+    ck_assert_msg(strstr(buf, "[##########..........] step 10/20") && !strstr(buf, "budget"),
+                  "%s", buf);
+    budget_line(buf, sizeof buf, 100000, 30, 30);
+    ck_assert_msg(strstr(buf, "[##########..........] step 10/100000"), "%s", buf);
     char d[32];
     gan_format_duration(3725, d, sizeof d);
     ck_assert_str_eq(d, "1:02:05");

@@ -34,7 +34,10 @@ void gan_progress_init(gan_progress *p, FILE *f, int tty, long long first, long 
     p->t0 = gan_now();
     p->last_print = -1e9;
     p->plain_every_s = 10.0;
+    p->budget_left_s = -1;
 }
+
+void gan_progress_budget(gan_progress *p, double left_s) { p->budget_left_s = left_s > 0 ? left_s : 0; }
 
 void gan_progress_update(gan_progress *p, long long step, int n, const char *const *names,
                          const double *vals, double images_per_s, int force)
@@ -48,12 +51,21 @@ void gan_progress_update(gan_progress *p, long long step, int n, const char *con
     p->last_print = now;
     double el = now - p->t0, done = (double)(step - p->first);
     double eta = done > 0 ? el / done * (double)(p->total - step) : -1;
-    char line[512], eb[32], tb[32];
+    /* the share of the run done: steps, or the budget's time when that ends it first */
+    double frac = p->total > 0 ? (double)step / (double)p->total : 0;
+    int by_budget = p->budget_left_s >= 0 && (eta < 0 || p->budget_left_s < eta);
+    if (by_budget) {
+        eta = p->budget_left_s;
+        frac = el + eta > 0 ? el / (el + eta) : 1;
+    }
+    char line[512], eb[48], tb[32];
     size_t k = 0;
-    gan_format_duration(eta, eb, sizeof eb);
+    gan_format_duration(eta, eb, sizeof eb - 10);
+    if (by_budget)
+        strcat(eb, " (budget)");
     gan_format_duration(el, tb, sizeof tb);
     if (p->tty) {
-        int width = 20, fill = p->total > 0 ? (int)(width * (double)step / (double)p->total) : 0;
+        int width = 20, fill = (int)(width * frac);
         if (fill > width) fill = width;
         char bar[32];
         for (int i = 0; i < width; i++)
