@@ -57,11 +57,11 @@ MODELS = {
                     batch=64, d_steps=1, lr_d=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999,
                     ema=None),
     # models/faces64.gan: conditional batch norm in G, DiffAugment + projection D with an
-    # auxiliary head on D's flattened 4x4 map, spectral norm on D's weights, hinge + BCE,
-    # EMA of G
+    # auxiliary head on D's flattened 4x4 map, spectral norm on D's weights, hinge +
+    # class-balanced BCE on the attribute head, EMA of G
     "faces64": dict(kind="faces64", img=64, labels=8, z=64, c0=256,
                     g_filters=[128, 64, 32, 16], d_filters=[32, 32, 64, 128, 256],
-                    translation=0.125, cutout=0.25, loss="hinge",
+                    translation=0.125, cutout=0.25, loss="hinge", cls_loss="bce_balanced",
                     batch=64, d_steps=1, lr_d=2e-4, lr_g=2e-4, beta1=0.0, beta2=0.99,
                     ema=0.999),
 }
@@ -338,6 +338,21 @@ def main():
 
     bce = F.binary_cross_entropy_with_logits
 
+    def bce_balanced(logits, y):
+        # ganrt's bce_balanced: per attribute its positives and its negatives each carry half
+        # the weight (a class absent from the batch: the other's plain mean), then the mean
+        l = bce(logits, y, reduction="none")
+        p = (y >= 0.5).float()
+        npos = p.sum(0)
+        nneg = p.shape[0] - npos
+        both = (npos > 0) & (nneg > 0)
+        half = torch.where(both, torch.full_like(npos, 0.5), torch.ones_like(npos))
+        wp = half / npos.clamp(min=1)
+        wn = half / nneg.clamp(min=1)
+        return (l * p * wp + l * (1 - p) * wn).sum(0).mean()
+
+    cls_loss = bce_balanced if c.get("cls_loss") == "bce_balanced" else bce
+
     def inputs():
         x = torch.rand(n, 3, c["img"], c["img"]) * 2 - 1
         y = (torch.rand(n, c["labels"]) < 0.5).float()
@@ -354,7 +369,7 @@ def main():
         else:
             loss = bce(adv_r, torch.ones_like(adv_r)) + bce(adv_f, torch.zeros_like(adv_f))
         if cls_r is not None:
-            loss = loss + bce(cls_r, y)
+            loss = loss + cls_loss(cls_r, y)
         opt_d.zero_grad(set_to_none=True)
         loss.backward()
         opt_d.step()
@@ -368,7 +383,7 @@ def main():
         else:
             loss = bce(adv, torch.ones_like(adv))
         if cls is not None:
-            loss = loss + bce(cls, y)
+            loss = loss + cls_loss(cls, y)
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()
