@@ -60,6 +60,30 @@ static int dense(xo_ctx *c, const gan_op *op)
     return xo_epilogue_end(c, op, y, fin);
 }
 
+/* The Conv / ConvTranspose node of op (its x already named), then its epilogue. */
+static int conv_node(xo_ctx *c, const gan_op *op, int tr, const char *x, const int64_t pads[4],
+                     const int64_t opad[2])
+{
+    char w[NM], b[NM], y[NM], fin[NM];
+    int has_b = op->n_in > 2 && op->in[2] >= 0;
+    if (xo_in(c, op->in[1], w, NM) || (has_b && xo_in(c, op->in[2], b, NM)))
+        return -1;
+    const gan_tensor *tw = tensor(c, op->in[1]);
+    int64_t s = op->type == GAN_OP_UPCONV2D ? 1 : op->i[1];
+    int64_t ks[2] = {tw->shape[2], tw->shape[3]}, st[2] = {s, s};
+    if (xo_epilogue_out(c, op, y, fin, NM))
+        return -1;
+    const char *ins[3] = {x, w, b}, *out = y;
+    size_t n = xo_node(c, tr ? "ConvTranspose" : "Conv", ins, has_b ? 3 : 2, &out, 1);
+    onnx_attr_ints(c->w, "kernel_shape", ks, 2);
+    onnx_attr_ints(c->w, "strides", st, 2);
+    onnx_attr_ints(c->w, "pads", pads, 4);
+    if (tr && (opad[0] || opad[1]))
+        onnx_attr_ints(c->w, "output_padding", opad, 2);
+    onnx_node_end(c->w, n);
+    return xo_epilogue_end(c, op, y, fin);
+}
+
 /* CONV2D / CONV2D_T: the bottom/right padding is what the output size leaves over
  * (format/ops_conv.c). ONNX pads cannot be negative: a conv's negative remainder only drops
  * rows no window reaches (floor division does the same); a transposed conv's becomes its
@@ -67,10 +91,8 @@ static int dense(xo_ctx *c, const gan_op *op)
 static int conv(xo_ctx *c, const gan_op *op)
 {
     int tr = op->type == GAN_OP_CONV2D_T;
-    char x[NM], w[NM], b[NM], y[NM], fin[NM];
-    int has_b = op->n_in > 2 && op->in[2] >= 0;
-    if (xo_in(c, op->in[0], x, NM) || xo_in(c, op->in[1], w, NM) ||
-        (has_b && xo_in(c, op->in[2], b, NM)))
+    char x[NM];
+    if (xo_in(c, op->in[0], x, NM))
         return -1;
     const gan_tensor *tx = tensor(c, op->in[0]), *tw = tensor(c, op->in[1]);
     const gan_tensor *ty = tensor(c, op->out[0]);
@@ -85,38 +107,43 @@ static int conv(xo_ctx *c, const gan_op *op)
     }
     int64_t opad[2] = {pb < 0 ? -pb : 0, pr < 0 ? -pr : 0};
     int64_t pads[4] = {pt, pl, pb < 0 ? 0 : pb, pr < 0 ? 0 : pr};
-    int64_t ks[2] = {kh, kw}, st[2] = {s, s};
-    if (xo_epilogue_out(c, op, y, fin, NM))
-        return -1;
-    const char *ins[3] = {x, w, b}, *out = y;
-    size_t n = xo_node(c, tr ? "ConvTranspose" : "Conv", ins, has_b ? 3 : 2, &out, 1);
-    onnx_attr_ints(c->w, "kernel_shape", ks, 2);
-    onnx_attr_ints(c->w, "strides", st, 2);
-    onnx_attr_ints(c->w, "pads", pads, 4);
-    if (tr && (opad[0] || opad[1]))
-        onnx_attr_ints(c->w, "output_padding", opad, 2);
-    onnx_node_end(c->w, n);
-    return xo_epilogue_end(c, op, y, fin);
+    return conv_node(c, op, tr, x, pads, opad);
 }
 
-/* UPSAMPLE (nearest, integer factor k): Resize with asymmetric coordinates and floor
+/* Nearest upsampling by an integer factor k: Resize with asymmetric coordinates and floor
  * rounding, so output pixel i reads input pixel floor(i / k) exactly as the kernel does. */
-static int upsample(xo_ctx *c, const gan_op *op)
+static void resize_nearest(xo_ctx *c, const char *x, int k, const char *y)
 {
-    char x[NM], y[NM], sc[NM];
-    if (xo_in(c, op->in[0], x, NM))
-        return -1;
-    float k = (float)op->i[1], scales[4] = {1.0f, 1.0f, k, k};
+    char sc[NM];
+    float scales[4] = {1.0f, 1.0f, (float)k, (float)k};
     xo_const_f32(c, "scales", scales, 4, sc, NM);
-    if (xo_out(c, op->out[0], y, NM))
-        return -1;
     const char *ins[3] = {x, "", sc}, *out = y; /* "": no roi */
     size_t n = xo_node(c, "Resize", ins, 3, &out, 1);
     onnx_attr_str(c->w, "mode", "nearest");
     onnx_attr_str(c->w, "coordinate_transformation_mode", "asymmetric");
     onnx_attr_str(c->w, "nearest_mode", "floor");
     onnx_node_end(c->w, n);
+}
+
+static int upsample(xo_ctx *c, const gan_op *op)
+{
+    char x[NM], y[NM];
+    if (xo_in(c, op->in[0], x, NM) || xo_out(c, op->out[0], y, NM))
+        return -1;
+    resize_nearest(c, x, op->i[1], y);
     return 0;
+}
+
+/* UPCONV2D (ganc's fusion of the two): the pair again, Resize x2 then a 3x3 pad-1 Conv */
+static int upconv(xo_ctx *c, const gan_op *op)
+{
+    char x[NM], u[NM];
+    if (xo_in(c, op->in[0], x, NM))
+        return -1;
+    xo_tmp(c, "upsampled", u, NM);
+    resize_nearest(c, x, 2, u);
+    const int64_t pads[4] = {1, 1, 1, 1}, opad[2] = {0, 0};
+    return conv_node(c, op, 0, u, pads, opad);
 }
 
 /* gamma (slot g) and beta (slot g + 1), or the ones and zeros an op without them means. */
@@ -394,6 +421,7 @@ int xo_translate_op(xo_ctx *c, const gan_op *op)
     case GAN_OP_CONV2D:
     case GAN_OP_CONV2D_T: return conv(c, op);
     case GAN_OP_UPSAMPLE: return upsample(c, op);
+    case GAN_OP_UPCONV2D: return upconv(c, op);
     case GAN_OP_BN_INFER: return bn_infer(c, op);
     case GAN_OP_ACT: return act(c, op);
     case GAN_OP_CONCAT: return concat(c, op);

@@ -42,6 +42,10 @@ uint64_t gan_op_workspace_floats(const gan_model *m, const gan_op *op);
 uint64_t gan_conv_ws_floats(int transposed, int64_t c, int64_t oc, int64_t kh, int64_t kw,
                             int64_t h, int64_t w, int64_t oh, int64_t ow);
 
+/* The workspace rule of upconv2d, per image in forward geometry (x [C,H,W], OC outputs): one
+ * phase's 2x2 columns and one phase's output plane, (4C + OC)*H*W floats. */
+uint64_t gan_upconv_ws_floats(int64_t c, int64_t oc, int64_t h, int64_t w);
+
 /* Estimated floating-point operations of one run of the op: 2 x multiply-adds for the
  * GEMM-like ops, a few per element for the rest. Tensor indices must have been validated. */
 double gan_op_flops(const gan_model *m, const gan_op *op);

@@ -112,3 +112,20 @@ int opc_need_y_for_act(vctx *v, int y_slot)
                         gan_act_name(v->op->i[0]));
     return 0;
 }
+
+int opc_need_conv_tail(vctx *v, int bwd, const gan_tensor *x, const gan_tensor *w,
+                       const gan_tensor *y, int64_t oc, uint64_t ws_need)
+{
+    const gan_tensor *b = bwd ? NULL : IN(2);
+    if (b && opc_need_numel(v, b, (uint64_t)oc, "bias"))
+        return -1;
+    if (bwd && (opc_need_y_for_act(v, 2) || opc_need_shape(v, IN(2), y, "y vs dy") ||
+                opc_need_shape(v, OUT(0), x, "dx vs x") || opc_need_shape(v, OUT(1), w, "dw vs w") ||
+                opc_need_numel(v, OUT(2), (uint64_t)oc, "db")))
+        return -1;
+    const gan_tensor *ws = OUT(bwd ? 3 : 1);
+    if (ws && ws->numel < ws_need)
+        return opc_fail(v, "workspace '%s' holds %llu floats, needs %llu", ws->name,
+                        (unsigned long long)ws->numel, (unsigned long long)ws_need);
+    return opc_need_finite(v, v->op->f[0], "alpha f0");
+}

@@ -52,4 +52,11 @@ int opc_need_y_for_act(vctx *v, int y_slot);
 #define IN(j) opc_in(v->m, v->op, (j))
 #define OUT(j) opc_out(v->m, v->op, (j))
 
+/* The checks every convolution-like op (conv2d, conv2d_t, upconv2d) ends with: the bias
+ * (forward slot 2) of oc floats; the backward's y (slot 2, when an activation is fused), dx,
+ * dw and db shaped as x, w and [oc]; the workspace (out slot 1, or 3 in the backward) of at
+ * least ws_need floats; a finite alpha f0. */
+int opc_need_conv_tail(vctx *v, int bwd, const gan_tensor *x, const gan_tensor *w,
+                       const gan_tensor *y, int64_t oc, uint64_t ws_need);
+
 #endif

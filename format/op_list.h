@@ -41,6 +41,7 @@ GAN_OP_FAMILY(pool)
 GAN_OP_FAMILY(instance_norm)
 GAN_OP_FAMILY(film)
 GAN_OP_FAMILY(diffaug)
+GAN_OP_FAMILY(upconv)
 #endif
 
 #ifdef GAN_OP
@@ -107,4 +108,6 @@ GAN_OP(LOSS_DOT_BWD,         58, "loss_dot_bwd",        BWD,   loss,  "rr",     
 GAN_OP(BN_INFER_BWD,         59, "bn_infer_bwd",        BWD,   norm,  "roorr",    "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
 GAN_OP(LOSS_BCE_BAL,         60, "loss_bce_bal",        LOSS,  loss,  "rr",       "r",        0x01, 0x00, -1, 0,                         LOSS_BCE_BAL_BWD,    "01",     "0")
 GAN_OP(LOSS_BCE_BAL_BWD,     61, "loss_bce_bal_bwd",    BWD,   loss,  "rr",       "r",        0x00, 0x00, -1, 0,                         NONE,                "",       "")
+GAN_OP(UPCONV2D,             62, "upconv2d",            FWD,   upconv, "rro",     "ro",       0x07, 0x00,  1, GAN_OPF_EPILOGUE,          UPCONV2D_BWD,        "01Yd",   "012w")
+GAN_OP(UPCONV2D_BWD,         63, "upconv2d_bwd",        BWD,   upconv, "rror",    "oooo",     0x00, 0x00,  3, 0,                         NONE,                "",       "")
 #endif

@@ -114,7 +114,7 @@ static int check_geometry(vctx *v, const gan_tensor *x, const gan_tensor *y, int
 static int conv_validate(vctx *v)
 {
     int transposed = is_transposed(v->op->type), bwd = is_bwd(v->op->type);
-    const gan_tensor *x = IN(0), *w = IN(1), *b = bwd ? NULL : IN(2);
+    const gan_tensor *x = IN(0), *w = IN(1);
     const gan_tensor *y = bwd ? IN(3) : OUT(0); /* y or dy: the output geometry */
     if (opc_need_ndim(v, x, 4, 4, "x") || opc_need_ndim(v, w, 4, 4, "weight") ||
         opc_need_ndim(v, y, 4, 4, bwd ? "dy" : "y") || opc_need_act(v))
@@ -132,20 +132,7 @@ static int conv_validate(vctx *v)
                         (long long)c, (long long)oc);
     if (check_geometry(v, x, y, w->shape[2], w->shape[3]))
         return -1;
-    if (b && opc_need_numel(v, b, (uint64_t)oc, "bias"))
-        return -1;
-    if (bwd && (opc_need_y_for_act(v, 2) || opc_need_shape(v, IN(2), y, "y vs dy") ||
-                opc_need_shape(v, OUT(0), x, "dx vs x") || opc_need_shape(v, OUT(1), w, "dw vs w") ||
-                opc_need_numel(v, OUT(2), (uint64_t)oc, "db")))
-        return -1;
-    const gan_tensor *ws = OUT(bwd ? 3 : 1);
-    if (ws) {
-        uint64_t need = conv_workspace(v->m, v->op);
-        if (ws->numel < need)
-            return opc_fail(v, "workspace '%s' holds %llu floats, needs %llu", ws->name,
-                            (unsigned long long)ws->numel, (unsigned long long)need);
-    }
-    return opc_need_finite(v, v->op->f[0], "alpha f0");
+    return opc_need_conv_tail(v, bwd, x, w, y, oc, conv_workspace(v->m, v->op));
 }
 
 const gan_op_fns gan_ops_conv = {conv_validate, conv_flops, conv_workspace};

@@ -90,6 +90,16 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
                       float *dy, float *dx, float *dw, float *db, float *ws, int act,
                       float alpha, int threads);
 
+/* upconv2d: nearest 2x upsampling + 3x3 stride-1 pad-1 conv in one (upconv.c). s is the
+ * convolution's shape with h, w the input's (oh = 2h, ow = 2w, kh = kw = 3, w [oc, c, 3, 3]);
+ * ws (NULL: allocated) holds kern_upconv2d_ws_floats. Backward as kern_conv2d_bwd. */
+size_t kern_upconv2d_ws_floats(const kern_conv_shape *s); /* (4c + oc)*h*w */
+int kern_upconv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, const float *b,
+                      float *y, float *ws, int act, float alpha, int threads);
+int kern_upconv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, const float *y,
+                      float *dy, float *dx, float *dw, float *db, float *ws, int act,
+                      float alpha, int threads);
+
 /* im2col for one image: image [c, h, w] -> cols [c*kh*kw, oh*ow] (zero outside), and its
  * adjoint col2im (ADDS into the image). Exposed for tests and the benchmark. */
 void kern_im2col(const float *img, float *cols, int c, int h, int w, int kh, int kw, int oh,

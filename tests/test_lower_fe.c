@@ -10,6 +10,7 @@
 #include "compiler/frontend.h"
 #include "tests/util/lower_check.h"
 #include "tests/util/md_fixtures.h"
+#include "tests/util/md_sources.h"
 
 START_TEST(shipped_models_build)
 {
@@ -98,6 +99,54 @@ START_TEST(seed_fixture_is_the_seed_model)
 }
 END_TEST
 
+/* The upconv2d fusion (compiler/fuse.c) takes exactly the upsample(2) | 3x3 stride-1 pad-1
+ * conv pairs whose upsampled tensor nothing else reads, and may then take an activation. */
+static const char fuse_src[] =
+    "data {\n  image 2 x 8 x 8\n}\nlatent z : 4\n"
+    "generator G(z) -> image {\n"
+    "  h = z | dense(48) | reshape(3, 4, 4)\n"
+    "  u = h | upsample\n"
+    "  a = u | conv(2, kernel 3, padding same)\n"            /* u has two readers */
+    "  b = u | conv(2, kernel 3, padding same) | relu\n"
+    "  c = h | upsample | conv(2, kernel 3, padding same) | relu\n" /* fused, with relu */
+    "  d = h | upsample(4) | conv(2, kernel 3, stride 2, padding same)\n"
+    "  e = h | upsample | conv(2, kernel 5, padding same)\n"
+    "  out = add(a, b) | add(c) | add(d) | add(e) | tanh\n}\n"
+    "discriminator D(x : image) -> 1 {\n"
+    "  out = x | conv(2, kernel 3, stride 2, padding same) | flatten | dense(1)\n}\n"
+    "train {\n  batch 3  steps 10\n"
+    "  loss D = hinge_real(D(x)) + hinge_fake(D(G(z)))\n  loss G = -mean(D(G(z)))\n"
+    "  optimizer D = adam(lr 2e-4)\n  optimizer G = adam(lr 2e-4)\n}\n";
+
+START_TEST(upconv_fusion_picks_its_pairs)
+{
+    md_model *md = mdsrc_compile("fuse.gan", fuse_src);
+    for (int fuse = 0; fuse < 2; fuse++) {
+        char err[512] = "";
+        gan_build_opts o = {fuse, 0};
+        gan_model *m = gan_build(md, &o, err, sizeof err);
+        ck_assert_msg(m != NULL, "%s", err);
+        ck_assert_msg(lower_check_model(m, err, sizeof err) == 0, "%s", err);
+        const gan_program *g = lower_prog(m, "g_step"), *s = lower_prog(m, "sample");
+        ck_assert_int_eq(lower_count_ops(g, GAN_OP_UPCONV2D), fuse ? 1 : 0);
+        ck_assert_int_eq(lower_count_ops(g, GAN_OP_UPCONV2D_BWD), fuse ? 1 : 0);
+        ck_assert_int_eq(lower_count_ops(s, GAN_OP_UPCONV2D), fuse ? 1 : 0);
+        ck_assert_int_eq(lower_count_ops(s, GAN_OP_UPSAMPLE), fuse ? 3 : 4);
+        ck_assert_int_eq(lower_count_ops(s, GAN_OP_CONV2D), fuse ? 4 : 5);
+        for (int j = 0; fuse && j < s->n_ops; j++)
+            if (s->ops[j].type == GAN_OP_UPCONV2D) {
+                ck_assert_int_eq(s->ops[j].i[0], GAN_ACT_RELU); /* c's relu, as an epilogue */
+                const gan_tensor *x = &m->tensors[s->ops[j].in[0]];
+                ck_assert_int_eq(x->shape[2], 4); /* the un-upsampled input */
+                ck_assert_uint_eq(m->tensors[s->ops[j].out[1]].numel, (4 * 3 + 2) * 4 * 4);
+            }
+        ck_assert_msg(gan_plan(m, err, sizeof err) == 0, "%s", err);
+        gan_model_free(m);
+    }
+    mdfx_free(md);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lower_fe");
@@ -105,6 +154,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, shipped_models_build);
     tcase_add_test(tc, seed_fixture_is_the_seed_model);
+    tcase_add_test(tc, upconv_fusion_picks_its_pairs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

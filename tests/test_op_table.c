@@ -73,6 +73,8 @@ static const struct {
     {59, "bn_infer_bwd"},
     {60, "loss_bce_bal"},
     {61, "loss_bce_bal_bwd"},
+    {62, "upconv2d"},
+    {63, "upconv2d_bwd"},
 };
 
 START_TEST(numbers_are_pinned)

@@ -111,8 +111,8 @@ static int tile_rows(const kern_conv_shape *s)
 }
 
 /* y_n [oc, plane] = act(y_n + b) */
-static void bias_act(float *y, const float *b, int oc, size_t plane, int act, float alpha,
-                     int threads)
+void kern_conv_bias_act(float *y, const float *b, int oc, size_t plane, int act, float alpha,
+                        int threads)
 {
     if (!b && act == GAN_ACT_NONE)
         return;
@@ -123,7 +123,7 @@ static void bias_act(float *y, const float *b, int oc, size_t plane, int act, fl
 }
 
 /* db[o] += sum over images and pixels of dy (fixed order) */
-static void bias_grad(const float *dy, float *db, int n, int oc, size_t plane, int threads)
+void kern_conv_bias_grad(const float *dy, float *db, int n, int oc, size_t plane, int threads)
 {
 #pragma omp parallel for schedule(static) num_threads(kern_nt(threads)) if ((size_t)n * oc * plane >= KERN_PAR_MIN)
     for (int o = 0; o < oc; o++) {
@@ -138,6 +138,15 @@ static void bias_grad(const float *dy, float *db, int n, int oc, size_t plane, i
         }
         db[o] += (float)s;
     }
+}
+
+void kern_conv_bwd_epilogue(const float *y, float *dy, float *db, int n, int oc, size_t plane,
+                            int act, float alpha, int threads)
+{
+    if (act != GAN_ACT_NONE && y)
+        kern_act_grad_inplace(y, dy, (size_t)n * oc * plane, act, alpha, threads);
+    if (db)
+        kern_conv_bias_grad(dy, db, n, oc, plane, threads);
 }
 
 static int is_pointwise(const kern_conv_shape *s)
@@ -254,7 +263,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
         for (int n = 0; n < s->n; n++) {
             float *yn = y + (size_t)n * s->oc * plane;
             image_fwd(s, x + (size_t)n * s->c * ipl, &wa, yn, ws, pw, rows);
-            bias_act(yn, b, s->oc, plane, act, alpha, 1);
+            kern_conv_bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
     } else {
         int blas_nt = kern_blas_single_begin(nt);
@@ -263,7 +272,7 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
             float *yn = y + (size_t)n * s->oc * plane;
             image_fwd(s, x + (size_t)n * s->c * ipl, &wa, yn,
                       pw ? NULL : ws + (size_t)kern_thread_id() * tile, pw, rows);
-            bias_act(yn, b, s->oc, plane, act, alpha, 1);
+            kern_conv_bias_act(yn, b, s->oc, plane, act, alpha, 1);
         }
         kern_blas_single_end(blas_nt);
     }
@@ -280,10 +289,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
     int ckk = s->c * s->kh * s->kw;
     if (s->n <= 0 || s->oc <= 0 || plane == 0)
         return 0;
-    if (act != GAN_ACT_NONE && y)
-        kern_act_grad_inplace(y, dy, (size_t)s->n * s->oc * plane, act, alpha, threads);
-    if (db)
-        bias_grad(dy, db, s->n, s->oc, plane, threads);
+    kern_conv_bwd_epilogue(y, dy, db, s->n, s->oc, plane, act, alpha, threads);
     if ((!dx && !dw) || ckk == 0)
         return 0;
     if (kern_conv_direct_ok(s))

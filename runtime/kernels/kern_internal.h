@@ -97,6 +97,16 @@ int kern_conv_direct_fwd(const kern_conv_shape *s, const float *x, const float *
 int kern_conv_direct_bwd(const kern_conv_shape *s, const float *x, const float *w,
                          const float *dy, float *dx, float *dw, int threads);
 
+/* conv.c's epilogues, shared with upconv.c: y [oc, plane] = act(y + b) for one image, and
+ * db[o] += the sum of dy over n images and their planes (fixed order). */
+void kern_conv_bias_act(float *y, const float *b, int oc, size_t plane, int act, float alpha,
+                        int threads);
+void kern_conv_bias_grad(const float *dy, float *db, int n, int oc, size_t plane, int threads);
+/* The backward's first pass over dy (n images of oc planes): dy *= act'(y) in place (when an
+ * activation is fused and y given), then db += its sums (db may be NULL). */
+void kern_conv_bwd_epilogue(const float *y, float *dy, float *db, int n, int oc, size_t plane,
+                            int act, float alpha, int threads);
+
 /* Winograd F(2x2,3x3) forward for 3x3 stride-1 convolutions (conv_winograd.c) */
 int kern_conv_winograd_ok(const kern_conv_shape *s);
 int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float *w,
