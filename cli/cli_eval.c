@@ -185,19 +185,12 @@ static int pick_attrs(eval_ctx *e, char *err, size_t errlen)
     return 0;
 }
 
-/* The generator's checkpoint and a session to run it; the classifier must take the
- * generator's image shape. */
+/* The generator's checkpoint and a session to run it. */
 static gan_session *open_generator(eval_ctx *e, char *err, size_t errlen)
 {
-    const gan_hyper *g = &e->gm->hyper, *c = &e->cm->hyper;
+    const gan_hyper *g = &e->gm->hyper;
     if (gan_model_find_role(e->gm, GAN_PROG_SAMPLE) < 0 || g->latent_size <= 0) {
         snprintf(err, errlen, "%s: the model has no generator \"sample\" program", e->o.model);
-        return NULL;
-    }
-    if (g->image_c != c->image_c || g->image_h != c->image_h || g->image_w != c->image_w) {
-        snprintf(err, errlen, "%s takes %dx%dx%d images but the generator %s makes %dx%dx%d",
-                 e->o.clf, c->image_c, c->image_h, c->image_w, e->o.model, g->image_c,
-                 g->image_h, g->image_w);
         return NULL;
     }
     gan_session_opts so = {(int)(e->o.threads > 0 ? e->o.threads : cli_cpu_count()), e->o.seed};
@@ -224,8 +217,46 @@ static int gen_classify(eval_ctx *e, gan_session *s, int n, const float *z, cons
     if (gan_session_sample(s, n, z, g->n_labels > 0 ? lab : NULL, img, !e->o.no_ema, err,
                            errlen))
         return 1;
-    return gan_classifier_run(e->clf, n, img, g->range_lo, g->range_hi, lg, ft, err, errlen)
-               ? 1 : 0;
+    return eval_classify(e, n, img, g->range_lo, g->range_hi, lg, ft, err, errlen);
+}
+
+int eval_classify(eval_ctx *e, int n, const float *img, float lo, float hi, float *lg, float *ft,
+                  char *err, size_t errlen)
+{
+    if (!e->src_h)
+        return gan_classifier_run(e->clf, n, img, lo, hi, lg, ft, err, errlen) ? 1 : 0;
+    const gan_hyper *c = &e->cm->hyper;
+    size_t planes = (size_t)n * c->image_c;
+    float *big = malloc(sizeof(float) * planes * c->image_h * c->image_w);
+    int rc = !big || gan_resample_planes(img, planes, e->src_h, e->src_w, big, c->image_h,
+                                         c->image_w)
+                 ? cli_out_of_memory(err, errlen)
+                 : (gan_classifier_run(e->clf, n, big, lo, hi, lg, ft, err, errlen) ? 1 : 0);
+    free(big);
+    return rc;
+}
+
+/* The generator's faces against the judge's input: the channels must agree; another size is
+ * resampled (and said once on stderr). */
+static int match_shapes(eval_ctx *e, char *err, size_t errlen)
+{
+    const gan_hyper *g = &e->gm->hyper, *c = &e->cm->hyper;
+    e->src_h = e->src_w = 0;
+    if (g->image_c != c->image_c) {
+        snprintf(err, errlen, "%s takes %dx%dx%d images but %s makes %dx%dx%d (the channels "
+                 "must agree)", e->o.clf, c->image_c, c->image_h, c->image_w, e->o.model,
+                 g->image_c, g->image_h, g->image_w);
+        return 1;
+    }
+    if (g->image_h == c->image_h && g->image_w == c->image_w)
+        return 0;
+    e->src_h = g->image_h;
+    e->src_w = g->image_w;
+    fprintf(stderr, "ganrt eval: note: %s makes %dx%d faces and %s reads %dx%d: the generated "
+            "faces, and the real ones read at %dx%d, are resampled to %dx%d for it\n",
+            e->o.model, g->image_h, g->image_w, e->o.clf, c->image_h, c->image_w, g->image_h,
+            g->image_w, c->image_h, c->image_w);
+    return 0;
 }
 
 /* The control figure: per attribute, P pairs with the same z and other attributes, the
@@ -348,6 +379,8 @@ int eval_open_judge(eval_ctx *e, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", o->clf, e2);
         return 1;
     }
+    if (e->gm && match_shapes(e, err, errlen))
+        return 1;
     return eval_resolve_split(e, err, errlen) || eval_real_stats(e, err, errlen) ? 1 : 0;
 }
 

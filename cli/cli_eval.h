@@ -49,6 +49,8 @@ typedef struct {
     long long n_gen;
     double frechet, gen_diversity;
     unsigned long long gen_step;
+    int src_h, src_w; /* the generator's size when it is not the judge's (else 0): its faces,
+                         and the real ones read at that size, are resampled to the judge's */
 } eval_ctx;
 
 /* cli_eval.c, for ganrt train --eval-every (cli_train_eval.c) as well: the judge (the
@@ -59,6 +61,10 @@ struct gan_session;
 int eval_open_judge(eval_ctx *e, char *err, size_t errlen);
 int eval_generated_by(eval_ctx *e, struct gan_session *s, char *err, size_t errlen);
 void eval_ctx_free(eval_ctx *e);
+/* The judge on n images in [lo, hi] of the generator's size (e->src_h x e->src_w when set,
+ * else the judge's): logits [n, judge labels], features [n, F] (NULL: not wanted). */
+int eval_classify(eval_ctx *e, int n, const float *img, float lo, float hi, float *lg, float *ft,
+                  char *err, size_t errlen);
 
 /* cli_eval_real.c */
 /* The split: --holdout, else the classifier run's split.txt, else the partition file. */

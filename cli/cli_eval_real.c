@@ -109,7 +109,7 @@ static uint64_t cache_key(const eval_ctx *e)
     h = fnv_file(h, ap);
     snprintf(ap, sizeof ap, "%s/list_eval_partition.txt", e->o.real);
     h = fnv_file(h, ap);
-    long long v[2] = {e->holdout, e->o.n_real};
+    long long v[4] = {e->holdout, e->o.n_real, e->src_h, e->src_w};
     return fnv(h, v, sizeof v);
 }
 
@@ -184,13 +184,15 @@ static int cache_write(const eval_ctx *e, uint64_t key, char *err, size_t errlen
     return rc;
 }
 
-/* Reads the held-out faces at the classifier's size and range, classifies them and fits
- * the Gaussian of their features. */
+/* Reads the held-out faces at the classifier's size and range (at the generator's size,
+ * resampled as its faces are, when the two differ), classifies them and fits the Gaussian of
+ * their features. */
 static int compute_real(eval_ctx *e, char *err, size_t errlen)
 {
     const gan_hyper *h = &e->cm->hyper;
     eval_real *r = &e->real;
-    gan_loader_opts lo = {.dir = e->o.real, .c = h->image_c, .h = h->image_h, .w = h->image_w,
+    int ih = e->src_h ? e->src_h : h->image_h, iw = e->src_h ? e->src_w : h->image_w;
+    gan_loader_opts lo = {.dir = e->o.real, .c = h->image_c, .h = ih, .w = iw,
                           .lo = h->range_lo, .hi = h->range_hi, .label_kind = h->label_kind,
                           .n_labels = h->n_labels,
                           .label_names = (const char(*)[64])h->label_names, .batch = h->batch,
@@ -202,7 +204,7 @@ static int compute_real(eval_ctx *e, char *err, size_t errlen)
     size_t n = gan_loader_size(l);
     if (e->o.n_real > 0 && (size_t)e->o.n_real < n)
         n = (size_t)e->o.n_real;
-    size_t per = (size_t)h->image_c * h->image_h * h->image_w, nb = (n + h->batch - 1) / h->batch;
+    size_t per = (size_t)h->image_c * ih * iw, nb = (n + h->batch - 1) / h->batch;
     int L = h->n_labels, F = gan_classifier_feature_dim(e->clf);
     float *img = malloc(sizeof(float) * per * nb * h->batch);
     float *lab = malloc(sizeof(float) * (size_t)L * nb * h->batch);
@@ -215,8 +217,7 @@ static int compute_real(eval_ctx *e, char *err, size_t errlen)
                              errlen);
     gan_loader_close(l);
     if (!rc)
-        rc = gan_classifier_run(e->clf, (int)n, img, h->range_lo, h->range_hi, lg, ft, err,
-                                errlen);
+        rc = eval_classify(e, (int)n, img, h->range_lo, h->range_hi, lg, ft, err, errlen);
     for (int k = 0; !rc && k < L; k++)
         gan_confusion_add(&r->conf[k], lg, L, k, lab + k, L, (int)n);
     if (!rc) {

@@ -81,18 +81,7 @@ train_eval *train_eval_open(const train_eval_opts *o, const gan_model *m, const 
         eo->holdout_given = 1;
     }
     te->e.gm = (gan_model *)m; /* borrowed; eval_ctx_free leaves it */
-    const gan_hyper *c;
     int rc = eval_open_judge(&te->e, err, errlen);
-    if (!rc) {
-        c = &te->e.cm->hyper;
-        const gan_hyper *g = &m->hyper;
-        if (g->image_c != c->image_c || g->image_h != c->image_h || g->image_w != c->image_w) {
-            snprintf(err, errlen, "--eval-classifier %s takes %dx%dx%d images but the model "
-                     "makes %dx%dx%d", o->clf, c->image_c, c->image_h, c->image_w, g->image_c,
-                     g->image_h, g->image_w);
-            rc = 1;
-        }
-    }
     /* a first evaluation fixes the attributes (and so the columns) before the header */
     int L = m->hyper.n_labels;
     te->names = calloc((size_t)EVAL_SUMMARY_FIXED + L + 1, sizeof *te->names);

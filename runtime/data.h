@@ -147,6 +147,12 @@ void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *
 /* The same with a centred square crop whatever the aspect (every layout but CelebA's). */
 void gan_image_center_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out_chw);
 
+/* planes float planes of h x w resampled to oh x ow with the loader's weights (area averaging
+   where shrunk, bilinear on pixel centres where enlarged): how ganrt eval brings a generator's
+   faces and the real faces read at its size to a judge of another size. 0, or -1 when out of
+   memory. */
+int gan_resample_planes(const float *src, size_t planes, int h, int w, float *dst, int oh, int ow);
+
 /* Read an image file, crop/resize it like the loader, and scale to [lo,hi] CHW floats. */
 int gan_read_image(const char *path, int c, int h, int w, float lo, float hi, float *out,
                    char *err, size_t errlen);

@@ -1,5 +1,6 @@
 /* Image decode/encode, the face crop + resize, and the grid writer. */
 #include <check.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,35 @@ START_TEST(png_write_failure_names_the_users_path) {
 }
 END_TEST
 
+START_TEST(resample_planes) {
+    /* enlarging: bilinear on pixel centres, clamped at the borders */
+    float row[2] = {0, 1}, up[4];
+    ck_assert_int_eq(gan_resample_planes(row, 1, 1, 2, up, 1, 4), 0);
+    const float want[4] = {0, 0.25f, 0.75f, 1};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fabsf(up[i] - want[i]) < 1e-6f, "up[%d] = %g, want %g", i, up[i], want[i]);
+    /* shrinking by 2: the mean of each 2x2 block, plane by plane */
+    float img[2 * 16], half[2 * 4];
+    for (int i = 0; i < 32; i++)
+        img[i] = (float)(i * 7 % 11);
+    ck_assert_int_eq(gan_resample_planes(img, 2, 4, 4, half, 2, 2), 0);
+    for (int p = 0; p < 2; p++)
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 2; x++) {
+                const float *b = img + p * 16 + y * 8 + x * 2;
+                float m = (b[0] + b[1] + b[4] + b[5]) / 4;
+                ck_assert_msg(fabsf(half[p * 4 + y * 2 + x] - m) < 1e-5f, "plane %d (%d,%d)", p, y, x);
+            }
+    /* a constant plane stays constant at any size */
+    float c[5 * 7], big[13 * 11];
+    for (int i = 0; i < 35; i++)
+        c[i] = -0.5f;
+    ck_assert_int_eq(gan_resample_planes(c, 1, 5, 7, big, 13, 11), 0);
+    for (int i = 0; i < 13 * 11; i++)
+        ck_assert_msg(fabsf(big[i] + 0.5f) < 1e-6f, "big[%d] = %g", i, big[i]);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("data_image");
     TCase *tc = tcase_create("image");
@@ -283,6 +313,7 @@ int main(void) {
     tcase_add_test(tc, face_crop);
     tcase_add_test(tc, jpeg_scaled_decode);
     tcase_add_test(tc, grid);
+    tcase_add_test(tc, resample_planes);
     tcase_add_test(tc, png_write_failure_names_the_users_path);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

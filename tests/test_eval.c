@@ -331,6 +331,9 @@ static void make_fixture(void)
     memcpy(strstr(other, "16 x 16"), "32 x 32", 7);
     build("clf32", other, "1");
     snprintf(other, sizeof other, "%s", clf_gan);
+    memcpy(strstr(other, "image 3 x"), "image 1 x", 9);
+    build("clf1", other, "1");
+    snprintf(other, sizeof other, "%s", clf_gan);
     char *lb = strstr(other, "labels ["), *rest = strchr(lb, ']') + 1;
     memmove(lb + 13, rest, strlen(rest) + 1);
     memcpy(lb, "labels [Bald]", 13);
@@ -409,6 +412,34 @@ START_TEST(untrained_generator_near_chance)
     free(j);
     free(j2);
     free(j3);
+}
+END_TEST
+
+/* A judge of another size: the 16x16 faces, and the real ones read at 16x16, are resampled
+ * to its 32x32; those real statistics are cached apart from the ones at its own size; ganrt
+ * train --eval-every takes such a judge too. */
+START_TEST(judge_of_another_size)
+{
+    ck_assert_msg(GANRT("eval", path("gen.bin"), "--ckpt", path("gen_run"), "--classifier",
+                        path("clf32.bin"), "--classifier-ckpt", path("clf32_run"), "--real",
+                        path("data"), "-n", "200", "--pairs", "20", "--threads", "2", "--json",
+                        path("gen32.json")) == 0, "%s", g_out);
+    ck_assert_msg(strstr(g_out, "resampled to 32x32") != NULL, "%s", g_out);
+    char *j = slurp_text(path("gen32.json"));
+    double fd = json_num(j, NULL, "frechet"), gb = json_num(j, "\"mean\"", "gen_bal_acc");
+    ck_assert_msg(fd > 0 && isfinite(fd), "Fréchet distance %g", fd);
+    ck_assert_msg(gb > 0 && gb < 1, "balanced accuracy %g", gb);
+    free(j);
+    /* the 16x16 real statistics are cached apart from the judge's own size's */
+    ck_assert_msg(GANRT("eval", "--real-only", "--classifier", path("clf32.bin"),
+                        "--classifier-ckpt", path("clf32_run"), "--real", path("data")) == 0,
+                  "%s", g_out);
+    ck_assert_msg(strstr(g_out, "statistics from the cache") == NULL, "%s", g_out);
+    /* and a train-time evaluation with it runs */
+    ck_assert_msg(GANRT("train", path("gen.bin"), "--data", path("data"), "--out", path("ev32"),
+                        "--eval-every", "1", "--eval-classifier", path("clf32.bin"),
+                        "--eval-classifier-ckpt", path("clf32_run"), "--steps", "1",
+                        "--threads", "2") == 0, "%s", g_out);
 }
 END_TEST
 
@@ -508,9 +539,9 @@ START_TEST(bad_input)
                       "--classifier-ckpt", path("clf_run"), "--real", data, "--attrs",
                       "Mustache"),
                 2, "'Mustache' is not a label of the classifier");
-    expect_fail(GANRT("eval", gen, "--ckpt", gr, "--classifier", path("clf32.bin"),
-                      "--classifier-ckpt", path("clf32_run"), "--real", data),
-                1, "takes 3x32x32 images but the generator");
+    expect_fail(GANRT("eval", gen, "--ckpt", gr, "--classifier", path("clf1.bin"),
+                      "--classifier-ckpt", path("clf1_run"), "--real", data),
+                1, "takes 1x16x16 images but");
     expect_fail(GANRT("eval", gen, "--ckpt", gr, "--classifier", path("bald.bin"),
                       "--classifier-ckpt", path("bald_run"), "--real", data),
                 1, "share no attribute");
@@ -621,9 +652,9 @@ START_TEST(train_eval_every)
                       path("clf.bin")),
                 2, "go with --eval-every");
     expect_fail(GANRT("train", gen, "--data", data, "--out", path("ev3"), "--eval-every", "2",
-                      "--eval-classifier", path("clf32.bin"), "--eval-classifier-ckpt",
-                      path("clf32_run"), "--steps", "1"),
-                1, "takes 3x32x32 images but the model");
+                      "--eval-classifier", path("clf1.bin"), "--eval-classifier-ckpt",
+                      path("clf1_run"), "--steps", "1"),
+                1, "takes 1x16x16 images but the model");
 }
 END_TEST
 
@@ -700,6 +731,7 @@ int main(void)
     tcase_set_timeout(c, 120);
     tcase_add_test(c, real_only_is_the_ceiling);
     tcase_add_test(c, untrained_generator_near_chance);
+    tcase_add_test(c, judge_of_another_size);
     tcase_add_test(c, real_through_the_generated_path);
     tcase_add_test(c, bad_input);
     tcase_add_test(c, train_eval_every);

@@ -125,3 +125,34 @@ void gan_image_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *
 void gan_image_center_crop_resize(const gan_image8 *in, int oh, int ow, unsigned char *out) {
     crop_resize(in, oh, ow, out, 0);
 }
+
+int gan_resample_planes(const float *src, size_t planes, int h, int w, float *dst, int oh, int ow) {
+    axis_weights ax = {0}, ay = {0};
+    float *tmp = malloc((size_t)h * ow * sizeof(float));
+    int rc = !tmp || make_weights(w, ow, &ax) || make_weights(h, oh, &ay) ? -1 : 0;
+    for (size_t p = 0; !rc && p < planes; p++) {
+        const float *sp = src + p * h * w;
+        float *dp = dst + p * oh * ow;
+        for (int y = 0; y < h; y++)
+            for (int o = 0; o < ow; o++) {
+                const float *wt = ax.wt + (size_t)o * ax.taps;
+                float acc = 0;
+                for (int t = 0; t < ax.taps; t++)
+                    if (wt[t] != 0.0f) acc += wt[t] * sp[(size_t)y * w + ax.start[o] + t];
+                tmp[(size_t)y * ow + o] = acc;
+            }
+        for (int o = 0; o < oh; o++) {
+            const float *wt = ay.wt + (size_t)o * ay.taps;
+            for (int x = 0; x < ow; x++) {
+                float acc = 0;
+                for (int t = 0; t < ay.taps; t++)
+                    if (wt[t] != 0.0f) acc += wt[t] * tmp[(size_t)(ay.start[o] + t) * ow + x];
+                dp[(size_t)o * ow + x] = acc;
+            }
+        }
+    }
+    free(tmp);
+    free_weights(&ax);
+    free_weights(&ay);
+    return rc;
+}
