@@ -71,6 +71,8 @@ typedef struct {
     int oh, ow;         /* output y [n, oc, oh, ow] */
     int stride, pad_t, pad_l;
     kern_scratch *scratch; /* may be NULL */
+    int columns;           /* 1: conv2d keeps im2col + GEMM where it would go implicit
+                              (the tests of that path); 0 in the runtime */
 } kern_conv_shape;
 
 /* Floats of workspace each kernel wants (one image's columns): gan_conv_ws_floats, the

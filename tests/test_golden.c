@@ -42,7 +42,7 @@ static void conv_family(const char *file, int transposed)
         kern_conv_shape s = {(int)kgold_int(&c, "n"), (int)kgold_int(&c, "c"), (int)kgold_int(&c, "h"),
                              (int)kgold_int(&c, "w"), (int)kgold_int(&c, "oc"), (int)kgold_int(&c, "kh"),
                              (int)kgold_int(&c, "kw"), (int)kgold_int(&c, "oh"), (int)kgold_int(&c, "ow"),
-                             (int)kgold_int(&c, "stride"), (int)kgold_int(&c, "pad_t"), (int)kgold_int(&c, "pad_l"), NULL};
+                             (int)kgold_int(&c, "stride"), (int)kgold_int(&c, "pad_t"), (int)kgold_int(&c, "pad_l"), NULL, 0};
         int act = (int)kgold_int(&c, "act"), bias = (int)kgold_int(&c, "bias");
         float alpha = (float)kgold_float(&c, "alpha");
         size_t nx = (size_t)s.n * s.c * s.h * s.w, nw = (size_t)s.oc * s.c * s.kh * s.kw,

@@ -14,6 +14,7 @@
 #define RTOL 1e-2
 
 static int max_checks = 40; /* finite differences per input (the tiled cases use fewer) */
+static int force_columns;   /* 1: conv2d on im2col + GEMM even where it would go implicit */
 
 typedef struct {
     kern_conv_shape s;
@@ -51,7 +52,8 @@ static void conv_bwd(kernt_gc *g, float *const *dy, float *const *dx)
 static void run_conv(int tr, int n, int ch, int h, int w, int oc, int kh, int kw, int oh, int ow,
                      int stride, int pt, int pl, int act, int bias, int use_ws, unsigned seed)
 {
-    conv_case c = {{n, ch, h, w, oc, kh, kw, oh, ow, stride, pt, pl, NULL}, tr, act, use_ws, 0.2f, NULL};
+    conv_case c = {{n, ch, h, w, oc, kh, kw, oh, ow, stride, pt, pl, NULL, force_columns}, tr, act,
+                   use_ws, 0.2f, NULL};
     kernt_rng r;
     kernt_seed(&r, seed);
     kernt_gc g = {0};
@@ -159,10 +161,75 @@ START_TEST(conv_tiled)
     /* c*kh*kw*ow above half the tile target (128K floats): one output row per tile, several
      * tiles per image, for the forward, dW and dx paths */
     max_checks = 12;
+    force_columns = 1; /* 64 input channels would go implicit */
     run_conv(0, 2, 64, 4, 128, 5, 3, 3, 4, 128, 1, 1, 1, GAN_ACT_LEAKY_RELU, 1, 1, 81);
     run_conv(0, 1, 64, 7, 256, 6, 3, 3, 4, 128, 2, 1, 1, GAN_ACT_NONE, 1, 0, 82);
+    force_columns = 0;
     /* many output channels: the stride-1 dx GEMM over im2col(dy) in several row tiles */
     run_conv(0, 2, 5, 4, 256, 64, 3, 3, 4, 256, 1, 1, 1, GAN_ACT_NONE, 1, 1, 83);
+    max_checks = 40;
+}
+END_TEST
+
+START_TEST(conv_implicit)
+{
+    /* >= 8 input channels, > 4 outputs: the polyphase implicit GEMMs (conv_implicit.c).
+     * D's TF "same" k3 s2 on even (pad 0, bottom 1) and odd sizes (pad 1), dcgan64's k4 s2
+     * pad 1, stride 1 past Winograd's planes, the k4 "same" output conv, a 2x3 kernel,
+     * stride 3, a valid conv whose last rows no window reaches */
+    run_conv(0, 2, 9, 8, 7, 6, 3, 3, 4, 4, 2, 0, 0, GAN_ACT_LEAKY_RELU, 1, 1, 61);
+    run_conv(0, 3, 8, 7, 7, 5, 3, 3, 4, 4, 2, 1, 1, GAN_ACT_NONE, 0, 0, 62);
+    run_conv(0, 2, 8, 8, 8, 7, 4, 4, 4, 4, 2, 1, 1, GAN_ACT_RELU, 1, 1, 63);
+    run_conv(0, 1, 8, 17, 16, 6, 3, 3, 17, 16, 1, 1, 1, GAN_ACT_TANH, 1, 1, 64);
+    run_conv(0, 2, 8, 6, 5, 6, 4, 4, 6, 5, 1, 1, 1, GAN_ACT_SIGMOID, 1, 0, 65);
+    run_conv(0, 2, 10, 6, 7, 5, 2, 3, 6, 7, 1, 0, 1, GAN_ACT_NONE, 1, 1, 66);
+    run_conv(0, 2, 8, 10, 11, 6, 3, 3, 3, 4, 3, 0, 1, GAN_ACT_LEAKY_RELU, 1, 1, 67);
+    run_conv(0, 2, 8, 9, 9, 6, 3, 3, 3, 3, 3, 0, 0, GAN_ACT_NONE, 1, 1, 68);
+}
+END_TEST
+
+/* the implicit path against the columns on the same problem, both directions */
+START_TEST(conv_implicit_matches_columns)
+{
+    kern_conv_shape s = {5, 12, 16, 15, 10, 3, 3, 8, 8, 2, 0, 0, NULL, 0};
+    size_t nx = 5 * 12 * 240, nw = 10 * 12 * 9, ny = 5 * 10 * 64;
+    kernt_rng r;
+    kernt_seed(&r, 5);
+    float *x = kernt_alloc(nx), *w = kernt_alloc(nw), *dy = kernt_alloc(ny);
+    kernt_fill(&r, x, nx, -1, 1);
+    kernt_fill(&r, w, nw, -1, 1);
+    kernt_fill(&r, dy, ny, -1, 1);
+    float *y[2], *dx[2], *dw[2], *d = kernt_alloc(ny);
+    for (int k = 0; k < 2; k++) {
+        s.columns = k;
+        y[k] = kernt_alloc(ny);
+        dx[k] = kernt_alloc(nx);
+        dw[k] = kernt_alloc(nw);
+        ck_assert_int_eq(kern_conv2d_fwd(&s, x, w, NULL, y[k], NULL, GAN_ACT_NONE, 0, 2), 0);
+        memcpy(d, dy, ny * sizeof *d);
+        ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, d, dx[k], dw[k], NULL, NULL,
+                                         GAN_ACT_NONE, 0, 2), 0);
+    }
+    ck_assert(kernt_close(y[0], y[1], ny, 1e-5, 1e-5) <= 1);
+    ck_assert(kernt_close(dx[0], dx[1], nx, 1e-5, 1e-5) <= 1);
+    ck_assert(kernt_close(dw[0], dw[1], nw, 1e-4, 1e-5) <= 1);
+    /* dx and y bit for bit on 1 and 2 threads; dW the same for a fixed count */
+    float *y1 = kernt_alloc(ny), *dx1 = kernt_alloc(nx), *dw2 = kernt_alloc(nw);
+    s.columns = 0;
+    ck_assert_int_eq(kern_conv2d_fwd(&s, x, w, NULL, y1, NULL, GAN_ACT_NONE, 0, 1), 0);
+    memcpy(d, dy, ny * sizeof *d);
+    ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, d, dx1, NULL, NULL, NULL, GAN_ACT_NONE, 0, 1), 0);
+    memcpy(d, dy, ny * sizeof *d);
+    ck_assert_int_eq(kern_conv2d_bwd(&s, x, w, NULL, d, NULL, dw2, NULL, NULL, GAN_ACT_NONE, 0, 2), 0);
+    ck_assert(!memcmp(y1, y[0], ny * sizeof *y1));
+    ck_assert(!memcmp(dx1, dx[0], nx * sizeof *dx1));
+    ck_assert(!memcmp(dw2, dw[0], nw * sizeof *dw2));
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(dx[k]);
+        free(dw[k]);
+    }
+    free(y1); free(dx1); free(dw2); free(x); free(w); free(dy); free(d);
 }
 END_TEST
 
@@ -279,7 +346,7 @@ END_TEST
 /* same result whatever the thread count (fixed-order reductions) */
 START_TEST(conv_bwd_deterministic)
 {
-    kern_conv_shape s = {3, 4, 9, 9, 6, 3, 3, 9, 9, 1, 1, 1, NULL};
+    kern_conv_shape s = {3, 4, 9, 9, 6, 3, 3, 9, 9, 1, 1, 1, NULL, 0};
     size_t nx = 3 * 4 * 81, nw = 6 * 4 * 9, ny = 3 * 6 * 81;
     kernt_rng r;
     kernt_seed(&r, 9);
@@ -316,6 +383,8 @@ int main(void)
     tcase_add_test(tc, conv_same_even_kernel);
     tcase_add_test(tc, conv_pointwise);
     tcase_add_test(tc, conv_tiled);
+    tcase_add_test(tc, conv_implicit);
+    tcase_add_test(tc, conv_implicit_matches_columns);
     tcase_add_test(tc, conv_t_cases);
     tcase_add_test(tc, dense_all_acts);
     tcase_add_test(tc, im2col_adjoint);

@@ -274,7 +274,7 @@ START_TEST(exec_conv_bn_concat)
     char err[256] = "";
     ck_assert_msg(gan_exec_program(&s.m, &s.p, s.base, 2, err, sizeof err) == 0, "%s", err);
 
-    kern_conv_shape cs = {2, 3, 5, 5, 4, 3, 3, 3, 3, 2, 1, 1, NULL};
+    kern_conv_shape cs = {2, 3, 5, 5, 4, 3, 3, 3, 3, 2, 1, 1, NULL, 0};
     float y[72], by[72], rm[4] = {0}, rv[4] = {1, 1, 1, 1}, sm[4], si[4], gp[8];
     ck_assert_int_eq(kern_conv2d_fwd(&cs, gan_tensor_ptr(&s.m, s.base, CX),
                                      gan_tensor_ptr(&s.m, s.base, CW),

@@ -78,11 +78,12 @@ static const struct {
     kern_conv_shape s;
     int transposed;
 } cases[] = {
-    {{4, 5, 12, 12, 7, 3, 3, 12, 12, 1, 1, 1, NULL}, 0}, /* GEMM path, stride 1 "same" */
-    {{4, 5, 12, 12, 7, 3, 3, 6, 6, 2, 0, 0, NULL}, 0},   /* stride 2 */
-    {{4, 6, 16, 16, 3, 4, 4, 16, 16, 1, 1, 1, NULL}, 0}, /* <= 4 output channels: direct */
-    {{3, 6, 8, 8, 5, 3, 3, 8, 8, 1, 1, 1, NULL}, 0},     /* small plane (Winograd forward) */
-    {{4, 6, 5, 5, 4, 4, 4, 10, 10, 2, 1, 1, NULL}, 1},   /* transposed, stride 2 */
+    {{4, 5, 12, 12, 7, 3, 3, 12, 12, 1, 1, 1, NULL, 0}, 0}, /* GEMM path, stride 1 "same" */
+    {{4, 5, 12, 12, 7, 3, 3, 6, 6, 2, 0, 0, NULL, 0}, 0},   /* stride 2 */
+    {{4, 6, 16, 16, 3, 4, 4, 16, 16, 1, 1, 1, NULL, 0}, 0}, /* <= 4 output channels: direct */
+    {{3, 6, 8, 8, 5, 3, 3, 8, 8, 1, 1, 1, NULL, 0}, 0},     /* small plane (Winograd forward) */
+    {{4, 6, 5, 5, 4, 4, 4, 10, 10, 2, 1, 1, NULL, 0}, 1},   /* transposed, stride 2 */
+    {{4, 9, 12, 12, 7, 3, 3, 6, 6, 2, 0, 0, NULL, 0}, 0},   /* >= 8 channels: implicit */
 };
 
 START_TEST(conv_same_with_and_without_scratch)

@@ -244,6 +244,8 @@ int kern_conv2d_fwd(const kern_conv_shape *s, const float *x, const float *w, co
         return kern_conv_direct_fwd(s, x, w, b, y, act, alpha, threads);
     if (kern_conv_winograd_ok(s))
         return kern_conv_winograd_fwd(s, x, w, b, y, act, alpha, threads);
+    if (kern_conv_implicit_ok(s))
+        return kern_conv_implicit_fwd(s, x, w, b, y, act, alpha, threads);
     int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
     int ckk = s->c * s->kh * s->kw;
     size_t tile = (size_t)ckk * rows * s->ow;
@@ -294,6 +296,8 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         return 0;
     if (kern_conv_direct_ok(s))
         return kern_conv_direct_bwd(s, x, w, dy, dx, dw, threads);
+    if (kern_conv_implicit_ok(s))
+        return kern_conv_implicit_bwd(s, x, w, dy, dx, dw, threads);
     int pw = is_pointwise(s), rows = tile_rows(s), nt = per_image_threads(s, threads);
     size_t tile = (size_t)ckk * rows * s->ow, nw = (size_t)s->oc * ckk;
     float *own = NULL, *dwp = NULL, *wf = NULL;

@@ -112,6 +112,15 @@ int kern_conv_winograd_ok(const kern_conv_shape *s);
 int kern_conv_winograd_fwd(const kern_conv_shape *s, const float *x, const float *w,
                            const float *b, float *y, int act, float alpha, int threads);
 
+/* conv2d as implicit GEMMs on the polyphase planes of the input, without columns
+ * (conv_implicit.c): fp32, C >= 8, OC > 4, kernel larger than 1x1. The backward takes dy
+ * already multiplied by the activation's derivative. -1 when scratch memory ran out. */
+int kern_conv_implicit_ok(const kern_conv_shape *s);
+int kern_conv_implicit_fwd(const kern_conv_shape *s, const float *x, const float *w,
+                           const float *b, float *y, int act, float alpha, int threads);
+int kern_conv_implicit_bwd(const kern_conv_shape *s, const float *x, const float *w,
+                           const float *dy, float *dx, float *dw, int threads);
+
 /* Sum of f(i) for i in [0, n) in fixed blocks (deterministic whatever the thread count).
  * Implemented as a macro-free helper taking a block function. */
 typedef double (*kern_block_fn)(const void *ctx, size_t lo, size_t hi);
