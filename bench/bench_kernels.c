@@ -410,6 +410,14 @@ int main(int argc, char **argv)
         bench_conv("D conv 62->78 16->8 s2", 62, 16, 78, 3, 2, 0, 8, GAN_ACT_LEAKY_RELU, th);
         bench_conv("D conv 78->97 8->4 s2", 78, 8, 97, 3, 2, 0, 4, GAN_ACT_LEAKY_RELU, th);
         bench_conv("D conv 97->122 4->2 s2", 97, 4, 122, 3, 2, 0, 2, GAN_ACT_LEAKY_RELU, th);
+        /* faces64's discriminator (batch 100 here, 64 in training): K = C = 32 per tap on the
+         * implicit path, its least efficient shapes */
+        bench_conv("faces64 D conv 32->32 64->32 s2", 32, 64, 32, 3, 2, 0, 32,
+                   GAN_ACT_LEAKY_RELU, th);
+        bench_conv("faces64 D conv 32->64 32->16 s2", 32, 32, 64, 3, 2, 0, 16,
+                   GAN_ACT_LEAKY_RELU, th);
+        bench_conv("faces64 D conv 64->128 16->8 s2", 64, 16, 128, 3, 2, 0, 8,
+                   GAN_ACT_LEAKY_RELU, th);
         /* generator: k3 s1 same after each upsample; k4 "same" (pad 1, 2) output conv + tanh */
         bench_conv("G conv 122->97 8x8", 122, 8, 97, 3, 1, 1, 8, GAN_ACT_NONE, th);
         bench_conv("G conv 97->78 16x16", 97, 16, 78, 3, 1, 1, 16, GAN_ACT_NONE, th);
