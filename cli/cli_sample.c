@@ -30,8 +30,9 @@ static const char sample_help[] =
     "                      (rows = ceil(N / C))\n"
     "  --attrs-from FILE   attribute rows from a CelebA list_attr_celeba.txt (first N rows,\n"
     "                      matched by attribute name)\n"
-    "  --rest-from FILE    attributes not given by --attr/--vary are drawn per image with\n"
-    "                      their frequency in FILE (a list_attr_celeba.txt) instead of 0\n"
+    "  --rest-from FILE    attributes not given by --attr/--vary are copied from a random row\n"
+    "                      of FILE (a list_attr_celeba.txt) instead of 0: real combinations;\n"
+    "                      with --vary one row per column, shared down the column\n"
     "  --out-dir DIR       also write DIR/000001.png.. and DIR/list_attr_celeba.txt (CelebA\n"
     "                      layout: all 40 names; the model's attributes as used, others -1)\n"
     "  --truncation PSI    the truncation trick: every latent component with |z| > PSI is\n"
@@ -489,7 +490,11 @@ static int draw_plain(const gan_model *m, gan_rng *rng, const sample_opts *o, sa
     return 0;
 }
 
-/* --rest-from: each attribute not given is 1 with its frequency in the file, per image. */
+/* --rest-from: the attributes not given are copied from one row of the file drawn at random, so
+ * they come in combinations real faces have (a beard only on a man: drawing each attribute
+ * alone with its frequency made bearded women, which a generator never saw). Under --vary all
+ * rows of a column share that row, and under --interpolate all images of a walk, so the
+ * varied attributes (or z) are the only thing that changes along them. */
 static int draw_rest(const gan_hyper *h, const sample_opts *o, sample_run *r, char *err,
                      size_t errlen)
 {
@@ -497,24 +502,40 @@ static int draw_rest(const gan_hyper *h, const sample_opts *o, sample_run *r, ch
     gan_attr_table *at = &r->at;
     if (gan_attr_table_read(o->rest_from, at, err, errlen))
         return 1;
-    gan_rng fr;
-    gan_rng_seed(&fr, gan_mix64(o->seed ^ 0x52455354ull)); /* "REST" */
+    if (at->n_rows == 0) {
+        snprintf(err, errlen, "%s: has no attribute rows", o->rest_from);
+        return 1;
+    }
+    int *col = malloc(sizeof(int) * (size_t)L);
+    if (!col)
+        return cli_out_of_memory(err, errlen);
     for (int k = 0; k < L; k++) {
-        if (r->set[k])
-            continue;
-        int c = gan_attr_find(at, h->label_names[k]);
-        if (c < 0 || at->n_rows == 0) {
+        col[k] = r->set[k] ? -1 : gan_attr_find(at, h->label_names[k]);
+        if (!r->set[k] && col[k] < 0) {
             snprintf(err, errlen, "%s: has no attribute %s (a label of the model)", o->rest_from,
                      h->label_names[k]);
+            free(col);
             return 1;
         }
-        size_t pos = 0;
-        for (size_t i = 0; i < at->n_rows; i++)
-            pos += at->values[i * (size_t)at->n_attrs + c] > 0;
-        double p = (double)pos / (double)at->n_rows;
-        for (int i = 0; i < r->n; i++)
-            r->lab[(size_t)i * L + k] = gan_rng_uniform(&fr) < p ? 1.0f : 0.0f;
     }
+    gan_rng fr;
+    gan_rng_seed(&fr, gan_mix64(o->seed ^ 0x52455354ull)); /* "REST" */
+    int groups = o->vary ? r->cols : o->interpolate ? r->rows : r->n;
+    for (int g = 0; g < groups; g++) {
+        size_t src = (size_t)(gan_rng_uniform(&fr) * (double)at->n_rows);
+        if (src >= at->n_rows)
+            src = at->n_rows - 1;
+        const signed char *v = at->values + src * (size_t)at->n_attrs;
+        for (int i = 0; i < r->n; i++) {
+            int gi = o->vary ? i % r->cols : o->interpolate ? i / r->cols : i;
+            if (gi != g)
+                continue;
+            for (int k = 0; k < L; k++)
+                if (col[k] >= 0)
+                    r->lab[(size_t)i * L + k] = v[col[k]] > 0 ? 1.0f : 0.0f;
+        }
+    }
+    free(col);
     return 0;
 }
 
@@ -532,10 +553,11 @@ static int rest_attrs(const gan_hyper *h, const sample_opts *o, sample_run *r, c
     if (unset && o->rest_from) {
         if (draw_rest(h, o, r, err, errlen))
             return 1;
-        fprintf(stderr, "ganrt sample: note: %d attribute%s not given are drawn with their "
-                "frequency in %s\n", unset, unset == 1 ? "" : "s", o->rest_from);
+        fprintf(stderr, "ganrt sample: note: %d attribute%s not given are taken from "
+                "random rows of %s\n", unset, unset == 1 ? "" : "s", o->rest_from);
     } else if (unset) {
-        fprintf(stderr, "ganrt sample: note: %d attribute%s not given are 0 (absent)\n", unset,
+        fprintf(stderr, "ganrt sample: note: %d attribute%s not given are 0 (absent); "
+                "--rest-from DATA/list_attr_celeba.txt takes them from real faces\n", unset,
                 unset == 1 ? "" : "s");
     }
     return 0;

@@ -105,6 +105,32 @@ static int metric_column(const char *file, const char *col, double *vals, int ma
 }
 
 /* First loss column name of a metrics header starting with prefix. */
+/* --out-dir's list_attr_celeba.txt: up to max rows of 40 values (+1/-1); the row count. */
+static int out_dir_attrs(const char *file, int (*v)[40], int max)
+{
+    size_t n;
+    char *t = (char *)slurp(file, &n);
+    ck_assert_msg(t != NULL, "%s missing", file);
+    char *save = NULL;
+    int rows = 0;
+    strtok_r(t, "\n", &save);
+    strtok_r(NULL, "\n", &save);
+    for (char *line = strtok_r(NULL, "\n", &save); line && rows < max;
+         line = strtok_r(NULL, "\n", &save)) {
+        int k = 0;
+        char *c = strchr(line, ' ');
+        while (c && k < 40) {
+            v[rows][k++] = (int)strtol(c, &c, 10);
+            if (*c != ' ')
+                break;
+        }
+        ck_assert_int_eq(k, 40);
+        rows++;
+    }
+    free(t);
+    return rows;
+}
+
 static void first_col(const char *file, const char *prefix, char *out, size_t len)
 {
     size_t n;
@@ -344,36 +370,38 @@ START_TEST(sample_modes)
         vals += (*c == '1');
     ck_assert_int_eq(vals, 40);
     free(t);
-    /* --rest-from: unset attributes drawn with their frequency (0.5 in the fixture data) */
+    /* --rest-from: unset attributes copied from random rows (0.5 of them set in the fixture data) */
     rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("od2"), "-n", "40",
              "--attr", "Smiling=1", "--rest-from", path("data/list_attr_celeba.txt"), NULL);
-    ck_assert_msg(rc == 0 && strstr(g_out, "2 attributes not given are drawn with their frequency"),
+    ck_assert_msg(rc == 0 && strstr(g_out, "2 attributes not given are taken from random rows"),
                   "exit %d: %s", rc, g_out);
-    t = (char *)slurp(path("od2/list_attr_celeba.txt"), &n);
-    ck_assert_ptr_nonnull(t);
     /* columns (0-based): Eyeglasses 15, Male 20, Smiling 31 */
-    int ones[3] = {0, 0, 0}, cols[3] = {15, 20, 31}, rows = 0;
-    char *save = NULL;
-    strtok_r(t, "\n", &save);
-    strtok_r(NULL, "\n", &save);
-    for (char *line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        int v[40], k = 0;
-        char *c = strchr(line, ' ');
-        while (c && k < 40) {
-            v[k++] = (int)strtol(c, &c, 10);
-            if (*c != ' ')
-                break;
-        }
-        ck_assert_int_eq(k, 40);
+    static int v[64][40];
+    int rows = out_dir_attrs(path("od2/list_attr_celeba.txt"), v, 64);
+    int ones[3] = {0, 0, 0}, cols[3] = {15, 20, 31};
+    for (int i = 0; i < rows; i++)
         for (int j = 0; j < 3; j++)
-            ones[j] += v[cols[j]] == 1;
-        rows++;
-    }
+            ones[j] += v[i][cols[j]] == 1;
     ck_assert_int_eq(rows, 40);
     ck_assert_int_eq(ones[2], 40);
     ck_assert_msg(ones[0] > 5 && ones[0] < 35 && ones[1] > 5 && ones[1] < 35,
                   "Eyeglasses %d, Male %d of 40", ones[0], ones[1]);
-    free(t);
+    /* --vary with --rest-from: a column keeps its face's other attributes down the rows, so
+     * the varied one is all that changes (drawn per image, 16 pairs would rarely all agree) */
+    rc = run("sample", g_model, "--ckpt", path("S"), "--out-dir", path("od3"), "--vary",
+             "Smiling", "--cols", "8", "--rest-from", path("data/list_attr_celeba.txt"), NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    ck_assert_int_eq(out_dir_attrs(path("od3/list_attr_celeba.txt"), v, 64), 16);
+    int differ = 0;
+    for (int c = 0; c < 8; c++) {
+        ck_assert_msg(v[c][31] == -1 && v[8 + c][31] == 1, "column %d: Smiling %d, %d", c,
+                      v[c][31], v[8 + c][31]);
+        ck_assert_msg(v[c][15] == v[8 + c][15] && v[c][20] == v[8 + c][20],
+                      "column %d: Eyeglasses %d/%d, Male %d/%d", c, v[c][15], v[8 + c][15],
+                      v[c][20], v[8 + c][20]);
+        differ += v[c][15] != v[0][15] || v[c][20] != v[0][20];
+    }
+    ck_assert_msg(differ > 0, "all 8 columns drew the same rest attributes");
     teardown_dir();
 }
 END_TEST
