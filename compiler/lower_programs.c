@@ -129,7 +129,8 @@ static int optimizer_ops(prog_ctx *P, const md_objective *ob, const net_info *ni
     long long ups = L->md->networks[ob->network].role == GAN_NET_DISCRIMINATOR && h->d_steps > 0
                         ? h->d_steps : 1;
     long long span = ob->schedule ? (ob->decay_steps ? ob->decay_steps : (long long)h->steps) : 0;
-    if (!in || span * ups > INT32_MAX || (long long)ob->warmup * ups > INT32_MAX)
+    if (!in || span * ups > INT32_MAX || (long long)ob->warmup * ups > INT32_MAX ||
+        (long long)ob->hold * ups > INT32_MAX)
         return gb_fail(&P->L->g, "%s: optimizer schedule out of range", L->md->networks[ob->network].name);
     int n = L->fuse ? 1 : ni->n_params;
     for (int p = 0; p < n; p++) {
@@ -148,6 +149,7 @@ static int optimizer_ops(prog_ctx *P, const md_objective *ob, const net_info *ni
         op->i[1] = ob->schedule;
         op->i[2] = (int)(ob->warmup * ups);
         op->i[3] = (int)(span * ups);
+        op->i[4] = (int)(ob->hold * ups);
         op->f[0] = ob->lr;
         op->f[1] = ob->beta1;
         op->f[2] = ob->beta2;

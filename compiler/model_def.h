@@ -106,6 +106,7 @@ typedef struct {
     int schedule;             /* 0 constant, 1 linear, 2 cosine (KERN_LR_* numbers) */
     int warmup;               /* optimizer updates of linear warm-up */
     long long decay_steps;    /* training steps the decay spans; 0 = the train block's steps */
+    int hold;                 /* training steps at full lr before the decay starts (0: none) */
     float final_lr;           /* the decay's end, a share of lr */
     float ema_decay;          /* 0 = no EMA */
 } md_objective;

@@ -18,7 +18,7 @@ const md_optim_info *md_optim_of(int kind)
 }
 
 enum { K_LR, K_BETA1, K_BETA2, K_EPS, K_MOMENTUM, K_ALPHA, K_WD, K_SCHEDULE, K_WARMUP, K_FINAL,
-       K_DECAY, K_COUNT };
+       K_DECAY, K_HOLD, K_COUNT };
 #define ADAM (1u << MD_OPT_ADAM)
 #define SGD (1u << MD_OPT_SGD)
 #define RMS (1u << MD_OPT_RMSPROP)
@@ -43,6 +43,7 @@ static const struct {
     [K_WARMUP] = {"warmup", ALL, 0, 1e9, 0, 0, 1, "a whole number of steps, 0 to 1e9"},
     [K_FINAL] = {"final_lr", ALL, 0, 1, 0, 0, 0, "0 <= final_lr <= 1, a share of lr"},
     [K_DECAY] = {"decay_steps", ALL, 1, 1e9, 0, 0, 1, "a whole number of steps, 1 to 1e9"},
+    [K_HOLD] = {"hold", ALL, 0, 1e9, 0, 0, 1, "a whole number of steps, 0 to 1e9"},
 };
 static const char *const schedules[] = {"constant", "linear", "cosine"};
 
@@ -56,6 +57,7 @@ static void defaults(md_objective *o)
     o->schedule = 0;
     o->warmup = 0;
     o->decay_steps = 0;
+    o->hold = 0;
     o->final_lr = 0;
 }
 
@@ -140,14 +142,21 @@ static int set_option(ck *c, md_objective *o, int ki, const ast_expr *v, fe_loc 
     case K_WD: o->weight_decay = (float)x; break;
     case K_WARMUP: o->warmup = (int)x; break;
     case K_FINAL: o->final_lr = (float)x; break;
+    case K_HOLD: o->hold = (int)x; break;
     default: o->decay_steps = (long long)x; break;
     }
     return 0;
 }
 
-/* A decay needs a span: the train block's steps or decay_steps; the warm-up must end in it. */
+/* A decay needs a span: the train block's steps or decay_steps; the warm-up and the hold must
+ * end in it, and a hold without a decay would do nothing (so it is refused, not ignored). */
 static void check_schedule(ck *c, const md_objective *o, fe_loc sched_loc, fe_loc call_loc)
 {
+    if (o->schedule == 0 && o->hold > 0) {
+        fe_error(c->d, call_loc, "hold %d delays a decay, but the schedule is constant; give "
+                 "schedule linear or cosine", o->hold);
+        return;
+    }
     long long span = o->decay_steps ? o->decay_steps : (long long)c->hyper.steps;
     if (o->schedule != 0 && span == 0) {
         fe_error(c->d, sched_loc, "schedule %s decays over the train block's steps, which are not "
@@ -157,6 +166,9 @@ static void check_schedule(ck *c, const md_objective *o, fe_loc sched_loc, fe_lo
     if (o->schedule != 0 && o->warmup >= span)
         fe_error(c->d, call_loc, "warmup %d is not shorter than the decay's %lld steps", o->warmup,
                  span);
+    else if (o->schedule != 0 && o->hold >= span)
+        fe_error(c->d, call_loc, "hold %d is not shorter than the decay's %lld steps: the decay "
+                 "would never start", o->hold, span);
 }
 
 void ck_optimizer(ck *c, ast_stmt *s, md_objective *o)
@@ -219,6 +231,6 @@ void md_optim_describe(const md_objective *o, char *buf, size_t len)
     if (o->weight_decay > 0)
         n += snprintf(buf + n, len - (size_t)n, " weight_decay %g", o->weight_decay);
     if ((size_t)n < len && (o->schedule || o->warmup))
-        snprintf(buf + n, len - (size_t)n, " schedule %s warmup %d final_lr %g",
-                 schedules[o->schedule], o->warmup, o->final_lr);
+        snprintf(buf + n, len - (size_t)n, " schedule %s warmup %d hold %d final_lr %g",
+                 schedules[o->schedule], o->warmup, o->hold, o->final_lr);
 }

@@ -12,7 +12,8 @@
  *   All three: f0 the base learning rate, and lr_t = f0 * warm(t) * decay(t), the schedule:
  *          i1 0 constant, 1 linear, 2 cosine decay to f5 * f0 (f5 in [0, 1]) over updates
  *          i2 (warm-up, linear from f0/i2) .. i3 (the last update); warm(t) = min(1, t/i2)
- *          when i2 > 0. The unfused form is one op per parameter tensor sharing t.
+ *          when i2 > 0; the decay starts at update max(i2, i4) (i4: the hold, 0 = none).
+ *          The unfused form is one op per parameter tensor sharing t.
  * EMA      in0 params, in1 ema, in2 (optional) the trained network's update count t [1]:
  *          ema = d * ema + (1 - d) * params, d = f0 without t, else min(f0, (1 + t) / (10 + t))
  *          (TensorFlow's ExponentialMovingAverage with num_updates): the average forgets the
@@ -37,6 +38,9 @@ static int schedule_validate(vctx *v)
     if (op->i[2] < 0 || op->i[3] < 0 || (op->i[1] != 0 && op->i[3] <= op->i[2]))
         return opc_fail(v, "warm-up i2 = %d and last update i3 = %d do not make a schedule",
                         op->i[2], op->i[3]);
+    if (op->i[4] < 0 || (op->i[4] > 0 && (op->i[1] == 0 || op->i[4] >= op->i[3])))
+        return opc_fail(v, "hold i4 = %d does not fit the schedule (i1 = %d, last update i3 = %d)",
+                        op->i[4], op->i[1], op->i[3]);
     for (int k = 0; k < 6; k++)
         if (opc_need_finite(v, op->f[k], "optimizer setting"))
             return -1;

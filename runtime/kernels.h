@@ -253,10 +253,10 @@ void kern_rmsprop(float *p, const float *g, float *sq, size_t n, float lr, float
 /* p *= s (AdamW's decoupled weight decay: s = 1 - lr wd) */
 void kern_scale(float *p, size_t n, float s, int threads);
 /* The learning rate of update t (1, 2, ...): lr, times t/warmup during the warm-up, times the
- * decay from 1 to final_share between the warm-up's end and update `last` (linear or half a
- * cosine; constant: no decay). Computed in double, rounded once. */
+ * decay from 1 to final_share between update max(warmup, hold) and update `last` (linear or
+ * half a cosine; constant: no decay). Computed in double, rounded once. */
 enum { KERN_LR_CONSTANT = 0, KERN_LR_LINEAR = 1, KERN_LR_COSINE = 2 };
-float kern_lr_at(float lr, double t, int kind, int warmup, int last, float final_share);
+float kern_lr_at(float lr, double t, int kind, int warmup, int hold, int last, float final_share);
 /* ema = decay * ema + (1 - decay) * p */
 void kern_ema(const float *p, float *ema, size_t n, float decay, int threads);
 

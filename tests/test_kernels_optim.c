@@ -92,20 +92,28 @@ END_TEST
 START_TEST(schedule_shape)
 {
     /* constant: lr at every update */
-    ck_assert_float_eq(kern_lr_at(0.5f, 1, KERN_LR_CONSTANT, 0, 0, 0), 0.5f);
-    ck_assert_float_eq(kern_lr_at(0.5f, 1e6, KERN_LR_CONSTANT, 0, 100, 0), 0.5f);
+    ck_assert_float_eq(kern_lr_at(0.5f, 1, KERN_LR_CONSTANT, 0, 0, 0, 0), 0.5f);
+    ck_assert_float_eq(kern_lr_at(0.5f, 1e6, KERN_LR_CONSTANT, 0, 0, 100, 0), 0.5f);
     /* warm-up: linear from lr/W, full at W */
-    ck_assert_float_eq_tol(kern_lr_at(1.0f, 1, KERN_LR_CONSTANT, 4, 0, 0), 0.25f, 1e-7f);
-    ck_assert_float_eq(kern_lr_at(1.0f, 4, KERN_LR_CONSTANT, 4, 0, 0), 1.0f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 1, KERN_LR_CONSTANT, 4, 0, 0, 0), 0.25f, 1e-7f);
+    ck_assert_float_eq(kern_lr_at(1.0f, 4, KERN_LR_CONSTANT, 4, 0, 0, 0), 1.0f);
     /* linear decay 10 -> 110 to a share 0.1: half-way 0.55, the end and past it 0.1 */
-    ck_assert_float_eq_tol(kern_lr_at(1.0f, 60, KERN_LR_LINEAR, 10, 110, 0.1f), 0.55f, 1e-6f);
-    ck_assert_float_eq_tol(kern_lr_at(1.0f, 110, KERN_LR_LINEAR, 10, 110, 0.1f), 0.1f, 1e-6f);
-    ck_assert_float_eq_tol(kern_lr_at(1.0f, 500, KERN_LR_LINEAR, 10, 110, 0.1f), 0.1f, 1e-6f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 60, KERN_LR_LINEAR, 10, 0, 110, 0.1f), 0.55f, 1e-6f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 110, KERN_LR_LINEAR, 10, 0, 110, 0.1f), 0.1f, 1e-6f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 500, KERN_LR_LINEAR, 10, 0, 110, 0.1f), 0.1f, 1e-6f);
+    /* a hold of 50 keeps lr until update 50, then decays linearly over 50 .. 110: 80 is half-way;
+     * a hold shorter than the warm-up changes nothing */
+    ck_assert_float_eq(kern_lr_at(1.0f, 50, KERN_LR_LINEAR, 10, 50, 110, 0.1f), 1.0f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 80, KERN_LR_LINEAR, 10, 50, 110, 0.1f), 0.55f, 1e-6f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 110, KERN_LR_LINEAR, 10, 50, 110, 0.1f), 0.1f, 1e-6f);
+    ck_assert_float_eq(kern_lr_at(1.0f, 60, KERN_LR_LINEAR, 10, 5, 110, 0.1f),
+                       kern_lr_at(1.0f, 60, KERN_LR_LINEAR, 10, 0, 110, 0.1f));
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 80, KERN_LR_COSINE, 0, 50, 110, 0.2f), 0.6f, 1e-6f);
     /* cosine: half-way is the mean of the ends, monotone, never below the end */
-    ck_assert_float_eq_tol(kern_lr_at(1.0f, 50, KERN_LR_COSINE, 0, 100, 0.2f), 0.6f, 1e-6f);
+    ck_assert_float_eq_tol(kern_lr_at(1.0f, 50, KERN_LR_COSINE, 0, 0, 100, 0.2f), 0.6f, 1e-6f);
     float prev = 2;
     for (int t = 1; t <= 120; t++) {
-        float lr = kern_lr_at(1.0f, t, KERN_LR_COSINE, 0, 100, 0.2f);
+        float lr = kern_lr_at(1.0f, t, KERN_LR_COSINE, 0, 0, 100, 0.2f);
         ck_assert_msg(lr <= prev && lr >= 0.2f - 1e-6f, "t %d: %g after %g", t, lr, prev);
         prev = lr;
     }
@@ -142,6 +150,16 @@ START_TEST(contract_refuses_bad_settings)
     bad.i[3] = 10;
     ck_assert_msg(refusal(&bad) && strstr(refusal(&bad), "do not make a schedule"), "%s",
                   refusal(&bad));
+    bad = ok;
+    bad.i[1] = KERN_LR_LINEAR;
+    bad.i[3] = 10;
+    bad.i[4] = 9;
+    ck_assert_msg(refusal(&bad) == NULL, "%s", refusal(&bad)); /* a hold inside the decay */
+    bad.i[4] = 10;
+    ck_assert_msg(refusal(&bad) && strstr(refusal(&bad), "hold i4 = 10"), "%s", refusal(&bad));
+    bad.i[1] = KERN_LR_CONSTANT;
+    bad.i[4] = 5;
+    ck_assert_msg(refusal(&bad) && strstr(refusal(&bad), "hold i4 = 5"), "%s", refusal(&bad));
     bad = ok;
     bad.f[5] = 1.5f;
     ck_assert_msg(refusal(&bad) && strstr(refusal(&bad), "out of range"), "%s", refusal(&bad));

@@ -27,7 +27,7 @@ static const char *src =
     "  batch 8  steps 20  d_steps 2\n"
     "  loss D = hinge_real(D(x, y)) + hinge_fake(D(G(z, y), y))\n"
     "  loss G = -mean(D(G(z, y), y))\n"
-    "  optimizer D = sgd(lr 0.01, momentum 0.9, schedule cosine, warmup 2, final_lr 0.1)\n"
+    "  optimizer D = sgd(lr 0.01, momentum 0.9, schedule cosine, warmup 2, hold 5, final_lr 0.1)\n"
     "  optimizer G = rmsprop(lr 1e-3, weight_decay 1e-4)\n"
     "}\n";
 
@@ -103,6 +103,7 @@ START_TEST(lowered_with_schedule_in_updates)
     ck_assert_int_eq(d->i[1], 2);      /* cosine */
     ck_assert_int_eq(d->i[2], 2 * 2);  /* warm-up 2 steps of 2 updates */
     ck_assert_int_eq(d->i[3], 20 * 2); /* the train block's 20 steps */
+    ck_assert_int_eq(d->i[4], 5 * 2);  /* the hold, in updates too */
     ck_assert_float_eq(d->f[0], 0.01f);
     ck_assert_float_eq(d->f[1], 0.9f);
     ck_assert_float_eq(d->f[5], 0.1f);
@@ -126,6 +127,7 @@ START_TEST(lowered_with_schedule_in_updates)
         ck_assert_int_eq(ops[k]->type, GAN_OP_SGD);
         ck_assert_int_eq(ops[k]->i[0], k == 0);
         ck_assert_int_eq(ops[k]->i[3], 40);
+        ck_assert_int_eq(ops[k]->i[4], 10);
         ck_assert_int_eq(ops[k]->in[3], ops[0]->in[3]);
     }
     gan_model_free(m);

@@ -68,11 +68,12 @@ void kern_scale(float *p, size_t n, float s, int threads)
         p[i] *= s;
 }
 
-float kern_lr_at(float lr, double t, int kind, int warmup, int last, float final_share)
+float kern_lr_at(float lr, double t, int kind, int warmup, int hold, int last, float final_share)
 {
     double w = warmup > 0 && t < warmup ? t / warmup : 1.0, d = 1.0;
-    if (kind != KERN_LR_CONSTANT && last > warmup) {
-        double q = (t - warmup) / (double)(last - warmup);
+    int start = hold > warmup ? hold : warmup;
+    if (kind != KERN_LR_CONSTANT && last > start) {
+        double q = (t - start) / (double)(last - start);
         q = q < 0 ? 0 : q > 1 ? 1 : q;
         double f = final_share;
         d = kind == KERN_LR_LINEAR ? 1.0 - (1.0 - f) * q : f + (1.0 - f) * 0.5 * (1.0 + cos(M_PI * q));

@@ -21,7 +21,7 @@ int gan_run_optim(const gan_run_ctx *c)
     if (!(t >= 1.0f))
         return gan_run_fail(c, "step count t = %g: no %s op with i[0] = 1 incremented it", t,
                             gan_op_name(op->type));
-    float lr = kern_lr_at(op->f[0], t, op->i[1], op->i[2], op->i[3], op->f[5]);
+    float lr = kern_lr_at(op->f[0], t, op->i[1], op->i[2], op->i[4], op->i[3], op->f[5]);
     float wd = op->f[4];
     switch (op->type) {
     case GAN_OP_ADAM:
