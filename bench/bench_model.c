@@ -72,6 +72,7 @@ typedef struct {
     double t_d, t_g, t_step;              /* seconds: mean d_step run, g_step run, whole step */
     double planned_mib;                   /* params + state + grads + arena */
     double arena_mib;
+    double scratch_mib;                   /* the kernels' temporaries beyond the plan */
     long long params_g, params_d;         /* trainable parameters of G and D */
     long maxrss_kib;                      /* filled by the parent from wait4 */
 } model_result;
@@ -244,6 +245,7 @@ static void bench_ganrt(const char *path, int threads, int warmup, int iters, mo
     r->t_d = sum_d / timed;
     r->t_g = sum_g / timed;
     r->t_step = r->d_steps * r->t_d + r->t_g;
+    r->scratch_mib = (double)kern_scratch_bytes(sc) / (1 << 20);
     r->ok = 1;
 out:
     for (int q = 0; q < GAN_REGION_COUNT; q++)
@@ -655,7 +657,7 @@ static int measure_torch(const bench_cfg *c, bench_results *res)
  * the same thread count's sgemm. */
 static void print_row(const char *model, int batch, int th, const char *impl, double t_d,
                       double t_g, double t_step, double flops, double gemm, double rss,
-                      double planned)
+                      double planned, double scratch)
 {
     double gfs = flops / t_step / 1e9;
     printf("%-17s %5d %3d  %-11s %8.1f %8.1f %8.1f %7.1f %8.1f", model, batch, th, impl,
@@ -666,9 +668,9 @@ static void print_row(const char *model, int batch, int th, const char *impl, do
         printf(" %7s", "-");
     printf(" %8.0f", rss);
     if (planned > 0)
-        printf(" %8.0f\n", planned);
+        printf(" %8.0f %8.1f\n", planned, scratch);
     else
-        printf(" %8s\n", "-");
+        printf(" %8s %8s\n", "-", "-");
 }
 
 static void print_table(const bench_cfg *c, const bench_results *res)
@@ -676,11 +678,11 @@ static void print_table(const bench_cfg *c, const bench_results *res)
     printf("\nTraining step time and throughput; GFLOP/s from the compiler's FLOP counts (2 x "
            "multiply-adds),\n%%sgemm = that GFLOP/s over OpenBLAS sgemm 2048^2 at the same "
            "thread count, measured in this run\n");
-    printf("%-17s %5s %3s  %-11s %8s %8s %8s %7s %8s %7s %8s %8s\n", "model", "batch", "thr",
-           "impl", "d_step", "g_step", "step", "img/s", "GFLOP/s", "%sgemm", "peak RSS",
-           "planned");
-    printf("%-17s %5s %3s  %-11s %8s %8s %8s %7s %8s %7s %8s %8s\n", "", "", "", "", "ms", "ms",
-           "ms", "", "", "", "MiB", "MiB");
+    printf("%-17s %5s %3s  %-11s %8s %8s %8s %7s %8s %7s %8s %8s %8s\n", "model", "batch",
+           "thr", "impl", "d_step", "g_step", "step", "img/s", "GFLOP/s", "%sgemm", "peak RSS",
+           "planned", "scratch");
+    printf("%-17s %5s %3s  %-11s %8s %8s %8s %7s %8s %7s %8s %8s %8s\n", "", "", "", "", "ms",
+           "ms", "ms", "", "", "", "MiB", "MiB", "MiB");
     for (int i = 0; i < c->n_models; i++)
         for (int k = 0; k < c->n_threads; k++) {
             const model_result *r = &res->gr[i][k], *b;
@@ -688,18 +690,19 @@ static void print_table(const bench_cfg *c, const bench_results *res)
                 continue;
             double fl = r->d_steps * r->d_flops + r->g_flops;
             print_row(base_name(c->models[i]), r->batch, c->threads[k], "ganrt", r->t_d, r->t_g,
-                      r->t_step, fl, res->gemm[k], r->maxrss_kib / 1024.0, r->planned_mib);
+                      r->t_step, fl, res->gemm[k], r->maxrss_kib / 1024.0, r->planned_mib,
+                      r->scratch_mib);
             const char *bf_name = kern_bf16_avx512_usable() ? "bf16-avx512" : "bf16-c";
             for (int v = 0; v < 2; v++) /* the same work in bf16; %sgemm: the fp32 roofline */
                 if ((b = &res->br[v][i][k])->ok)
                     print_row("", b->batch, c->threads[k], v ? "bf16-amx" : bf_name, b->t_d,
                               b->t_g, b->t_step, fl, res->gemm[k], b->maxrss_kib / 1024.0,
-                              b->planned_mib);
+                              b->planned_mib, b->scratch_mib);
             const torch_result *t = &res->tr[i][k];
             if (!t->ok)
                 continue;
             print_row("", r->batch, c->threads[k], "pytorch", t->t_d, t->t_g, t->t_step, fl,
-                      res->gemm[k], t->rss_peak_mib, 0);
+                      res->gemm[k], t->rss_peak_mib, 0, 0);
             for (int v = -1; v < 2; v++) /* every column of ganrt's figures (fp32, bf16 x2) over
                                           * PyTorch's (fp32) */
                 if ((b = v < 0 ? r : &res->br[v][i][k])->ok)

@@ -135,11 +135,61 @@ START_TEST(conv_same_with_and_without_scratch)
 }
 END_TEST
 
+/* Backward at 2 threads on layers whose weights dwarf their planes (dcgan64's 4x4 stride-2
+ * pairs, scaled down): the temporaries hold at most one weight-sized buffer beyond the small
+ * per-thread tiles, not one per thread (the implicit conv's dW goes by taps, the transposed
+ * conv's thread 0 adds into dw itself). The old code took 3x and 2x the weights here. */
+START_TEST(backward_keeps_one_weight_copy)
+{
+    static const struct {
+        kern_conv_shape s;
+        int transposed;
+    } big[] = {
+        {{4, 64, 8, 8, 128, 4, 4, 4, 4, 2, 1, 1, NULL, 0}, 0}, /* implicit, 16 taps */
+        {{4, 64, 8, 8, 96, 3, 3, 4, 4, 2, 0, 0, NULL, 0}, 0},  /* implicit, 9 taps: halves */
+        {{4, 128, 4, 4, 64, 4, 4, 8, 8, 2, 1, 1, NULL, 0}, 1}, /* transposed */
+    };
+    for (int i = 0; i < 3; i++) {
+        kern_conv_shape s = big[i].s;
+        size_t nx = (size_t)s.n * s.c * s.h * s.w, nw = (size_t)s.oc * s.c * s.kh * s.kw;
+        size_t ny = (size_t)s.n * s.oc * s.oh * s.ow;
+        kernt_rng r;
+        kernt_seed(&r, 50 + i);
+        float *x = kernt_alloc(nx), *w = kernt_alloc(nw), *dy = kernt_alloc(ny);
+        float *dx = kernt_alloc(nx), *dw = kernt_alloc(nw), *ref = kernt_alloc(nw);
+        kernt_fill(&r, x, nx, -1, 1);
+        kernt_fill(&r, w, nw, -0.5f, 0.5f);
+        kernt_fill(&r, dy, ny, -1, 1);
+        kern_scratch *sc = kern_scratch_new();
+        s.scratch = sc;
+        kern_scratch_reset(sc);
+        int rc = big[i].transposed
+                     ? kern_conv2d_t_bwd(&s, x, w, NULL, dy, dx, dw, NULL, NULL, GAN_ACT_NONE, 0, 2)
+                     : kern_conv2d_bwd(&s, x, w, NULL, dy, dx, dw, NULL, NULL, GAN_ACT_NONE, 0, 2);
+        ck_assert_int_eq(rc, 0);
+        kern_scratch_reset(sc);
+        size_t cap = kern_scratch_bytes(sc), wbytes = nw * sizeof(float);
+        ck_assert_msg(cap < wbytes * 3 / 2, "case %d: %zu bytes of scratch for %zu of weights", i,
+                      cap, wbytes);
+        /* and dW still agrees with one thread (images in one order) */
+        s.scratch = NULL;
+        rc = big[i].transposed
+                 ? kern_conv2d_t_bwd(&s, x, w, NULL, dy, NULL, ref, NULL, NULL, GAN_ACT_NONE, 0, 1)
+                 : kern_conv2d_bwd(&s, x, w, NULL, dy, NULL, ref, NULL, NULL, GAN_ACT_NONE, 0, 1);
+        ck_assert_int_eq(rc, 0);
+        ck_assert_msg(kernt_close(dw, ref, nw, 1e-4, 1e-5) <= 1, "case %d: dW differs", i);
+        kern_scratch_free(sc);
+        free(x); free(w); free(dy); free(dx); free(dw); free(ref);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_scratch");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, bump_allocator_grows_once);
+    tcase_add_test(tc, backward_keeps_one_weight_copy);
     tcase_add_loop_test(tc, conv_same_with_and_without_scratch, 0,
                         (int)(sizeof cases / sizeof cases[0]));
     suite_add_tcase(s, tc);

@@ -349,10 +349,10 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
         kern_tmp_done(s->scratch, own);
         return 0;
     }
-    /* per-thread dW partials, added in thread order afterwards (deterministic for a fixed
-     * thread count: the image -> thread assignment is static) */
+    /* thread 0 adds into dw itself, the others into partials added in thread order afterwards
+     * (deterministic for a fixed thread count: the image -> thread assignment is static) */
     if (dw) {
-        dwp = kern_tmp(s->scratch, ((size_t)nt * nw) * sizeof *dwp, 1);
+        dwp = kern_tmp(s->scratch, ((size_t)(nt - 1) * nw) * sizeof *dwp, 1);
         if (!dwp) {
             kern_tmp_done(s->scratch, dxpk);
             kern_tmp_done(s->scratch, wf);
@@ -364,7 +364,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
 #pragma omp parallel num_threads(nt)
     {
         int tid = kern_thread_id();
-        float *mydw = dw ? dwp + (size_t)tid * nw : NULL;
+        float *mydw = !dw ? NULL : tid ? dwp + (size_t)(tid - 1) * nw : dw;
         float *myws = pw ? NULL : ws + (size_t)tid * tile;
 #pragma omp for schedule(static)
         for (int n = 0; n < s->n; n++)
@@ -377,7 +377,7 @@ int kern_conv2d_bwd(const kern_conv_shape *s, const float *x, const float *w, co
 #pragma omp parallel for schedule(static) num_threads(nt) if (nw >= KERN_PAR_MIN)
         for (long long i = 0; i < nwl; i++) {
             float acc = 0.0f;
-            for (int t = 0; t < nt; t++)
+            for (int t = 0; t < nt - 1; t++)
                 acc += dwp[(size_t)t * nw + i];
             dw[i] += acc;
         }

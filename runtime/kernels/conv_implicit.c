@@ -7,14 +7,15 @@
  * and columns wide enough for every tap's shift), the B matrix of tap (kh, kw) is its plane at
  * a fixed offset with ldb = the plane's size, and the forward is KH*KW GEMMs with K = C,
  * accumulating into t [OC, OH*PW] (columns ox >= OW are not outputs and are dropped).
- * Backward: dy in t's layout (zero in those columns); per tap dW_tap += t B_tap^T and
- * dxp_tap += W_tap^T t into the padded planes of dx, then dx += the planes put back.
+ * Backward: dy in t's layout (zero in those columns); per tap dxp_tap += W_tap^T t into the
+ * padded planes of dx, then dx += the planes put back; and dW_tap += t B_tap^T.
  *
  * Used in fp32 for convolutions with at least KERN_IMPLICIT_MIN_C input channels (K = C must
  * keep the GEMMs busy; D's first conv from RGB stays on the columns), more than 4 outputs
- * (fewer go to the direct kernel) and no 1x1 kernel (no columns to save). Threads and
- * determinism as the GEMM path (conv.c): images over OpenMP threads, per-thread buffers and
- * dW partials added in thread order. */
+ * (fewer go to the direct kernel) and no 1x1 kernel (no columns to save). Threads: the
+ * forward and dx take images over OpenMP threads with per-thread buffers; dW takes its taps
+ * (or tap x channel pieces) over the threads, each adding every image in order, so that no
+ * thread keeps a weight-sized partial. Deterministic for a fixed thread count. */
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/kernels.h"
@@ -52,11 +53,10 @@ static geo geometry(const kern_conv_shape *s)
     return g;
 }
 
-/* floats per thread: the planes of x (and, backward, of dx) and t */
-static size_t thread_floats(const kern_conv_shape *s, const geo *g, int bwd)
+/* floats per thread: the planes of x (or, backward, of x or dx) and t */
+static size_t thread_floats(const kern_conv_shape *s, const geo *g)
 {
-    size_t planes = (size_t)g->s * g->s * s->c * g->pp;
-    return planes * (bwd ? 2 : 1) + (size_t)s->oc * g->ldt;
+    return (size_t)g->s * g->s * s->c * g->pp + (size_t)s->oc * g->ldt;
 }
 
 /* tap (kh, kw): its plane (p, q) and its offset in that plane */
@@ -146,7 +146,7 @@ int kern_conv_implicit_fwd(const kern_conv_shape *s, const float *x, const float
     geo g = geometry(s);
     int nt = kern_nt(threads);
     nt = nt > 1 && s->n >= nt ? nt : 1;
-    size_t tb = thread_floats(s, &g, 0), plane = (size_t)s->oh * s->ow;
+    size_t tb = thread_floats(s, &g), plane = (size_t)s->oh * s->ow;
     size_t ipl = (size_t)s->h * s->w, nw = (size_t)s->oc * s->c * s->kh * s->kw;
     float *bufs = kern_tmp(s->scratch, (size_t)nt * tb * sizeof *bufs, 0);
     float *wt = kern_tmp(s->scratch, nw * sizeof *wt, 0);
@@ -170,73 +170,101 @@ int kern_conv_implicit_fwd(const kern_conv_shape *s, const float *x, const float
     return 0;
 }
 
-static void image_bwd(const kern_conv_shape *s, const geo *g, const float *xn, const float *wt,
-                      const float *dyn, float *dxn, float *dwt, float *buf)
+/* dy_n into t's layout (OC rows of OH*PW, zero in the columns ox >= OW) */
+static void dy_layout(const kern_conv_shape *s, const geo *g, const float *dyn, float *t)
 {
-    size_t planes = (size_t)g->s * g->s * s->c * g->pp, per = (size_t)s->oc * s->c;
-    float *pl = buf, *dpl = buf + planes, *t = buf + 2 * planes;
     for (int o = 0; o < s->oc; o++)
         for (int oy = 0; oy < s->oh; oy++) {
             float *d = t + o * g->ldt + (size_t)oy * g->pw;
             memcpy(d, dyn + ((size_t)o * s->oh + oy) * s->ow, (size_t)s->ow * sizeof *d);
             memset(d + s->ow, 0, (size_t)(g->pw - s->ow) * sizeof *d);
         }
-    if (dwt)
-        split_planes(s, g, xn, pl);
-    if (dxn)
-        memset(dpl, 0, planes * sizeof *dpl);
-    for (int kh = 0, tap = 0; kh < s->kh; kh++)
-        for (int kw = 0; kw < s->kw; kw++, tap++) {
-            if (dwt)
-                kern_gemm(0, 1, s->oc, s->c, g->nn, t, (int)g->ldt, tap_b(s, g, pl, kh, kw),
-                          (int)g->pp, 1.0f, dwt + tap * per, s->c);
-            if (dxn)
-                kern_gemm(1, 0, s->c, g->nn, s->oc, wt + tap * per, s->c, t, (int)g->ldt, 1.0f,
-                          (float *)tap_b(s, g, dpl, kh, kw), (int)g->pp);
-        }
-    if (dxn)
-        merge_planes(s, g, dpl, dxn);
 }
 
+/* dx_n += the taps' W_tap^T t, through padded planes */
+static void image_dx(const kern_conv_shape *s, const geo *g, const float *wt, const float *dyn,
+                     float *dxn, float *buf)
+{
+    size_t planes = (size_t)g->s * g->s * s->c * g->pp, per = (size_t)s->oc * s->c;
+    float *dpl = buf, *t = buf + planes;
+    dy_layout(s, g, dyn, t);
+    memset(dpl, 0, planes * sizeof *dpl);
+    for (int kh = 0, tap = 0; kh < s->kh; kh++)
+        for (int kw = 0; kw < s->kw; kw++, tap++)
+            kern_gemm(1, 0, s->c, g->nn, s->oc, wt + tap * per, s->c, t, (int)g->ldt, 1.0f,
+                      (float *)tap_b(s, g, dpl, kh, kw), (int)g->pp);
+    merge_planes(s, g, dpl, dxn);
+}
+
+/* dW in tap-major blocks [KH*KW][OC][C], split into `items` pieces: tap-major block k / sp,
+ * input channels of part k % sp (sp pieces per tap, so that the pieces share out evenly over
+ * the threads). This thread's pieces [i0, i1), every image in order. */
+static void dw_items(const kern_conv_shape *s, const geo *g, const float *x, const float *dy,
+                     float *dwt, int sp, int i0, int i1, float *buf)
+{
+    size_t planes = (size_t)g->s * g->s * s->c * g->pp, per = (size_t)s->oc * s->c;
+    size_t ipl = (size_t)s->h * s->w, plane = (size_t)s->oh * s->ow;
+    float *pl = buf, *t = buf + planes;
+    for (int n = 0; n < s->n && i0 < i1; n++) {
+        dy_layout(s, g, dy + (size_t)n * s->oc * plane, t);
+        split_planes(s, g, x + (size_t)n * s->c * ipl, pl);
+        for (int it = i0; it < i1; it++) {
+            int tap = it / sp, part = it % sp;
+            int c0 = (int)((long long)s->c * part / sp), c1 = (int)((long long)s->c * (part + 1) / sp);
+            if (c1 <= c0)
+                continue;
+            const float *b = tap_b(s, g, pl, tap / s->kw, tap % s->kw) + (size_t)c0 * g->pp;
+            kern_gemm(0, 1, s->oc, c1 - c0, g->nn, t, (int)g->ldt, b, (int)g->pp, 1.0f,
+                      dwt + tap * per + c0, s->c);
+        }
+    }
+}
+
+/* Two passes, sharing one weight-sized buffer: dx over the images (W tap-major), then dW over
+ * its taps (the same buffer, zeroed), each piece owned by one thread that adds the images in
+ * order. No per-thread dW partials: at D's 256 -> 512 4x4 layer those were 8 MiB a thread. */
 int kern_conv_implicit_bwd(const kern_conv_shape *s, const float *x, const float *w,
                            const float *dy, float *dx, float *dw, int threads)
 {
     geo g = geometry(s);
     int nt = kern_nt(threads), kk = s->kh * s->kw;
-    nt = nt > 1 && s->n >= nt ? nt : 1;
-    size_t tb = thread_floats(s, &g, 1), plane = (size_t)s->oh * s->ow;
-    size_t ipl = (size_t)s->h * s->w, nw = (size_t)s->oc * s->c * kk;
-    float *bufs = kern_tmp(s->scratch, (size_t)nt * tb * sizeof *bufs, 0);
-    float *wt = dx ? kern_tmp(s->scratch, nw * sizeof *wt, 0) : NULL;
-    float *dwt = dw ? kern_tmp(s->scratch, (size_t)nt * nw * sizeof *dwt, 1) : NULL;
-    if (!bufs || (dx && !wt) || (dw && !dwt)) {
-        kern_tmp_done(s->scratch, dwt);
+    size_t tb = thread_floats(s, &g), plane = (size_t)s->oh * s->ow, ipl = (size_t)s->h * s->w, nw = (size_t)s->oc * s->c * kk;
+    int ntx = nt > 1 && s->n >= nt ? nt : 1;
+    int sp = kk % nt == 0 ? 1 : nt, items = kk * sp, ntw = nt < items ? nt : items;
+    int nb = ntx > ntw ? ntx : ntw;
+    float *bufs = kern_tmp(s->scratch, (size_t)nb * tb * sizeof *bufs, 0);
+    float *wt = kern_tmp(s->scratch, nw * sizeof *wt, 0);
+    if (!bufs || !wt) {
         kern_tmp_done(s->scratch, wt);
         kern_tmp_done(s->scratch, bufs);
         return -1;
     }
-    if (dx)
+    if (dx) {
         tap_major(s, w, wt);
-    int blas_nt = nt > 1 ? kern_blas_single_begin(nt) : 0;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (int n = 0; n < s->n; n++) {
-        int tid = kern_thread_id();
-        image_bwd(s, &g, x + (size_t)n * s->c * ipl, wt, dy + (size_t)n * s->oc * plane,
-                  dx ? dx + (size_t)n * s->c * ipl : NULL, dw ? dwt + (size_t)tid * nw : NULL,
-                  bufs + (size_t)tid * tb);
+        int blas_nt = ntx > 1 ? kern_blas_single_begin(ntx) : 0;
+#pragma omp parallel for schedule(static) num_threads(ntx) if (ntx > 1)
+        for (int n = 0; n < s->n; n++)
+            image_dx(s, &g, wt, dy + (size_t)n * s->oc * plane, dx + (size_t)n * s->c * ipl,
+                     bufs + (size_t)kern_thread_id() * tb);
+        if (ntx > 1)
+            kern_blas_single_end(blas_nt);
     }
-    if (nt > 1)
-        kern_blas_single_end(blas_nt);
     if (dw) {
+        memset(wt, 0, nw * sizeof *wt);
+        int blas_nt = ntw > 1 ? kern_blas_single_begin(ntw) : 0;
+#pragma omp parallel num_threads(ntw) if (ntw > 1)
+        {
+            int tid = kern_thread_id();
+            dw_items(s, &g, x, dy, wt, sp, items * tid / ntw, items * (tid + 1) / ntw,
+                     bufs + (size_t)tid * tb);
+        }
+        if (ntw > 1)
+            kern_blas_single_end(blas_nt);
         size_t per = (size_t)s->oc * s->c;
-        for (int t = 1; t < nt; t++) /* thread partials in thread order */
-            for (size_t i = 0; i < nw; i++)
-                dwt[i] += dwt[(size_t)t * nw + i];
         for (size_t oc = 0; oc < per; oc++)
             for (int t = 0; t < kk; t++)
-                dw[oc * kk + t] += dwt[(size_t)t * per + oc];
+                dw[oc * kk + t] += wt[(size_t)t * per + oc];
     }
-    kern_tmp_done(s->scratch, dwt);
     kern_tmp_done(s->scratch, wt);
     kern_tmp_done(s->scratch, bufs);
     return 0;

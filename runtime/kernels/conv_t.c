@@ -139,8 +139,8 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
         kern_tmp_done(s->scratch, own);
         return 0;
     }
-    if (dw) { /* per-thread partials, added in thread order */
-        dwp = kern_tmp(s->scratch, ((size_t)nt * nw) * sizeof *dwp, 1);
+    if (dw) { /* thread 0 adds into dw itself, the others into partials added in thread order */
+        dwp = kern_tmp(s->scratch, ((size_t)(nt - 1) * nw) * sizeof *dwp, 1);
         if (!dwp) {
             kern_tmp_done(s->scratch, wpk);
             kern_tmp_done(s->scratch, own);
@@ -154,14 +154,14 @@ int kern_conv2d_t_bwd(const kern_conv_shape *s, const float *x, const float *w, 
 #pragma omp for schedule(static)
         for (int n = 0; n < s->n; n++)
             image_bwd(s, x + (size_t)n * s->c * ipl, &wa, dy + (size_t)n * s->oc * plane,
-                      dx ? dx + (size_t)n * s->c * ipl : NULL, dw ? dwp + (size_t)tid * nw : NULL,
-                      ws + (size_t)tid * per);
+                      dx ? dx + (size_t)n * s->c * ipl : NULL,
+                      !dw ? NULL : tid ? dwp + (size_t)(tid - 1) * nw : dw, ws + (size_t)tid * per);
     }
     kern_blas_single_end(blas_nt);
     if (dw)
         for (size_t i = 0; i < nw; i++) {
             float acc = 0.0f;
-            for (int t = 0; t < nt; t++)
+            for (int t = 0; t < nt - 1; t++)
                 acc += dwp[(size_t)t * nw + i];
             dw[i] += acc;
         }
