@@ -60,4 +60,12 @@ int cli_dist_after_step(struct gan_dist *d, struct gan_session *s, const gan_mod
                         int *timeup, char *err, size_t errlen);
 void cli_dist_report(const struct gan_dist *d, long long steps);
 
+/* cli_standing.c: --standing B (eval, sample): the generator's batch-norm statistics
+ * measured over B batches of z from the latent distribution and label rows drawn from rows
+ * (n_rows x n_labels, 0/1; NULL: a uniform class for a categorical model, none otherwise).
+ * 0, or 1 with a message. */
+int cli_standing_stats(struct gan_session *s, const gan_model *m, long long batches,
+                       uint64_t seed, const float *rows, size_t n_rows, int use_ema, char *err,
+                       size_t errlen);
+
 #endif

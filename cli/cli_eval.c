@@ -40,6 +40,9 @@ static const char eval_help[] =
     "  --real-only              only the classifier on the real held-out faces\n"
     "  --no-cache               recompute the real statistics\n"
     "  --no-ema                 the generator's raw weights, not their EMA\n"
+    "  --standing B             sample with batch-norm statistics measured over B batches of\n"
+    "                           the sampling weights (standing statistics; 0: the running\n"
+    "                           ones; default 0)\n"
     "  --threads T              compute threads\n"
     "  --precision P            fp32 (default) or bf16 GEMMs ('ganrt train --help')\n"
     "\n"
@@ -62,6 +65,7 @@ static int parse_opt(gan_args *a, eval_opts *o, int *help)
     else if (!strcmp(op, "-n")) r = gan_args_ll(a, 2, 1000000, &o->n);
     else if (!strcmp(op, "--n-real")) r = gan_args_ll(a, 2, 10000000, &o->n_real);
     else if (!strcmp(op, "--pairs")) r = gan_args_ll(a, 0, 100000, &o->pairs);
+    else if (!strcmp(op, "--standing")) r = gan_args_ll(a, 0, 10000, &o->standing);
     else if (!strcmp(op, "--threads")) r = gan_args_ll(a, 1, 1024, &o->threads);
     else if (!strcmp(op, "--seed")) r = gan_args_u64(a, &o->seed);
     else if (!strcmp(op, "--holdout")) {
@@ -326,7 +330,9 @@ int eval_generated_by(eval_ctx *e, gan_session *s, char *err, size_t errlen)
             memcpy(lab + (size_t)i * L, rows + (gan_rng_next(&rng) % n_rows) * (size_t)L,
                    sizeof(float) * L);
         e->n_gen = n;
-        rc = gen_classify(e, s, n, z, lab, img, lg, ft, err, errlen);
+        rc = cli_standing_stats(s, e->gm, e->o.standing, e->o.seed, rows, n_rows,
+                                !e->o.no_ema, err, errlen) ||
+             gen_classify(e, s, n, z, lab, img, lg, ft, err, errlen);
     }
     for (int a = 0; !rc && a < e->n_attrs; a++) {
         eval_attr *at = &e->attrs[a];

@@ -11,7 +11,7 @@
 
 typedef struct {
     const char *model, *ckpt, *clf, *clf_ckpt, *real, *json, *features, *attrs;
-    long long n, n_real, pairs, threads, holdout;
+    long long n, n_real, pairs, threads, holdout, standing;
     uint64_t seed;
     int holdout_given, real_only, no_cache, no_ema;
 } eval_opts;

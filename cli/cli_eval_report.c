@@ -75,8 +75,11 @@ void eval_print_table(const eval_ctx *e, FILE *f)
                 e->real.diversity);
         return;
     }
-    fprintf(f, "generator %s (step %llu), %lld faces, attributes from held-out rows\n\n",
-            e->gen_ckpt_path, e->gen_step, e->n_gen);
+    fprintf(f, "generator %s (step %llu%s), %lld faces, attributes from held-out rows",
+            e->gen_ckpt_path, e->gen_step, e->o.no_ema ? ", raw weights" : "", e->n_gen);
+    if (e->o.standing > 0)
+        fprintf(f, "; batch norms with standing statistics over %lld batches", e->o.standing);
+    fprintf(f, "\n\n");
     fprintf(f, "%-20s %7s %7s %7s %7s %7s %7s %7s\n", "attribute", "asked", "gen_acc", "gen_bal",
             "real_acc", "real_bal", "control", "flips");
     avg m[6] = {{0}};
@@ -191,6 +194,7 @@ int eval_write_json(const eval_ctx *e, const char *path, char *err, size_t errle
         jnum(&w, "n", (double)e->n_gen, 1);
         jnum(&w, "seed", (double)e->o.seed, 1);
         jnum(&w, "pairs", (double)e->o.pairs, 1);
+        jnum(&w, "standing", (double)e->o.standing, 1);
         jnum(&w, "frechet", e->frechet, 1);
         jnum(&w, "gen_diversity", e->gen_diversity, 1);
     }

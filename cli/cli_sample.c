@@ -40,6 +40,10 @@ static const char sample_help[] =
     "                      from [-PSI, PSI]). Smaller PSI: more typical, less varied images\n"
     "                      (0.05 to 10; default: none)\n"
     "  --no-ema            use the raw generator weights, not their EMA\n"
+    "  --standing B        normalise with batch-norm statistics measured over B batches of\n"
+    "                      the sampling weights (standing statistics: z drawn, attributes\n"
+    "                      from random rows of the --rest-from / --attrs-from file), not the\n"
+    "                      running ones of training (default 0: the running ones)\n"
     "  --threads T         compute threads\n"
     "  --precision P       fp32 (default) or bf16 GEMMs (as 'ganrt train --help' says)\n"
     "  --help              this text\n"
@@ -48,7 +52,7 @@ static const char sample_help[] =
 
 typedef struct {
     const char *model, *ckpt, *out, *attr, *vary, *attrs_from, *out_dir, *rest_from, *precision;
-    long long n, cols, threads;
+    long long n, cols, threads, standing;
     uint64_t seed;
     double truncation;       /* 0: none */
     int interpolate, no_ema, n_given;
@@ -87,6 +91,7 @@ static int parse(int argc, char **argv, sample_opts *o, int *help, gan_args *a)
             o->n_given = 1;
         } else if (!strcmp(op, "--cols")) r = gan_args_ll(a, 1, 1000, &o->cols);
         else if (!strcmp(op, "--threads")) r = gan_args_ll(a, 1, 1024, &o->threads);
+        else if (!strcmp(op, "--standing")) r = gan_args_ll(a, 0, 10000, &o->standing);
         else if (!strcmp(op, "--seed")) r = gan_args_u64(a, &o->seed);
         else if (!strcmp(op, "--truncation")) r = gan_args_double(a, 0.05, 10, &o->truncation);
         else if (!strcmp(op, "--interpolate")) o->interpolate = 1;
@@ -563,6 +568,44 @@ static int rest_attrs(const gan_hyper *h, const sample_opts *o, sample_run *r, c
     return 0;
 }
 
+/* --standing B: the label rows of the --rest-from / --attrs-from file, in the model's order. */
+static int standing(const gan_model *m, const sample_opts *o, const sample_run *r,
+                    gan_session *s, char *err, size_t errlen)
+{
+    const gan_hyper *h = &m->hyper;
+    int L = h->n_labels;
+    if (o->standing <= 0)
+        return 0;
+    if (h->label_kind != GAN_LABELS_MULTI || L == 0)
+        return cli_standing_stats(s, m, o->standing, o->seed, NULL, 0, !o->no_ema, err, errlen);
+    const gan_attr_table *at = &r->at;
+    const char *file = o->rest_from ? o->rest_from : o->attrs_from;
+    if (!file || at->n_rows == 0) {
+        snprintf(err, errlen, "--standing measures with real faces' attributes: give "
+                 "--rest-from DATA/list_attr_celeba.txt (or --attrs-from)");
+        return 1;
+    }
+    float *rows = malloc(sizeof(float) * at->n_rows * (size_t)L);
+    if (!rows)
+        return cli_out_of_memory(err, errlen);
+    int rc = 0;
+    for (int k = 0; k < L && !rc; k++) {
+        int c = gan_attr_find(at, h->label_names[k]);
+        if (c < 0) {
+            snprintf(err, errlen, "%s: has no attribute %s (a label of the model; --standing "
+                     "needs all of them)", file, h->label_names[k]);
+            rc = 1;
+        }
+        for (size_t i = 0; !rc && i < at->n_rows; i++)
+            rows[i * L + k] = at->values[i * (size_t)at->n_attrs + c] > 0 ? 1.0f : 0.0f;
+    }
+    if (!rc)
+        rc = cli_standing_stats(s, m, o->standing, o->seed, rows, at->n_rows, !o->no_ema, err,
+                                errlen);
+    free(rows);
+    return rc;
+}
+
 /* The images, by the checkpoint's generator (its EMA unless --no-ema). */
 static int generate(gan_model *m, const sample_opts *o, sample_run *r, char *ckpath,
                     size_t cklen, gan_ckpt_info *info, char *err, size_t errlen)
@@ -573,6 +616,7 @@ static int generate(gan_model *m, const sample_opts *o, sample_run *r, char *ckp
         return 1;
     int bad = gan_ckpt_resolve(o->ckpt, ckpath, cklen, err, errlen) ||
               gan_ckpt_load(ckpath, m, gan_session_base(s), info, err, errlen) ||
+              standing(m, o, r, s, err, errlen) ||
               gan_session_sample(s, r->n, r->z, m->hyper.n_labels > 0 ? r->lab : NULL, r->img,
                                  !o->no_ema, err, errlen);
     gan_session_free(s);

@@ -287,6 +287,16 @@ int gan_session_step(gan_session *s, long long step, double *losses, char *err, 
  * n x C x H x W. use_ema: swap in the generator's EMA weights where it has them. */
 int gan_session_sample(gan_session *s, int n, const float *z, const float *labels, float *out,
                        int use_ema, char *err, size_t errlen);
+/* Standing statistics: runs the "sample" program over the n / batch whole batches of z and
+ * labels (n x latent_size, n x n_labels) with each batch norm normalising by its own batch,
+ * as in training, and keeps the averaged batch means and variances; later
+ * gan_session_sample calls with the same use_ema normalise with them in place of the
+ * running statistics, which stay as they were (a checkpoint saved later holds those).
+ * Nothing is measured with no batch norm or n < batch. 0, or -1 (err). */
+int gan_session_standing_stats(gan_session *s, int n, const float *z, const float *labels,
+                               int use_ema, char *err, size_t errlen);
+/* Back to the running statistics for sampling. */
+void gan_session_standing_off(gan_session *s);
 /* First tensor (by index) in region r that holds a NaN/Inf within [off, off+n) of that region,
  * or -1. */
 int gan_find_nonfinite_tensor(const gan_model *m, float *const base[GAN_REGION_COUNT], int region,

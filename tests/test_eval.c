@@ -272,7 +272,7 @@ static const char gen_gan[] =
     "  labels [Eyeglasses, Blond_Hair, Black_Hair, Wearing_Hat, Mustache]\n}\n"
     "latent z : 16\n"
     "generator G(z, y) -> image {\n"
-    "  h = concat(z, y) | dense(4*4*16) | reshape(16, 4, 4) | relu\n"
+    "  h = concat(z, y) | dense(4*4*16) | reshape(16, 4, 4) | batchnorm | relu\n"
     "  out = h | upsample(4) | conv(3, kernel 3, padding same) | tanh\n}\n"
     "discriminator D(x : image) -> (adv : 1, cls : labels) {\n"
     "  h = x | conv(8, kernel 3, stride 2, padding same) | leaky_relu(0.2) | flatten\n"
@@ -409,9 +409,22 @@ START_TEST(untrained_generator_near_chance)
     ck_assert_msg(eval_gen(path("gen3.json"), "--no-cache") == 0, "%s", g_out);
     char *j3 = slurp_text(path("gen3.json"));
     ck_assert_double_eq_tol(json_num(j3, NULL, "frechet"), fd, 1e-4 * fd);
+    /* standing statistics: other batch-norm statistics, other figures, said in the table */
+    ck_assert_msg(eval_gen(path("gen4.json"), "--standing") != 0, "--standing without B");
+    ck_assert_msg(GANRT("eval", path("gen.bin"), "--ckpt", path("gen_run"), "--classifier",
+                        path("clf.bin"), "--classifier-ckpt", path("clf_run"), "--real",
+                        path("data"), "-n", "300", "--pairs", "40", "--threads", "2", "--json",
+                        path("gen4.json"), "--standing", "4") == 0, "%s", g_out);
+    ck_assert_msg(strstr(g_out, "standing statistics over 4 batches") != NULL, "%s", g_out);
+    char *j4 = slurp_text(path("gen4.json"));
+    double fd4 = json_num(j4, NULL, "frechet");
+    ck_assert_double_eq(json_num(j4, NULL, "standing"), 4);
+    ck_assert_msg(isfinite(fd4) && fd4 > 0 && fd4 != fd, "standing: Fréchet distance %g (%g "
+                  "without)", fd4, fd);
     free(j);
     free(j2);
     free(j3);
+    free(j4);
 }
 END_TEST
 

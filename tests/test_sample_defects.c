@@ -1,7 +1,7 @@
 /* ganrt sample, as a new user ran into it (issue "No input crashes us, no run is lost"):
  * a categorical (one_of) model's --vary rows and --attr values are valid one-hot rows or
  * refused; a repeated attribute, --vary X with --attr X, --attr with --attrs-from, -o x.jpg
- * are refused; --vary on an unconditional model blames --vary; --help states the --vary limit.
+ * are refused; --standing without real attributes says what it needs; --vary on an unconditional model blames --vary; --help states the --vary limit.
  * The fixture: two 8x8 models (one_of and multilabel) compiled by ganc, trained 2 steps. */
 #include <check.h>
 #include <stdarg.h>
@@ -137,6 +137,20 @@ START_TEST(contradictions_are_refused)
 }
 END_TEST
 
+/* --standing measures with real faces' attributes: without a file of them it says so */
+START_TEST(standing_needs_real_attributes)
+{
+    char attrs[4400];
+    in_dir(attrs, sizeof attrs, "data/list_attr_celeba.txt");
+    int rc = sample("multi", "--standing", "2", NULL, NULL);
+    ck_assert_msg(rc == 1 && strstr(g_out, "--standing measures with real faces' attributes"),
+                  "exit %d: %s", rc, g_out);
+    rc = sample("multi", "--standing", "2", "--rest-from", attrs);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_out);
+    REFUSED(sample("multi", "--standing", "-1", NULL, NULL), "--standing");
+}
+END_TEST
+
 START_TEST(vary_on_an_unconditional_model_blames_vary)
 {
     char p[4400], bin[4400], run[4400], png[4400], data[4400];
@@ -178,6 +192,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, one_of_rows_are_one_hot);
     tcase_add_test(tc, contradictions_are_refused);
+    tcase_add_test(tc, standing_needs_real_attributes);
     tcase_add_test(tc, vary_on_an_unconditional_model_blames_vary);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

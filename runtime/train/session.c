@@ -7,52 +7,10 @@
 #include "runtime/exec.h"
 #include "runtime/kernels.h"
 #include "runtime/train.h"
+#include "runtime/train/session_internal.h"
 #include "runtime/data.h"
 #include "common/err.h"
 
-#define MAX_TRAIN_PROGS 2
-#define MAX_REDUCE 4 /* gradient buffers averaged per program run (one per network updated) */
-
-struct gan_session {
-    const gan_model *m;
-    float *base[GAN_REGION_COUNT];
-    kern_scratch *scratch; /* the kernels' temporaries: sized by the first step, then reused */
-    int threads;
-    uint64_t seed;
-    gan_profile *profile; /* borrowed; NULL: not profiling */
-    gan_rng rng;
-    gan_loader *loader;
-    gan_train_kind kind;
-    int prog[MAX_TRAIN_PROGS]; /* d_step, g_step | train_step, -1 */
-    int n_prog;
-    int prog_sample;
-    int batch;
-    float *img, *lbl; /* one loader batch */
-    int64_t *ids;     /* its image numbers */
-    size_t img_n, lbl_n;
-    int gen;          /* generator network index (sampling / EMA), or -1 */
-    float *ema_swap;  /* the generator's params while its EMA weights are swapped in */
-    int n_losses;
-    int loss_base[MAX_TRAIN_PROGS];
-    char (*loss_names)[GAN_LOSS_NAME_MAX];
-    const char **loss_ptrs;
-    double *acc;
-    double *run_vals;  /* one program run's outputs, for the hooks */
-    gan_session_hooks hooks;
-    int n_summary;
-    const char *summary_names[MAX_TRAIN_PROGS];
-    int summary_cols[MAX_TRAIN_PROGS];
-    int images_per_step;
-    /* data-parallel (gan_session_set_shard): rank of size; the staging buffers above hold
-     * the global batch (size x batch rows), this rank's rows start at rank x batch */
-    int rank, size;
-    float *zbuf; /* the global z of one LATENT input */
-    gan_session_reduce_fn reduce;
-    void *reduce_ctx;
-    int split[MAX_TRAIN_PROGS];             /* first OPTIM op of each training program */
-    int n_reduce[MAX_TRAIN_PROGS];
-    int reduce_t[MAX_TRAIN_PROGS][MAX_REDUCE]; /* the gradient tensors averaged before it */
-};
 
 static int reads_batch(const gan_program *p)
 {
@@ -119,6 +77,9 @@ void gan_session_free(gan_session *s)
     free(s->zbuf);
     free(s->run_vals);
     free(s->ema_swap);
+    free(s->stat_t);
+    free(s->standing);
+    free(s->standing_swap);
     free(s->loss_names);
     free(s->loss_ptrs);
     free(s->acc);
@@ -527,6 +488,46 @@ int gan_session_step(gan_session *s, long long step, double *losses, char *err, 
     return run_train_program(s, 0, 1, step, 1.0, losses, err, errlen);
 }
 
+int gan_session_swap_ema(gan_session *s, int in)
+{
+    const gan_model *m = s->m;
+    const gan_network *g = s->gen >= 0 ? &m->networks[s->gen] : NULL;
+    if (!g || g->ema < 0 || !s->ema_swap)
+        return 0;
+    float *pp = gan_tensor_ptr(m, s->base, g->params);
+    size_t pn = (size_t)m->tensors[g->params].numel;
+    if (in) {
+        memcpy(s->ema_swap, pp, pn * sizeof(float));
+        memcpy(pp, gan_tensor_ptr(m, s->base, g->ema), pn * sizeof(float));
+    } else {
+        memcpy(pp, s->ema_swap, pn * sizeof(float));
+    }
+    return 1;
+}
+
+void gan_session_fill_sample_inputs(gan_session *s, const gan_program *p, const float *z,
+                                    const float *labels, int at, int k)
+{
+    const gan_model *m = s->m;
+    size_t per = (size_t)m->hyper.image_c * m->hyper.image_h * m->hyper.image_w;
+    int Z = m->hyper.latent_size, L = m->hyper.n_labels;
+    for (int i = 0; i < p->n_inputs; i++) {
+        float *dst = gan_tensor_ptr(m, s->base, p->inputs[i]);
+        int role = p->input_roles[i];
+        int w = role == GAN_ROLE_LATENT ? Z : role == GAN_ROLE_LABELS ? L : 0;
+        const float *src = role == GAN_ROLE_LATENT ? z : role == GAN_ROLE_LABELS ? labels : NULL;
+        if (role == GAN_ROLE_IMAGE || w == 0 || !src) { /* not used by sampling */
+            size_t cnt = role == GAN_ROLE_IMAGE ? per : (size_t)w;
+            memset(dst, 0, sizeof(float) * (size_t)s->batch * cnt);
+            continue;
+        }
+        memcpy(dst, src + (size_t)at * w, sizeof(float) * (size_t)k * w);
+        /* a short last chunk: pad with the first row (its outputs are dropped) */
+        for (int j = k; j < s->batch; j++)
+            memcpy(dst + (size_t)j * w, src + (size_t)at * w, sizeof(float) * w);
+    }
+}
+
 int gan_session_sample(gan_session *s, int n, const float *z, const float *labels, float *out,
                        int use_ema, char *err, size_t errlen)
 {
@@ -547,36 +548,12 @@ int gan_session_sample(gan_session *s, int n, const float *z, const float *label
                  ot->name, (unsigned long long)ot->numel, s->batch);
         return -1;
     }
-    int Z = m->hyper.latent_size, L = m->hyper.n_labels;
-    const gan_network *g = s->gen >= 0 ? &m->networks[s->gen] : NULL;
-    int swap = use_ema && g && g->ema >= 0 && s->ema_swap;
-    float *pp = NULL, *ep = NULL;
-    size_t pn = 0;
-    if (swap) {
-        pp = gan_tensor_ptr(m, s->base, g->params);
-        ep = gan_tensor_ptr(m, s->base, g->ema);
-        pn = (size_t)m->tensors[g->params].numel;
-        memcpy(s->ema_swap, pp, pn * sizeof(float));
-        memcpy(pp, ep, pn * sizeof(float));
-    }
+    int swap = use_ema && gan_session_swap_ema(s, 1);
+    gan_session_swap_standing(s, 1, swap);
     int rc = 0;
     for (int at = 0; at < n && !rc; at += s->batch) {
         int k = n - at < s->batch ? n - at : s->batch;
-        for (int i = 0; i < p->n_inputs; i++) {
-            float *dst = gan_tensor_ptr(m, s->base, p->inputs[i]);
-            int role = p->input_roles[i];
-            int w = role == GAN_ROLE_LATENT ? Z : role == GAN_ROLE_LABELS ? L : 0;
-            const float *src = role == GAN_ROLE_LATENT ? z : role == GAN_ROLE_LABELS ? labels : NULL;
-            if (role == GAN_ROLE_IMAGE || w == 0 || !src) { /* not used by sampling */
-                size_t cnt = role == GAN_ROLE_IMAGE ? per : (size_t)w;
-                memset(dst, 0, sizeof(float) * (size_t)s->batch * cnt);
-                continue;
-            }
-            memcpy(dst, src + (size_t)at * w, sizeof(float) * (size_t)k * w);
-            /* a short last chunk: pad with the first row (its outputs are dropped) */
-            for (int j = k; j < s->batch; j++)
-                memcpy(dst + (size_t)j * w, src + (size_t)at * w, sizeof(float) * w);
-        }
+        gan_session_fill_sample_inputs(s, p, z, labels, at, k);
         char e2[512];
         if (gan_exec_run_checked(m, p, s->base, s->threads, s->scratch, e2, sizeof e2)) {
             snprintf(err, errlen, "sample: %s", e2);
@@ -586,7 +563,8 @@ int gan_session_sample(gan_session *s, int n, const float *z, const float *label
         memcpy(out + (size_t)at * per, gan_tensor_ptr(m, s->base, p->outputs[0]),
                sizeof(float) * per * (size_t)k);
     }
+    gan_session_swap_standing(s, 0, swap);
     if (swap)
-        memcpy(pp, s->ema_swap, pn * sizeof(float));
+        gan_session_swap_ema(s, 0);
     return rc;
 }

@@ -33,7 +33,11 @@ static md_model *fx_classifier(void)
 
 md_model *train_fx_md(int kind, float lr)
 {
-    md_model *md = kind == TRAIN_FX_GAN ? mdfx_making_faces(1) : fx_classifier();
+    md_model *md = kind == TRAIN_FX_CLASSIFIER ? fx_classifier() : mdfx_making_faces(1);
+    for (int n = 0; kind == TRAIN_FX_GAN_PLAIN_G && n < md->n_networks; n++)
+        if (md->networks[n].role == GAN_NET_GENERATOR)
+            for (int k = 0; k < md->networks[n].n_nodes; k++)
+                md->networks[n].nodes[k].spectral_norm = 0;
     for (int i = 0; i < md->hyper.n_labels && i < 3; i++)
         snprintf(md->hyper.label_names[i], GAN_NAME_MAX, "%s", fx_labels[i]);
     md->hyper.batch = 8;

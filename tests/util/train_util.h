@@ -28,7 +28,9 @@ void train_rmrf(const char *path);
  * gan_plan -> gan_model_write) and a synthetic CelebA-layout data set. */
 enum { TRAIN_FX_GAN = 0,        /* conditional GAN at 8x8, labels Smiling/Eyeglasses/Male,
                                    batch 8, d_steps 2, EMA on G */
-       TRAIN_FX_CLASSIFIER = 1 /* attribute classifier at 16x16, batch 8 */ };
+       TRAIN_FX_CLASSIFIER = 1, /* attribute classifier at 16x16, batch 8 */
+       TRAIN_FX_GAN_PLAIN_G = 2 /* the GAN without spectral norm in G (its training and
+                                   sampling programs then compute the same G) */ };
 /* the md_model (lr > 0: every network's learning rate); free with mdfx_free */
 md_model *train_fx_md(int kind, float lr);
 /* built in-process with a naive arena (every arena tensor its own place); free with
